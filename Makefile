@@ -1,0 +1,25 @@
+# The two commands of the quick start: `make demo` and `make test`. Both install what they need
+# offline through scripts/setup-engine.sh (idempotent), then build with SwiftPM.
+SHELL := /bin/bash
+export TOLLGATE_TOOLS ?= $(CURDIR)/.tools
+
+.PHONY: all setup build test demo bench clean
+
+all: build
+
+setup:
+	@scripts/setup-engine.sh
+
+build:
+	swift build
+
+# Every test: unit, adapter (real terraform, every engine setup found) and end-to-end (built binary).
+test: setup
+	swift build --build-tests
+	TOLLGATE_TEST_ENGINES="$$(paste -sd: $(TOLLGATE_TOOLS)/engines)" swift test --skip-build
+
+demo: setup build
+	@scripts/demo.sh
+
+clean:
+	rm -rf .build .tollgate/work

@@ -1,0 +1,154 @@
+import ArgumentParser
+import Foundation
+import TollgateConfig
+import TollgateCore
+import TollgateEngine
+import TollgateKit
+import TollgateStore
+
+struct DoctorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Check that this machine and repository can run the pipeline, with a fix for each failure."
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    struct Row: Encodable {
+        enum Status: String, Encodable {
+            case ok
+            case warn
+            case fail
+        }
+
+        var check: String
+        var status: Status
+        var detail: String
+        var fix: String?
+    }
+
+    func run() async throws {
+        let composition = Composition(options: options)
+        var rows: [Row] = []
+        let path = options.pipelinePath()
+        let loaded = PipelineLoader.load(path: path)
+        let pipeline = loaded.validPipeline
+        if let pipeline {
+            rows.append(Row(check: "pipeline", status: .ok,
+                            detail: "\(path): \(pipeline.environments.count) environments, \(pipeline.stacks.count) stacks"))
+        } else {
+            let first = loaded.diagnostics.first { $0.severity == .error }
+            rows.append(Row(check: "pipeline", status: .fail, detail: first?.description ?? "\(path) is not valid",
+                            fix: "run 'tollgate validate' and fix every error it lists"))
+        }
+        let spec = pipeline?.engine ?? EngineSpec()
+        let base = pipeline?.baseDirectory ?? (path as NSString).deletingLastPathComponent
+        rows.append(await engineRow(spec: spec, base: base, composition: composition))
+        if let pipeline {
+            rows.append(mirrorRow(composition.engineSettings(pipeline)))
+        }
+        rows.append(await gitRow(base: base, composition: composition))
+        rows.append(signersRow(pipeline: pipeline, base: base))
+        rows.append(await sshRow(composition: composition, base: base))
+        rows.append(storeRow(StoreLayout.forRepository(base, environment: composition.environment)))
+
+        let failed = rows.contains { $0.status == .fail }
+        if options.format == .json {
+            struct Report: Encodable {
+                var healthy: Bool
+                var checks: [Row]
+            }
+            Output.json(Report(healthy: !failed, checks: rows))
+        } else {
+            Output.line(Table.render(header: ["check", "status", "detail", "fix"],
+                                     rows: rows.map { [$0.check, $0.status.rawValue, $0.detail, $0.fix ?? ""] }))
+        }
+        if failed { throw ExitCode(Output.Code.error) }
+    }
+
+    func engineRow(spec: EngineSpec, base: String, composition: Composition) async -> Row {
+        do {
+            let info = try await EngineLocator(environment: composition.environment).locate(spec, baseDirectory: base)
+            return Row(check: "engine", status: .ok, detail: "\(info.kind) \(info.version) at \(info.path) satisfies '\(spec.version.value)'")
+        } catch {
+            return Row(check: "engine", status: .fail, detail: "\(error)",
+                       fix: "install \(spec.binary.rawValue) (\(spec.version.value)), set TOLLGATE_ENGINE=/path/to/binary, or run scripts/setup-engine.sh")
+        }
+    }
+
+    func mirrorRow(_ settings: EngineSettings) -> Row {
+        guard let mirror = settings.providerMirror else {
+            return Row(check: "providers", status: .ok, detail: "installed by the engine from its registry (no provider mirror configured)")
+        }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: mirror, isDirectory: &isDirectory), isDirectory.boolValue {
+            return Row(check: "providers", status: .ok, detail: "filesystem mirror \(mirror); plugin cache \(settings.pluginCacheDirectory)")
+        }
+        return Row(check: "providers", status: .fail, detail: "provider mirror \(mirror) does not exist",
+                   fix: "run scripts/setup-engine.sh, or point TOLLGATE_PROVIDER_MIRROR / engine.provider_mirror at a mirror")
+    }
+
+    func gitRow(base: String, composition: Composition) async -> Row {
+        let result = try? await ProcessShell(environment: composition.environment).run("git rev-parse --show-toplevel", directory: base)
+        if let result, result.status == 0 {
+            return Row(check: "git", status: .ok, detail: "repository at \(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        return Row(check: "git", status: .fail, detail: "\(base) is not inside a git repository",
+                   fix: "run 'git init' and commit the pipeline: releases are cut from commits")
+    }
+
+    func signersRow(pipeline: Pipeline?, base: String) -> Row {
+        guard let file = pipeline?.approversFile?.value else {
+            return Row(check: "allowed_signers", status: .warn, detail: "the pipeline names no allowed_signers file",
+                       fix: "set 'approvers: .tollgate/allowed_signers' before using approval gates")
+        }
+        let path = PathText.absolute(file, base: base)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            return Row(check: "allowed_signers", status: .fail, detail: "cannot read \(path)",
+                       fix: "create it with one 'PRINCIPAL namespaces=\"tollgate\" KEYTYPE KEY' line per approver")
+        }
+        let principals = String(decoding: data, as: UTF8.self).split(separator: "\n")
+            .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty && !$0.hasPrefix("#") }.count
+        return Row(check: "allowed_signers", status: principals == 0 ? .warn : .ok,
+                   detail: "\(path): \(principals) key\(principals == 1 ? "" : "s")",
+                   fix: principals == 0 ? "add a line per approver key before prod needs an approval" : nil)
+    }
+
+    func sshRow(composition: Composition, base: String) async -> Row {
+        let result = try? await ProcessShell(environment: composition.environment).run("command -v ssh-keygen", directory: base)
+        if let result, result.status == 0 {
+            return Row(check: "ssh-keygen", status: .ok, detail: result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        return Row(check: "ssh-keygen", status: .warn, detail: "ssh-keygen not found", fix: "install OpenSSH: approvals are SSH signatures")
+    }
+
+    func storeRow(_ store: StoreLayout) -> Row {
+        do {
+            try store.checkWritable()
+            return Row(check: "store", status: .ok, detail: "\(store.root) is writable")
+        } catch {
+            return Row(check: "store", status: .fail, detail: "\(error)", fix: "fix permissions or set TOLLGATE_HOME")
+        }
+    }
+}
+
+/// A plain text table: columns padded to their widest cell.
+enum Table {
+    static func render(header: [String], rows: [[String]]) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        return all.map { row in
+            row.indices.map { column in
+                column == row.count - 1 ? row[column] : row[column].padding(toLength: widths[column], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ").trimmingTrailingSpaces()
+        }.joined(separator: "\n")
+    }
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var text = self
+        while text.hasSuffix(" ") { text.removeLast() }
+        return text
+    }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+
+/// Flags every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "Output format: text or json.")
+    var format: OutputFormat = .text
+
+    @Option(name: .long, help: "Path of the pipeline file (default: tollgate.yaml here or in a parent directory).")
+    var config: String?
+
+    @Flag(name: .long, help: "Never colour output (also off when NO_COLOR or CI is set, or stdout is not a terminal).")
+    var noColor = false
+
+    /// The pipeline file to use: `--config`, else the nearest `tollgate.yaml` upwards from here.
+    func pipelinePath() -> String {
+        let manager = FileManager.default
+        if let config { return PathResolution.absolute(config) }
+        var directory = URL(fileURLWithPath: manager.currentDirectoryPath).standardizedFileURL
+        while true {
+            let candidate = directory.appendingPathComponent("tollgate.yaml").path
+            if manager.fileExists(atPath: candidate) { return candidate }
+            let parent = directory.deletingLastPathComponent()
+            if parent.path == directory.path { break }
+            directory = parent
+        }
+        return manager.currentDirectoryPath + "/tollgate.yaml"
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case json
+}
+
+enum PathResolution {
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path).standardizedFileURL.path
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import TollgateCore
+import TollgateEngine
+import TollgateKit
+
+/// Where results (stdout) and diagnostics (stderr) go, and how errors become exit codes.
+enum Output {
+    static func line(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    static func diagnostic(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    static func json<T: Encodable>(_ value: T) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        FileHandle.standardOutput.write(data + Data("\n".utf8))
+    }
+
+    /// Exit codes: 0 success, 1 error, 3 refused, 64 usage, 130 interrupted.
+    enum Code {
+        static let error: Int32 = 1
+        static let refused: Int32 = 3
+        static let usage: Int32 = 64
+        static let interrupted: Int32 = 130
+    }
+
+    /// Reports a failure the way the format asks and returns the exit code to throw.
+    static func fail(_ error: any Error, format: OutputFormat) -> ExitCode {
+        let code: Int32
+        switch error {
+        case let kit as KitError: code = kit.isRefusal ? Code.refused : Code.error
+        case EngineError.cancelled: code = Code.interrupted
+        case is CancellationError: code = Code.interrupted
+        default: code = Code.error
+        }
+        let message = "\(error)"
+        if format == .json {
+            struct Failure: Encodable {
+                var error: String
+                var exit_code: Int32
+                var refused: Bool
+            }
+            json(Failure(error: message, exit_code: code, refused: code == Code.refused))
+        } else {
+            diagnostic((code == Code.refused ? "tollgate: refused: " : "tollgate: error: ") + message)
+        }
+        return ExitCode(code)
+    }
+}

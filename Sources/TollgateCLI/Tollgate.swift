@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `tollgate` command: promote infrastructure changes dev → stage → prod.
+public struct Tollgate: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "tollgate",
+        abstract: "Promote infrastructure changes from dev to stage to prod through reviewed, signed gates.",
+        discussion: """
+            Exit codes: 0 success, 1 error, 3 refused by a gate, guard or policy, 64 usage error, 130 interrupted.
+            """,
+        version: "0.1.0",
+        subcommands: [InitCommand.self, ValidateCommand.self, DoctorCommand.self, PlanCommand.self]
+    )
+
+    public init() {}
+
+    /// Parses the command line and runs the command in a task that Ctrl-C (SIGINT) or SIGTERM
+    /// cancels, so engine children are stopped cleanly instead of being orphaned.
+    public static func launch() async {
+        let command: any ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        let task = Task {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                var syncCommand = command
+                try syncCommand.run()
+            }
+        }
+        let trap = SignalTrap(signals: [SIGINT, SIGTERM]) { task.cancel() }
+        do {
+            try await task.value
+            trap.cancel()
+        } catch {
+            trap.cancel()
+            exit(withError: error)
+        }
+    }
+}
+
+/// Turns SIGINT and SIGTERM into a callback instead of killing the process outright.
+final class SignalTrap {
+    private let sources: [any DispatchSourceSignal]
+
+    init(signals: [Int32], handler: @escaping @Sendable () -> Void) {
+        sources = signals.map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                FileHandle.standardError.write(Data("tollgate: interrupted; stopping the engine cleanly (it may take a few seconds)\n".utf8))
+                handler()
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    func cancel() {
+        for source in sources { source.cancel() }
+    }
+}

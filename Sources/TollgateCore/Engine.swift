@@ -1,0 +1,75 @@
+import Foundation
+
+/// The port to an infrastructure-as-code engine (Terraform or OpenTofu today).
+///
+/// Services drive a stack through these steps only; the adapter owns process handling, flags and
+/// the engine's CLI configuration.
+public protocol Engine: Sendable {
+    var info: EngineInfo { get }
+
+    /// `init` with the backend filled from the given settings.
+    func initialize(_ workspace: EngineWorkspace, backend: [(key: String, value: BackendValue)]) async throws
+    /// `plan -out=PLANFILE`; returns whether the plan has changes.
+    func plan(_ workspace: EngineWorkspace, planFile: String, varFiles: [String]) async throws -> Bool
+    /// `show -json PLANFILE`: the plan as JSON bytes.
+    func showJSON(_ workspace: EngineWorkspace, planFile: String) async throws -> Data
+    /// `apply PLANFILE`: applies exactly the saved plan.
+    func apply(_ workspace: EngineWorkspace, planFile: String) async throws
+    /// `fmt -check`: the files that are not formatted canonically.
+    func formatCheck(_ workspace: EngineWorkspace) async throws -> [String]
+    /// `validate -json`.
+    func validate(_ workspace: EngineWorkspace) async throws -> EngineValidation
+}
+
+/// Which engine binary runs, and its version.
+public struct EngineInfo: Sendable, Equatable, Codable {
+    public var kind: String
+    public var path: String
+    public var version: Version
+
+    public init(kind: String, path: String, version: Version) {
+        self.kind = kind
+        self.path = path
+        self.version = version
+    }
+}
+
+extension Version: Codable {
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let version = Version(parsing: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a version: \(text)"))
+        }
+        self = version
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+/// Where one engine run happens: the root module's directory, its own data dir, and the
+/// environment variables (such as `TF_VAR_` secrets) that reach only this run.
+public struct EngineWorkspace: Sendable {
+    public var directory: String
+    public var dataDirectory: String
+    public var variables: [String: String]
+
+    public init(directory: String, dataDirectory: String, variables: [String: String] = [:]) {
+        self.directory = directory
+        self.dataDirectory = dataDirectory
+        self.variables = variables
+    }
+}
+
+/// The result of `validate -json`.
+public struct EngineValidation: Sendable, Equatable, Codable {
+    public var valid: Bool
+    public var diagnostics: [Diagnostic]
+
+    public init(valid: Bool, diagnostics: [Diagnostic]) {
+        self.valid = valid
+        self.diagnostics = diagnostics
+    }
+}

@@ -1,0 +1,16 @@
+/// The port for running a user-supplied shell command (identity probes, `cmd:` secret references).
+public protocol Shell: Sendable {
+    func run(_ command: String, directory: String) async throws -> ShellResult
+}
+
+public struct ShellResult: Sendable, Equatable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+
+    public init(status: Int32, stdout: String, stderr: String) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+}

@@ -1,0 +1,46 @@
+import TollgateCore
+
+/// Failures of tollgate's flows. Refusals (a guard or gate said no) are normal outcomes with their
+/// own exit code; everything else is an error.
+public enum KitError: Error, CustomStringConvertible, Equatable {
+    case unknownEnvironment(String, known: [String])
+    case unknownStack(String, known: [String])
+    case identityMismatch(env: String, expected: String, actual: String, command: String)
+    case identityCommandFailed(env: String, command: String, status: Int32, stderr: String)
+    case secretUnavailable(env: String, name: String, reference: String, reason: String)
+    case cycle([String])
+    case fileSystem(path: String, reason: String)
+    case alreadyInitialised(String)
+
+    /// True for a guard or gate refusal (exit code 3), false for an error (exit code 1).
+    public var isRefusal: Bool {
+        if case .identityMismatch = self { return true }
+        return false
+    }
+
+    public var description: String {
+        switch self {
+        case .unknownEnvironment(let name, let known):
+            let hint = Suggestion.closest(to: name, in: known).map { "did you mean '\($0)'?" } ?? "known environments: \(known.joined(separator: ", "))"
+            return "unknown environment '\(name)'; \(hint)"
+        case .unknownStack(let name, let known):
+            let hint = Suggestion.closest(to: name, in: known).map { "did you mean '\($0)'?" } ?? "known stacks: \(known.joined(separator: ", "))"
+            return "unknown stack '\(name)'; \(hint)"
+        case .identityMismatch(let env, let expected, let actual, let command):
+            return "identity guard refused environment '\(env)': '\(command)' printed '\(actual)', but the pipeline declares account '\(expected)'; "
+                + "switch to credentials for account '\(expected)' and re-run"
+        case .identityCommandFailed(let env, let command, let status, let stderr):
+            let tail = stderr.split(separator: "\n").suffix(5).joined(separator: "\n")
+            return "identity command of environment '\(env)' ('\(command)') exited with status \(status)"
+                + (tail.isEmpty ? "" : ": \(tail)") + "; fix the command or the credentials it uses"
+        case .secretUnavailable(let env, let name, let reference, let reason):
+            return "secret '\(name)' of environment '\(env)' could not be read from '\(reference)': \(reason); provide it and re-run"
+        case .cycle(let stacks):
+            return "stacks depend on each other in a cycle: \(stacks.joined(separator: " → ")); run 'tollgate validate'"
+        case .fileSystem(let path, let reason):
+            return "cannot prepare '\(path)': \(reason); check the disk and permissions"
+        case .alreadyInitialised(let path):
+            return "'\(path)' already exists; tollgate init never overwrites a pipeline, so move it aside or pass --force"
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import TestSupport
+
+/// Runs the built `tollgate` binary the way a user would, in a temporary repository.
+struct CLI {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+
+        func json() throws -> [String: Any] {
+            guard let object = try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any] else {
+                throw TestSupportError("stdout is not a JSON object: \(stdout)")
+            }
+            return object
+        }
+
+        func jsonArray() throws -> [[String: Any]] {
+            guard let array = try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [[String: Any]] else {
+                throw TestSupportError("stdout is not a JSON array: \(stdout)")
+            }
+            return array
+        }
+    }
+
+    /// The binary: `TOLLGATE_BINARY`, else beside the test bundle, else `.build/debug/tollgate`.
+    static let binary: String = {
+        let environment = ProcessInfo.processInfo.environment
+        if let explicit = environment["TOLLGATE_BINARY"] { return explicit }
+        var candidates: [String] = []
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            candidates.append(directory.appendingPathComponent("tollgate").path)
+            directory.deleteLastPathComponent()
+        }
+        candidates.append(TestPaths.packageRoot + "/.build/debug/tollgate")
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates.last!
+    }()
+
+    let directory: String
+    var environment: [String: String]
+
+    init(directory: String, engine: String?, cache: String) {
+        self.directory = directory
+        var env = ProcessInfo.processInfo.environment
+        env["TOLLGATE_TOOLS"] = TestPaths.tools
+        env["TOLLGATE_CACHE_DIR"] = cache
+        env["TOLLGATE_ENGINE"] = engine
+        env["NO_COLOR"] = "1"
+        environment = env
+    }
+
+    func run(_ arguments: String...) throws -> Result {
+        try run(arguments)
+    }
+
+    func run(_ arguments: [String]) throws -> Result {
+        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
+            throw TestSupportError("no tollgate binary at \(Self.binary); run 'swift build' first or set TOLLGATE_BINARY")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.environment = environment
+        let out = directory + "/../.cli-stdout-\(UUID().uuidString)"
+        let err = directory + "/../.cli-stderr-\(UUID().uuidString)"
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
+        _ = FileManager.default.createFile(atPath: err, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(atPath: out)
+            try? FileManager.default.removeItem(atPath: err)
+        }
+        let outHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+        let errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
+        process.standardOutput = outHandle
+        process.standardError = errHandle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try outHandle.close()
+        try errHandle.close()
+        return Result(status: process.terminationStatus,
+                      stdout: String(decoding: FileManager.default.contents(atPath: out) ?? Data(), as: UTF8.self),
+                      stderr: String(decoding: FileManager.default.contents(atPath: err) ?? Data(), as: UTF8.self))
+    }
+
+    /// `git` in the repository, failing the test on a non-zero exit.
+    func git(_ arguments: String...) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "-c", "user.name=Test Author", "-c", "user.email=author@example.com", "-c", "init.defaultBranch=main"] + arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw TestSupportError("git \(arguments) failed") }
+    }
+}
+
+/// A temporary root holding the repository and, beside it, the example's state directory.
+struct Sandbox {
+    let root: TemporaryDirectory
+    let repository: String
+    let cli: CLI
+
+    init(engine: String?, label: String = "tollgate-e2e") throws {
+        root = try TemporaryDirectory(label)
+        repository = root.path + "/repo"
+        try FileManager.default.createDirectory(atPath: repository, withIntermediateDirectories: true)
+        cli = CLI(directory: repository, engine: engine, cache: root.path + "/cache")
+    }
+
+    func remove() { root.remove() }
+}

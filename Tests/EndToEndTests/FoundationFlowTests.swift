@@ -1,0 +1,158 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The built binary on a real engine: init --example → validate → doctor → plan.
+@Suite(.serialized) struct FoundationFlowTests {
+    @Test func enginesAreAvailable() {
+        #expect(!TestEngines.all.isEmpty, "no engine found: run scripts/setup-engine.sh or set TOLLGATE_TEST_ENGINES")
+    }
+
+    @Test(arguments: TestEngines.all) func exampleFromInitToPlan(engine: String) throws {
+        let sandbox = try Sandbox(engine: engine)
+        defer { sandbox.remove() }
+        let cli = sandbox.cli
+
+        let initialised = try cli.run("init", "--example", "--format", "json")
+        #expect(initialised.status == 0, "\(initialised.stderr)")
+        let files = try initialised.json()["files"] as? [String] ?? []
+        #expect(files.contains("stacks/network/main.tf") && files.contains("config/prod/app.tfvars"))
+        try cli.git("init", "-q")
+        try cli.git("add", "-A")
+        try cli.git("commit", "-q", "-m", "example")
+
+        let validated = try cli.run("validate", "--format", "json")
+        #expect(validated.status == 0, "\(validated.stdout)\(validated.stderr)")
+        #expect(try validated.json()["valid"] as? Bool == true)
+
+        let doctor = try cli.run("doctor", "--format", "json")
+        #expect(doctor.status == 0, "\(doctor.stdout)\(doctor.stderr)")
+        let checks = try doctor.json()["checks"] as? [[String: Any]] ?? []
+        let statuses = Dictionary(uniqueKeysWithValues: checks.map { ($0["check"] as? String ?? "", $0["status"] as? String ?? "") })
+        #expect(statuses["engine"] == "ok")
+        #expect(statuses["git"] == "ok")
+        #expect(statuses["store"] == "ok")
+        #expect(statuses["providers"] == "ok")
+        let engineDetail = checks.first { $0["check"] as? String == "engine" }?["detail"] as? String ?? ""
+        #expect(engineDetail.contains(engine))
+
+        let planned = try cli.run("plan", "--env", "dev", "--format", "json")
+        #expect(planned.status == 0, "\(planned.stderr)")
+        let plans = try planned.jsonArray()
+        #expect(plans.map { $0["stack"] as? String } == ["network", "app"])
+        let network = try #require(plans.first)
+        let created = (network["summary"] as? [String: Any])?["create"] as? [String]
+        #expect(created == ["module.vpc.null_resource.subnet[0]", "module.vpc.null_resource.vpc"])
+        #expect((network["engine"] as? [String: Any])?["path"] as? String == engine)
+        let planFile = try #require(network["planFile"] as? String)
+        #expect(FileManager.default.fileExists(atPath: planFile))
+        // The work dir is a fresh copy under .tollgate/work, never the live tree.
+        #expect(planFile.hasPrefix(sandbox.repository + "/.tollgate/work/"))
+        #expect(!FileManager.default.fileExists(atPath: sandbox.repository + "/stacks/network/.terraform"))
+
+        let text = try cli.run("plan", "--env", "prod", "--stack", "app")
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("prod/app: 3 to create, 0 to update, 0 to replace, 0 to delete"))
+    }
+}
+
+/// Bad input and refusals: clear messages and the documented exit codes.
+@Suite(.serialized) struct ExitCodeTests {
+    func sandbox() throws -> Sandbox {
+        let sandbox = try Sandbox(engine: TestEngines.all.first, label: "tollgate-exit")
+        let result = try sandbox.cli.run("init", "--example")
+        guard result.status == 0 else { throw TestSupportError("init failed: \(result.stderr)") }
+        return sandbox
+    }
+
+    func edit(_ sandbox: Sandbox, _ old: String, _ new: String) throws {
+        let path = sandbox.repository + "/tollgate.yaml"
+        let text = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
+        guard text.contains(old) else { throw TestSupportError("tollgate.yaml has no \(old)") }
+        try Data(text.replacingOccurrences(of: old, with: new).utf8).write(to: URL(fileURLWithPath: path))
+    }
+
+    @Test func invalidPipelineIsExitOneWithLocations() throws {
+        let sandbox = try sandbox()
+        defer { sandbox.remove() }
+        try edit(sandbox, "main_branch: main", "main_brach: main")
+        let result = try sandbox.cli.run("validate")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("tollgate.yaml:9:1: error: unknown key 'main_brach' in the pipeline file; did you mean 'main_branch'?"))
+        let json = try sandbox.cli.run("validate", "--format", "json")
+        #expect(json.status == 1)
+        let diagnostics = try json.json()["diagnostics"] as? [[String: Any]] ?? []
+        let location = diagnostics.first?["location"] as? [String: Any]
+        #expect(location?["line"] as? Int == 9)
+        #expect(location?["column"] as? Int == 1)
+        // Commands that need a valid pipeline refuse to start.
+        let plan = try sandbox.cli.run("plan", "--env", "dev")
+        #expect(plan.status == 1)
+        #expect(plan.stderr.contains("unknown key 'main_brach'"))
+    }
+
+    @Test func usageErrorIsExit64() throws {
+        let sandbox = try sandbox()
+        defer { sandbox.remove() }
+        let result = try sandbox.cli.run("plan")
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("Missing expected argument '--env <env>'"))
+        #expect(try sandbox.cli.run("frobnicate").status == 64)
+        #expect(try sandbox.cli.run("validate", "--format", "yaml").status == 64)
+    }
+
+    @Test func identityMismatchIsARefusal() throws {
+        let sandbox = try sandbox()
+        defer { sandbox.remove() }
+        try edit(sandbox, "identity: echo local-prod", "identity: echo local-dev")
+        let result = try sandbox.cli.run("plan", "--env", "prod")
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("tollgate: refused: identity guard refused environment 'prod': 'echo local-dev' printed 'local-dev', but the pipeline declares account 'local-prod'"))
+        let json = try sandbox.cli.run("plan", "--env", "prod", "--format", "json")
+        #expect(json.status == 3)
+        #expect(try json.json()["refused"] as? Bool == true)
+    }
+
+    @Test func unknownEnvironmentSuggests() throws {
+        let sandbox = try sandbox()
+        defer { sandbox.remove() }
+        let result = try sandbox.cli.run("plan", "--env", "prdo")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("unknown environment 'prdo'; did you mean 'prod'?"))
+    }
+
+    @Test func missingPipelineSaysHowToCreateOne() throws {
+        let root = try TemporaryDirectory("tollgate-empty")
+        defer { root.remove() }
+        let cli = CLI(directory: root.path, engine: nil, cache: root.path + "/cache")
+        let result = try cli.run("validate", "--config", root.path + "/tollgate.yaml")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("no pipeline file at '\(root.path)/tollgate.yaml'; run 'tollgate init' to create one, or pass --config PATH"))
+    }
+
+    @Test func engineFailureShowsTheCommandAndStderr() throws {
+        let sandbox = try sandbox()
+        defer { sandbox.remove() }
+        try Data("instance_count = 1\n".utf8).write(to: URL(fileURLWithPath: sandbox.repository + "/config/dev/app.tfvars"))
+        let result = try sandbox.cli.run("plan", "--env", "dev", "--stack", "app")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("'terraform plan -input=false -no-color"))
+        #expect(result.stderr.contains("exited with status 1"))
+        #expect(result.stderr.contains("image_tag"))
+        #expect(!result.stderr.contains("Fatal error"))
+    }
+
+    @Test func engineNotFoundSaysWhatToDo() throws {
+        let sandbox = try sandbox()
+        defer { sandbox.remove() }
+        var cli = sandbox.cli
+        cli.environment["TOLLGATE_ENGINE"] = "/nonexistent/terraform"
+        let result = try cli.run("plan", "--env", "dev")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("cannot start '/nonexistent/terraform'"))
+        let doctor = try cli.run("doctor")
+        #expect(doctor.status == 1)
+        #expect(doctor.stdout.contains("engine"))
+        #expect(doctor.stdout.contains("fail"))
+    }
+}

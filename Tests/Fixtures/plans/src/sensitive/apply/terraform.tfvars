@@ -1,0 +1,1 @@
+secret = "fixture-secret-value"

@@ -1,0 +1,33 @@
+terraform {
+  required_providers {
+    null = {
+      source  = "hashicorp/null"
+      version = "2.1.2"
+    }
+  }
+}
+
+variable "secret" {
+  type      = string
+  sensitive = true
+}
+
+# Replaced (rev changes) so both before_sensitive and after_sensitive carry marks.
+resource "null_resource" "holder" {
+  triggers = {
+    secret = var.secret
+    rev    = "2"
+  }
+}
+
+resource "null_resource" "new_holder" {
+  triggers = {
+    secret = var.secret
+    public = "visible"
+  }
+}
+
+output "secret_echo" {
+  value     = var.secret
+  sensitive = true
+}

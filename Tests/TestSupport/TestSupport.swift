@@ -1,0 +1,168 @@
+import Foundation
+import TollgateCore
+
+/// A clock that reads a fixed instant, and ids counted from 1: tests see exact values.
+public func fixedEffects(now: Date = Date(timeIntervalSince1970: 1_790_000_000)) -> Effects {
+    let counter = Counter()
+    return Effects(now: { now }, newID: { String(format: "id%04d", counter.next()) })
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+
+    func next() -> Int {
+        lock.withLock {
+            value += 1
+            return value
+        }
+    }
+}
+
+/// Paths of the package and its fixtures.
+public enum TestPaths {
+    /// The package root, found from this source file's path.
+    public static let packageRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url.path }
+        }
+        fatalError("Package.swift not found above \(#filePath)")
+    }()
+
+    public static var fixtures: String { packageRoot + "/Tests/Fixtures" }
+
+    /// The directory of tools installed by scripts/setup-engine.sh.
+    public static var tools: String {
+        ProcessInfo.processInfo.environment["TOLLGATE_TOOLS"] ?? packageRoot + "/.tools"
+    }
+
+    public static func fixture(_ relative: String) throws -> Data {
+        let path = fixtures + "/" + relative
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TestSupportError("missing fixture \(path); run Tests/Fixtures/plans/regenerate.sh")
+        }
+        return data
+    }
+}
+
+/// The engine binaries the engine and end-to-end tests run on.
+///
+/// `TOLLGATE_TEST_ENGINES` (colon-separated paths) wins; otherwise the list written by
+/// scripts/setup-engine.sh (`.tools/engines`); otherwise `terraform` on PATH.
+public enum TestEngines {
+    public static let all: [String] = {
+        let environment = ProcessInfo.processInfo.environment
+        if let listed = environment["TOLLGATE_TEST_ENGINES"], !listed.isEmpty {
+            return listed.split(separator: ":").map(String.init)
+        }
+        if let data = FileManager.default.contents(atPath: TestPaths.tools + "/engines") {
+            return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+                .filter { FileManager.default.isExecutableFile(atPath: $0) }
+        }
+        for directory in (environment["PATH"] ?? "").split(separator: ":") {
+            let path = "\(directory)/terraform"
+            if FileManager.default.isExecutableFile(atPath: path) { return [path] }
+        }
+        return []
+    }()
+
+    /// The provider mirror the tests install providers from.
+    public static var mirror: String { TestPaths.tools + "/mirror" }
+}
+
+public struct TestSupportError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A fresh directory under the system temp dir, removed by `remove()`.
+public struct TemporaryDirectory: Sendable {
+    public let path: String
+
+    public init(_ label: String = "tollgate-test") throws {
+        path = NSTemporaryDirectory() + "\(label)-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    public func write(_ relative: String, _ contents: String) throws {
+        let full = path + "/" + relative
+        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(contents.utf8).write(to: URL(fileURLWithPath: full))
+    }
+
+    public func read(_ relative: String) -> String? {
+        FileManager.default.contents(atPath: path + "/" + relative).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    public func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+/// A shell whose answers are given by the test; records every command it was asked to run.
+public actor FakeShell: Shell {
+    public private(set) var commands: [String] = []
+    private let answer: @Sendable (String) -> ShellResult
+
+    public init(answer: @escaping @Sendable (String) -> ShellResult) {
+        self.answer = answer
+    }
+
+    /// Answers `echo X` with X, like a real shell would, and fails everything else.
+    public static func echoing() -> FakeShell {
+        FakeShell { command in
+            if command.hasPrefix("echo ") { return ShellResult(status: 0, stdout: String(command.dropFirst(5)) + "\n", stderr: "") }
+            return ShellResult(status: 127, stdout: "", stderr: "not found")
+        }
+    }
+
+    public nonisolated func run(_ command: String, directory: String) async throws -> ShellResult {
+        await record(command)
+        return answer(command)
+    }
+
+    private func record(_ command: String) { commands.append(command) }
+}
+
+/// An engine that records calls and returns canned plan JSON; for unit tests of the services only.
+public actor FakeEngine: Engine {
+    public nonisolated let info = EngineInfo(kind: "terraform", path: "/fake/terraform", version: Version([1, 11, 4]))
+    public private(set) var calls: [String] = []
+    public private(set) var variablesSeen: [[String: String]] = []
+    private let planJSON: Data
+
+    public init(planJSON: Data) { self.planJSON = planJSON }
+
+    func record(_ call: String, _ workspace: EngineWorkspace) {
+        calls.append(call)
+        variablesSeen.append(workspace.variables)
+    }
+
+    public func initialize(_ workspace: EngineWorkspace, backend: [(key: String, value: BackendValue)]) async throws {
+        let settings = backend.map { "\($0.key)=\($0.value.text)" }.joined(separator: ",")
+        record("init \(workspace.directory) \(settings)", workspace)
+    }
+
+    public func plan(_ workspace: EngineWorkspace, planFile: String, varFiles: [String]) async throws -> Bool {
+        record("plan \(workspace.directory) \(varFiles.map { ($0 as NSString).lastPathComponent }.joined(separator: ","))", workspace)
+        try Data("fake plan".utf8).write(to: URL(fileURLWithPath: planFile))
+        return true
+    }
+
+    public func showJSON(_ workspace: EngineWorkspace, planFile: String) async throws -> Data {
+        record("show \(workspace.directory)", workspace)
+        return planJSON
+    }
+
+    public func apply(_ workspace: EngineWorkspace, planFile: String) async throws {
+        record("apply \(workspace.directory)", workspace)
+    }
+
+    public func formatCheck(_ workspace: EngineWorkspace) async throws -> [String] { [] }
+
+    public func validate(_ workspace: EngineWorkspace) async throws -> EngineValidation {
+        EngineValidation(valid: true, diagnostics: [])
+    }
+}

