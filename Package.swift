@@ -11,6 +11,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
     ],
     targets: [
         // The executable stays a few lines; everything it does lives in TollgateCLI.
@@ -28,8 +30,8 @@ let package = Package(
         // Services that run flows over the core and the ports.
         .target(name: "TollgateKit", dependencies: ["TollgateCore"]),
 
-        // Pure domain: value types, no I/O.
-        .target(name: "TollgateCore"),
+        // Pure domain: value types, no I/O. SHA-256 (a pure function) comes from swift-crypto.
+        .target(name: "TollgateCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
 
         // The pipeline file: YAML with source positions into the core model.
         .target(
@@ -37,11 +39,21 @@ let package = Package(
             dependencies: ["TollgateCore", .product(name: "Yams", package: "Yams")]
         ),
 
-        // Terraform / OpenTofu adapter.
-        .target(name: "TollgateEngine", dependencies: ["TollgateCore"]),
+        // The processes tollgate drives: Terraform / OpenTofu, git, ssh-keygen; plan file reading.
+        .target(
+            name: "TollgateEngine",
+            dependencies: [
+                "TollgateCore",
+                "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
 
-        // Ledger and artifact store adapters.
-        .target(name: "TollgateStore", dependencies: ["TollgateCore"]),
+        // zlib, to read the members of a saved plan file (a zip archive).
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // Ledger (SQLite through GRDB) and the content-addressed artifact store.
+        .target(name: "TollgateStore", dependencies: ["TollgateCore", .product(name: "GRDB", package: "GRDB.swift")]),
 
         // Fakes, a fixed clock and fixture builders shared by the test targets.
         .target(name: "TestSupport", dependencies: ["TollgateCore"], path: "Tests/TestSupport"),
@@ -53,6 +65,7 @@ let package = Package(
             dependencies: ["TollgateEngine", "TollgateCore", "TestSupport"]
         ),
         .testTarget(name: "TollgateKitTests", dependencies: ["TollgateKit", "TollgateConfig", "TollgateCore", "TestSupport"]),
+        .testTarget(name: "TollgateStoreTests", dependencies: ["TollgateStore", "TollgateCore", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
     ]
 )

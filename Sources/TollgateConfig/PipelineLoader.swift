@@ -191,7 +191,8 @@ struct PipelineReader {
                 let location = reader.location(value)
                 switch (value, value.tagName) {
                 case (.scalar, .bool): settings.append(.init(key: keyName, value: .bool(value.bool!), location: location))
-                case (.scalar, .int): settings.append(.init(key: keyName, value: .integer(value.int!), location: location))
+                case (.scalar, .int) where value.int != nil:
+                    settings.append(.init(key: keyName, value: .integer(value.int!), location: location))
                 case (.scalar, .null):
                     reader.error(value, "backend setting '\(keyName)' of \(context) has no value")
                 case (.scalar, _): settings.append(.init(key: keyName, value: .string(value.string!), location: location))

@@ -165,7 +165,10 @@ public enum StackOrder {
     public static func order(_ stacks: [Stack]) -> Result<[String], CycleError> {
         let names = stacks.map(\.name.value)
         let known = Set(names)
-        var remaining = Dictionary(stacks.map { ($0.name.value, Set($0.dependsOn.map(\.value).filter { known.contains($0) })) },
+        // Self-dependencies are reported on their own by the validator, not as a cycle.
+        var remaining = Dictionary(stacks.map { stack in
+            (stack.name.value, Set(stack.dependsOn.map(\.value).filter { known.contains($0) && $0 != stack.name.value }))
+        },
                                    uniquingKeysWith: { a, b in a.union(b) })
         var ordered: [String] = []
         while !remaining.isEmpty {

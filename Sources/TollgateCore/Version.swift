@@ -85,7 +85,7 @@ public struct VersionConstraint: Sendable, Hashable, CustomStringConvertible {
             return
         }
         var parsed: [Term] = []
-        for raw in trimmed.split(separator: ",") {
+        for raw in trimmed.split(separator: ",", omittingEmptySubsequences: false) {
             var item = String(raw).trimmingWhitespace()
             var op = Operator.equal
             // Longest operators first so ">=" is not read as ">".

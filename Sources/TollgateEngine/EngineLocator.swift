@@ -28,7 +28,11 @@ public struct EngineLocator: Sendable {
         if let tools = environment["TOLLGATE_TOOLS"] {
             let root = PathText.absolute(tools, base: baseDirectory)
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
-            for entry in entries.sorted().reversed() where entry.hasPrefix(spec.binary.rawValue + "-") {
+            // Newest version first: compare the versions in the folder names, not their text.
+            let installed = entries.filter { $0.hasPrefix(spec.binary.rawValue + "-") }
+                .sorted { (Version(parsing: String($0.dropFirst(spec.binary.rawValue.count + 1))) ?? Version([0]))
+                    > (Version(parsing: String($1.dropFirst(spec.binary.rawValue.count + 1))) ?? Version([0])) }
+            for entry in installed {
                 let path = "\(root)/\(entry)/\(spec.binary.rawValue)"
                 if FileManager.default.isExecutableFile(atPath: path) { paths.append(path) }
             }

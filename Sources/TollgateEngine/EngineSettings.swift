@@ -64,7 +64,7 @@ public struct EngineSettings: Sendable, Equatable {
         let home = environment["HOME"] ?? NSHomeDirectory()
         let cache = environment["TOLLGATE_CACHE_DIR"].map { PathText.absolute($0, base: baseDirectory) }
             ?? PathText.absolute((environment["XDG_CACHE_HOME"] ?? home + "/.cache") + "/tollgate", base: baseDirectory)
-        var mirror = environment["TOLLGATE_PROVIDER_MIRROR"].map { PathText.absolute($0, base: baseDirectory) }
+        var mirror = environment["TOLLGATE_PROVIDER_MIRROR"].flatMap { $0.isEmpty ? nil : $0 }.map { PathText.absolute($0, base: baseDirectory) }
             ?? pipelineMirror.map { PathText.absolute($0, base: baseDirectory) }
         if mirror == nil, let tools = environment["TOLLGATE_TOOLS"] {
             let candidate = PathText.absolute(tools, base: baseDirectory) + "/mirror"

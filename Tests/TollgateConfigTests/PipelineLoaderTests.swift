@@ -226,3 +226,14 @@ import TollgateCore
         #expect(parse(text).diagnostics.count == 2)
     }
 }
+
+@Suite struct PipelineLoaderEdgeTests {
+    @Test func hugeIntegerSettingIsKeptAsTextNotACrash() throws {
+        let text = PipelineLoaderTests.valid.replacingOccurrences(of: "        path: ../state/{env}/{stack}.tfstate\n    gate: auto",
+                                                                  with: "        path: ../state/{env}/{stack}.tfstate\n        n: 99999999999999999999\n    gate: auto")
+        let result = PipelineLoader.parse(text, file: "tollgate.yaml", baseDirectory: "/repo")
+        #expect(result.diagnostics.isEmpty)
+        let setting = try #require(result.pipeline?.environments.first?.backend.settings.first { $0.key == "n" })
+        #expect(setting.value == .string("99999999999999999999"))
+    }
+}

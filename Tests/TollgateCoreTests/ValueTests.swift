@@ -119,3 +119,15 @@ import TollgateCore
         #expect(SecretReference(parsing: "env:NOT VALID") == nil)
     }
 }
+
+@Suite struct RegressionTests {
+    @Test func emptyConstraintTermsAreRejected() {
+        #expect(VersionConstraint(parsing: ",") == nil)
+        #expect(VersionConstraint(parsing: ">= 1.0,") == nil)
+    }
+
+    @Test func selfDependencyIsNotAlsoACycle() throws {
+        let stacks = [Stack(name: Located("a"), dependsOn: [Located("a")])]
+        #expect(try StackOrder.order(stacks).get() == ["a"])
+    }
+}

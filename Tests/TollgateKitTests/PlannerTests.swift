@@ -124,6 +124,12 @@ import TollgateKit
         #expect(pipeline.contents.contains("path: ../demo-state/{env}/{stack}.tfstate"))
     }
 
+    @Test func theDocumentedExampleIsWhatInitWrites() throws {
+        let documented = try String(contentsOfFile: TestPaths.packageRoot + "/docs/examples/example.yaml", encoding: .utf8)
+        let written = try #require(Scaffold.files(example: true, name: "example").first { $0.path == "tollgate.yaml" })
+        #expect(documented == written.contents)
+    }
+
     @Test func skeletonIsValidToo() throws {
         let files = Scaffold.files(example: false, name: "infra")
         let pipeline = try #require(files.first { $0.path == "tollgate.yaml" })

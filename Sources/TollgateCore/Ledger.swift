@@ -1,0 +1,46 @@
+import Foundation
+
+/// The port to tollgate's record of releases, plans, approvals, applies, locks and audit events.
+///
+/// Methods are named for intent and each is one transaction that also appends its audit event, so
+/// the record and the chain never disagree. A SQLite and a Postgres implementation pass the same
+/// contract tests.
+public protocol Ledger: Sendable {
+    func recordRelease(_ release: Release, event: AuditEntry) async throws
+    func release(id: String) async throws -> Release?
+    func releases() async throws -> [Release]
+
+    /// Records a plan; earlier pending plans of the same (env, stack) become superseded.
+    func recordPlan(_ plan: PlanRecord, event: AuditEntry) async throws
+    func plan(id: String) async throws -> PlanRecord?
+    func plans(env: String?, stack: String?) async throws -> [PlanRecord]
+    func setPlanStatus(_ id: String, _ status: PlanRecord.Status, event: AuditEntry) async throws
+
+    func recordApproval(_ approval: ApprovalRecord, event: AuditEntry) async throws
+    func approvals(planID: String) async throws -> [ApprovalRecord]
+
+    /// Takes the (env, stack) lock and records the apply as running, or returns the current holder.
+    func beginApply(_ apply: ApplyRecord, lock: LockRecord, event: AuditEntry) async throws -> LockRecord?
+    /// Records the outcome, releases the lock, and on success updates last-good (and pins the
+    /// lineage on first apply). Returns the new last-good on success.
+    func finishApply(id: String, outcome: ApplyRecord.Outcome, detail: String?, at time: Date, lineage: String?, event: AuditEntry) async throws -> LastGood?
+    func applies(env: String?, stack: String?) async throws -> [ApplyRecord]
+    func locks() async throws -> [LockRecord]
+    /// Releases a lock whose holder is gone; a running apply it guarded is marked interrupted.
+    func releaseLock(env: String, stack: String, event: AuditEntry) async throws -> LockRecord?
+
+    func lastGood(env: String, stack: String) async throws -> LastGood?
+    func pinnedLineage(env: String, stack: String) async throws -> String?
+
+    /// Appends an event on its own (refusals, verification results).
+    func appendEvent(_ event: AuditEntry) async throws
+    func events() async throws -> [AuditEvent]
+}
+
+/// The port to the content-addressed artifact store (release bundles, plan files).
+public protocol ArtifactStore: Sendable {
+    /// Stores bytes and returns their `sha256:` id.
+    func put(_ data: Data) throws -> String
+    /// The bytes for an id, re-hashed on read: a mismatch is an error, never silently returned.
+    func get(_ id: String) throws -> Data
+}

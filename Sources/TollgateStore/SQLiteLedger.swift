@@ -1,0 +1,402 @@
+import Foundation
+import GRDB
+import TollgateCore
+
+/// The embedded ledger: SQLite through GRDB, WAL mode, migrations versioned in code.
+///
+/// Every method is one write transaction that also appends its audit event, so a crash leaves
+/// either both or neither. The schema enforces what it can: foreign keys, unique plan digests, one
+/// lock per (env, stack), and an append-only events table.
+public final class SQLiteLedger: Ledger {
+    let pool: DatabasePool
+    let effects: Effects
+
+    /// Opens (creating if needed) the ledger at `path` and brings its schema up to date.
+    public init(path: String, effects: Effects) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(30)
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw LedgerError.unavailable(path: path, reason: "\(error)")
+        }
+        self.effects = effects
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: releases, plans, approvals, applies, locks, last-good, lineage, events") { db in
+            try db.execute(sql: """
+                CREATE TABLE releases (
+                    id TEXT PRIMARY KEY NOT NULL CHECK (id LIKE 'sha256:%'),
+                    commit_sha TEXT NOT NULL,
+                    branch TEXT,
+                    pr INTEGER,
+                    author TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    files TEXT NOT NULL
+                );
+                CREATE TABLE plans (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    release_id TEXT NOT NULL REFERENCES releases(id),
+                    env TEXT NOT NULL,
+                    stack TEXT NOT NULL,
+                    digest TEXT NOT NULL UNIQUE CHECK (digest LIKE 'sha256:%'),
+                    summary TEXT NOT NULL,
+                    has_changes INTEGER NOT NULL,
+                    prior_serial INTEGER NOT NULL,
+                    prior_lineage TEXT NOT NULL,
+                    planner TEXT NOT NULL,
+                    engine_kind TEXT NOT NULL,
+                    engine_version TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('pending', 'applied', 'failed', 'stale', 'superseded'))
+                );
+                CREATE INDEX plans_by_target ON plans(env, stack, created_at);
+                CREATE TABLE approvals (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    plan_id TEXT NOT NULL REFERENCES plans(id),
+                    decision TEXT NOT NULL CHECK (decision IN ('approve', 'reject')),
+                    principal TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    signature TEXT NOT NULL,
+                    comment TEXT,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE TABLE applies (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    plan_id TEXT NOT NULL REFERENCES plans(id),
+                    env TEXT NOT NULL,
+                    stack TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    started_at INTEGER NOT NULL,
+                    finished_at INTEGER,
+                    outcome TEXT NOT NULL CHECK (outcome IN ('running', 'success', 'failed', 'interrupted')),
+                    detail TEXT
+                );
+                CREATE TABLE locks (
+                    env TEXT NOT NULL,
+                    stack TEXT NOT NULL,
+                    apply_id TEXT NOT NULL REFERENCES applies(id),
+                    holder TEXT NOT NULL,
+                    host TEXT NOT NULL,
+                    pid INTEGER NOT NULL,
+                    acquired_at INTEGER NOT NULL,
+                    PRIMARY KEY (env, stack)
+                );
+                CREATE TABLE last_good (
+                    env TEXT NOT NULL,
+                    stack TEXT NOT NULL,
+                    release_id TEXT NOT NULL REFERENCES releases(id),
+                    plan_id TEXT NOT NULL REFERENCES plans(id),
+                    apply_id TEXT NOT NULL REFERENCES applies(id),
+                    sequence INTEGER NOT NULL,
+                    applied_at INTEGER NOT NULL,
+                    PRIMARY KEY (env, stack)
+                );
+                CREATE TABLE lineages (
+                    env TEXT NOT NULL,
+                    stack TEXT NOT NULL,
+                    lineage TEXT NOT NULL,
+                    pinned_at INTEGER NOT NULL,
+                    PRIMARY KEY (env, stack)
+                );
+                CREATE TABLE events (
+                    seq INTEGER PRIMARY KEY NOT NULL,
+                    time INTEGER NOT NULL,
+                    actor TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    subjects TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    prev_hash TEXT NOT NULL,
+                    hash TEXT NOT NULL UNIQUE
+                );
+                CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+                    BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+                CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+                    BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+                """)
+        }
+        return migrator
+    }
+
+    // MARK: - Events
+
+    static func append(_ entry: AuditEntry, in db: Database, at time: Date) throws {
+        let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
+        let previous = last.map { (seq: $0["seq"] as Int, hash: $0["hash"] as String) }
+        let event = AuditChain.append(entry, after: previous, at: time)
+        try db.execute(sql: """
+            INSERT INTO events (seq, time, actor, kind, subjects, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [event.seq, AuditChain.milliseconds(event.time), event.actor, event.kind,
+                             CanonicalJSON.encode(.object(event.subjects.mapValues(JSONValue.string))),
+                             CanonicalJSON.encode(event.payload), event.prevHash, event.hash])
+    }
+
+    func write<T: Sendable>(_ entry: AuditEntry?, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let now = effects.now()
+        do {
+            return try await pool.write { db in
+                let result = try body(db)
+                if let entry { try Self.append(entry, in: db, at: now) }
+                return result
+            }
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw LedgerError.writeFailed("\(error)")
+        }
+    }
+
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(body)
+        } catch {
+            throw LedgerError.readFailed("\(error)")
+        }
+    }
+
+    public func appendEvent(_ event: AuditEntry) async throws {
+        try await write(event) { _ in }
+    }
+
+    public func events() async throws -> [AuditEvent] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM events ORDER BY rowid").map(Self.event)
+        }
+    }
+
+    static func event(_ row: Row) -> AuditEvent {
+        let subjects = (try? JSONDecoder().decode([String: String].self, from: Data((row["subjects"] as String).utf8))) ?? [:]
+        let payload = (try? JSONDecoder().decode(JSONValue.self, from: Data((row["payload"] as String).utf8))) ?? .null
+        return AuditEvent(seq: row["seq"], time: AuditChain.date(milliseconds: row["time"]), actor: row["actor"], kind: row["kind"],
+                          subjects: subjects, payload: payload, prevHash: row["prev_hash"], hash: row["hash"])
+    }
+
+    // MARK: - Releases
+
+    public func recordRelease(_ release: Release, event: AuditEntry) async throws {
+        try await write(event) { db in
+            // The same content cut again (a docs-only commit) is the same release: keep the first record.
+            try db.execute(sql: """
+                INSERT INTO releases (id, commit_sha, branch, pr, author, created_at, files) VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO NOTHING
+                """, arguments: [release.id, release.commit, release.branch, release.pr, release.author,
+                                 AuditChain.milliseconds(release.createdAt), Self.json(release.files)])
+        }
+    }
+
+    public func release(id: String) async throws -> Release? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM releases WHERE id = ?", arguments: [id]).map(Self.release) }
+    }
+
+    public func releases() async throws -> [Release] {
+        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM releases ORDER BY created_at, id").map(Self.release) }
+    }
+
+    static func release(_ row: Row) -> Release {
+        Release(id: row["id"], commit: row["commit_sha"], branch: row["branch"], pr: row["pr"], author: row["author"],
+                createdAt: AuditChain.date(milliseconds: row["created_at"]),
+                files: (try? JSONDecoder().decode([String].self, from: Data((row["files"] as String).utf8))) ?? [])
+    }
+
+    // MARK: - Plans
+
+    public func recordPlan(_ plan: PlanRecord, event: AuditEntry) async throws {
+        try await write(event) { db in
+            try db.execute(sql: "UPDATE plans SET status = 'superseded' WHERE env = ? AND stack = ? AND status = 'pending'",
+                           arguments: [plan.env, plan.stack])
+            try db.execute(sql: """
+                INSERT INTO plans (id, release_id, env, stack, digest, summary, has_changes, prior_serial, prior_lineage, planner,
+                                   engine_kind, engine_version, created_at, status)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [plan.id, plan.releaseID, plan.env, plan.stack, plan.digest, Self.json(plan.summary), plan.hasChanges,
+                                 plan.priorSerial, plan.priorLineage, plan.planner, plan.engineKind, plan.engineVersion,
+                                 AuditChain.milliseconds(plan.createdAt), plan.status.rawValue])
+        }
+    }
+
+    public func plan(id: String) async throws -> PlanRecord? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM plans WHERE id = ?", arguments: [id]).map(Self.plan) }
+    }
+
+    public func plans(env: String?, stack: String?) async throws -> [PlanRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM plans WHERE (?1 IS NULL OR env = ?1) AND (?2 IS NULL OR stack = ?2) ORDER BY created_at, rowid
+                """, arguments: [env, stack]).map(Self.plan)
+        }
+    }
+
+    public func setPlanStatus(_ id: String, _ status: PlanRecord.Status, event: AuditEntry) async throws {
+        try await write(event) { db in
+            try db.execute(sql: "UPDATE plans SET status = ? WHERE id = ?", arguments: [status.rawValue, id])
+        }
+    }
+
+    static func plan(_ row: Row) -> PlanRecord {
+        PlanRecord(id: row["id"], releaseID: row["release_id"], env: row["env"], stack: row["stack"], digest: row["digest"],
+                   summary: (try? JSONDecoder().decode(PlanSummary.self, from: Data((row["summary"] as String).utf8))) ?? PlanSummary(),
+                   hasChanges: row["has_changes"], priorSerial: row["prior_serial"], priorLineage: row["prior_lineage"],
+                   planner: row["planner"], engineKind: row["engine_kind"], engineVersion: row["engine_version"],
+                   createdAt: AuditChain.date(milliseconds: row["created_at"]),
+                   status: PlanRecord.Status(rawValue: row["status"]) ?? .stale)
+    }
+
+    // MARK: - Approvals
+
+    public func recordApproval(_ approval: ApprovalRecord, event: AuditEntry) async throws {
+        try await write(event) { db in
+            try db.execute(sql: """
+                INSERT INTO approvals (id, plan_id, decision, principal, payload, signature, comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [approval.id, approval.planID, approval.decision.rawValue, approval.principal, approval.payload,
+                                 approval.signature, approval.comment, AuditChain.milliseconds(approval.createdAt)])
+        }
+    }
+
+    public func approvals(planID: String) async throws -> [ApprovalRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM approvals WHERE plan_id = ? ORDER BY created_at, rowid", arguments: [planID]).map { row in
+                ApprovalRecord(id: row["id"], planID: row["plan_id"], decision: ApprovalRecord.Decision(rawValue: row["decision"]) ?? .reject,
+                               principal: row["principal"], payload: row["payload"], signature: row["signature"], comment: row["comment"],
+                               createdAt: AuditChain.date(milliseconds: row["created_at"]))
+            }
+        }
+    }
+
+    // MARK: - Applies and locks
+
+    public func beginApply(_ apply: ApplyRecord, lock: LockRecord, event: AuditEntry) async throws -> LockRecord? {
+        let now = effects.now()
+        do {
+            return try await pool.write { db -> LockRecord? in
+                if let held = try Row.fetchOne(db, sql: "SELECT * FROM locks WHERE env = ? AND stack = ?", arguments: [lock.env, lock.stack]) {
+                    return Self.lock(held)
+                }
+                try db.execute(sql: """
+                    INSERT INTO applies (id, plan_id, env, stack, actor, started_at, outcome) VALUES (?, ?, ?, ?, ?, ?, 'running')
+                    """, arguments: [apply.id, apply.planID, apply.env, apply.stack, apply.actor, AuditChain.milliseconds(apply.startedAt)])
+                try db.execute(sql: """
+                    INSERT INTO locks (env, stack, apply_id, holder, host, pid, acquired_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [lock.env, lock.stack, lock.applyID, lock.holder, lock.host, lock.pid, AuditChain.milliseconds(lock.acquiredAt)])
+                try Self.append(event, in: db, at: now)
+                return nil
+            }
+        } catch {
+            throw LedgerError.writeFailed("\(error)")
+        }
+    }
+
+    public func finishApply(id: String, outcome: ApplyRecord.Outcome, detail: String?, at time: Date, lineage: String?, event: AuditEntry) async throws -> LastGood? {
+        try await write(event) { db -> LastGood? in
+            guard let apply = try Row.fetchOne(db, sql: "SELECT * FROM applies WHERE id = ?", arguments: [id]) else {
+                throw LedgerError.notFound("apply '\(id)'")
+            }
+            let env: String = apply["env"], stack: String = apply["stack"], planID: String = apply["plan_id"]
+            try db.execute(sql: "UPDATE applies SET outcome = ?, detail = ?, finished_at = ? WHERE id = ?",
+                           arguments: [outcome.rawValue, detail, AuditChain.milliseconds(time), id])
+            try db.execute(sql: "DELETE FROM locks WHERE apply_id = ?", arguments: [id])
+            switch outcome {
+            case .success:
+                try db.execute(sql: "UPDATE plans SET status = 'applied' WHERE id = ?", arguments: [planID])
+            case .failed:
+                try db.execute(sql: "UPDATE plans SET status = 'failed' WHERE id = ? AND status = 'pending'", arguments: [planID])
+            case .running, .interrupted:
+                break
+            }
+            guard outcome == .success else { return nil }
+            let releaseID = try String.fetchOne(db, sql: "SELECT release_id FROM plans WHERE id = ?", arguments: [planID]) ?? ""
+            let sequence = (try Int.fetchOne(db, sql: "SELECT sequence FROM last_good WHERE env = ? AND stack = ?", arguments: [env, stack]) ?? 0) + 1
+            try db.execute(sql: """
+                INSERT INTO last_good (env, stack, release_id, plan_id, apply_id, sequence, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(env, stack) DO UPDATE SET release_id = excluded.release_id, plan_id = excluded.plan_id,
+                    apply_id = excluded.apply_id, sequence = excluded.sequence, applied_at = excluded.applied_at
+                """, arguments: [env, stack, releaseID, planID, id, sequence, AuditChain.milliseconds(time)])
+            if let lineage, !lineage.isEmpty {
+                try db.execute(sql: "INSERT INTO lineages (env, stack, lineage, pinned_at) VALUES (?, ?, ?, ?) ON CONFLICT(env, stack) DO NOTHING",
+                               arguments: [env, stack, lineage, AuditChain.milliseconds(time)])
+            }
+            return LastGood(env: env, stack: stack, releaseID: releaseID, planID: planID, applyID: id, sequence: sequence, appliedAt: time)
+        }
+    }
+
+    public func applies(env: String?, stack: String?) async throws -> [ApplyRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM applies WHERE (?1 IS NULL OR env = ?1) AND (?2 IS NULL OR stack = ?2) ORDER BY started_at, rowid
+                """, arguments: [env, stack]).map { row in
+                ApplyRecord(id: row["id"], planID: row["plan_id"], env: row["env"], stack: row["stack"], actor: row["actor"],
+                            startedAt: AuditChain.date(milliseconds: row["started_at"]),
+                            finishedAt: (row["finished_at"] as Int64?).map(AuditChain.date(milliseconds:)),
+                            outcome: ApplyRecord.Outcome(rawValue: row["outcome"]) ?? .interrupted, detail: row["detail"])
+            }
+        }
+    }
+
+    public func locks() async throws -> [LockRecord] {
+        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM locks ORDER BY env, stack").map(Self.lock) }
+    }
+
+    public func releaseLock(env: String, stack: String, event: AuditEntry) async throws -> LockRecord? {
+        let now = effects.now()
+        return try await write(event) { db -> LockRecord? in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM locks WHERE env = ? AND stack = ?", arguments: [env, stack]) else { return nil }
+            let lock = Self.lock(row)
+            try db.execute(sql: "DELETE FROM locks WHERE env = ? AND stack = ?", arguments: [env, stack])
+            try db.execute(sql: "UPDATE applies SET outcome = 'interrupted', finished_at = ?, detail = 'lock released by unlock' WHERE id = ? AND outcome = 'running'",
+                           arguments: [AuditChain.milliseconds(now), lock.applyID])
+            return lock
+        }
+    }
+
+    static func lock(_ row: Row) -> LockRecord {
+        LockRecord(env: row["env"], stack: row["stack"], applyID: row["apply_id"], holder: row["holder"], host: row["host"],
+                   pid: row["pid"], acquiredAt: AuditChain.date(milliseconds: row["acquired_at"]))
+    }
+
+    // MARK: - Last-good and lineage
+
+    public func lastGood(env: String, stack: String) async throws -> LastGood? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM last_good WHERE env = ? AND stack = ?", arguments: [env, stack]).map { row in
+                LastGood(env: row["env"], stack: row["stack"], releaseID: row["release_id"], planID: row["plan_id"], applyID: row["apply_id"],
+                         sequence: row["sequence"], appliedAt: AuditChain.date(milliseconds: row["applied_at"]))
+            }
+        }
+    }
+
+    public func pinnedLineage(env: String, stack: String) async throws -> String? {
+        try await read { db in
+            try String.fetchOne(db, sql: "SELECT lineage FROM lineages WHERE env = ? AND stack = ?", arguments: [env, stack])
+        }
+    }
+
+    static func json<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
+    }
+}
+
+public enum LedgerError: Error, CustomStringConvertible, Equatable {
+    case unavailable(path: String, reason: String)
+    case writeFailed(String)
+    case readFailed(String)
+    case notFound(String)
+
+    public var description: String {
+        switch self {
+        case .unavailable(let path, let reason):
+            "cannot open the ledger at '\(path)': \(reason); check the path and permissions, or set TOLLGATE_DATABASE"
+        case .writeFailed(let reason):
+            "the ledger refused a write and nothing was recorded: \(reason); run 'tollgate audit verify' and retry"
+        case .readFailed(let reason):
+            "cannot read the ledger: \(reason); check that the file is a tollgate ledger"
+        case .notFound(let what):
+            "\(what) is not in the ledger"
+        }
+    }
+}
