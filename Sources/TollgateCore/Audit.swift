@@ -80,6 +80,11 @@ public enum AuditChain {
         public var seq: Int
         public var reason: String
 
+        public init(seq: Int, reason: String) {
+            self.seq = seq
+            self.reason = reason
+        }
+
         public var description: String { "event \(seq): \(reason)" }
     }
 

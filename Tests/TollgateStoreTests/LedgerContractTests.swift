@@ -1,0 +1,199 @@
+import Foundation
+import GRDB
+import TestSupport
+import Testing
+import TollgateCore
+import TollgateStore
+
+/// The contract every `Ledger` implementation must pass; run here against SQLite.
+///
+/// A Postgres implementation adds itself to `ledgers` and runs the same tests.
+@Suite struct LedgerContractTests {
+    typealias Factory = @Sendable (TemporaryDirectory) throws -> any Ledger
+
+    static let ledgers: [(String, Factory)] = [
+        ("sqlite", { directory in try SQLiteLedger(path: directory.path + "/ledger.sqlite", effects: fixedEffects()) }),
+    ]
+    static let names = ledgers.map(\.0)
+
+    func make(_ name: String) throws -> (any Ledger, TemporaryDirectory) {
+        let directory = try TemporaryDirectory("tollgate-ledger")
+        let factory = Self.ledgers.first { $0.0 == name }!.1
+        return (try factory(directory), directory)
+    }
+
+    static let time = Date(timeIntervalSince1970: 1_790_000_000)
+    let release = Release(id: "sha256:" + String(repeating: "a", count: 64), commit: "c0ffee", branch: "main", pr: 7,
+                          author: "author@example.com", createdAt: time, files: ["tollgate.yaml"])
+
+    func plan(_ id: String, digest: Character, env: String = "prod", stack: String = "app") -> PlanRecord {
+        PlanRecord(id: id, releaseID: release.id, env: env, stack: stack, digest: "sha256:" + String(repeating: digest, count: 64),
+                   summary: PlanSummary(), hasChanges: true, priorSerial: 3, priorLineage: "lin-1", planner: "planner@example.com",
+                   engineKind: "terraform", engineVersion: "1.11.4", createdAt: Self.time)
+    }
+
+    func entry(_ kind: String) -> AuditEntry { AuditEntry(actor: "tester", kind: kind, subjects: ["k": kind]) }
+
+    @Test(arguments: names) func releasesAreRecordedOnce(name: String) async throws {
+        let (ledger, directory) = try make(name)
+        defer { directory.remove() }
+        try await ledger.recordRelease(release, event: entry("release"))
+        var again = release
+        again.commit = "d0cs0nly"
+        try await ledger.recordRelease(again, event: entry("release"))
+        #expect(try await ledger.releases() == [release])
+        #expect(try await ledger.release(id: release.id)?.pr == 7)
+        #expect(try await ledger.release(id: "sha256:none") == nil)
+    }
+
+    @Test(arguments: names) func newerPlansSupersedePendingOnesAndDigestsAreUnique(name: String) async throws {
+        let (ledger, directory) = try make(name)
+        defer { directory.remove() }
+        try await ledger.recordRelease(release, event: entry("release"))
+        try await ledger.recordPlan(plan("p-1", digest: "1"), event: entry("plan"))
+        try await ledger.recordPlan(plan("p-2", digest: "2"), event: entry("plan"))
+        try await ledger.recordPlan(plan("p-3", digest: "3", env: "dev"), event: entry("plan"))
+        #expect(try await ledger.plan(id: "p-1")?.status == .superseded)
+        #expect(try await ledger.plan(id: "p-2")?.status == .pending)
+        #expect(try await ledger.plan(id: "p-3")?.status == .pending)
+        #expect(try await ledger.plans(env: "prod", stack: nil).map(\.id) == ["p-1", "p-2"])
+        await #expect(throws: (any Error).self) { try await ledger.recordPlan(plan("p-4", digest: "2"), event: entry("plan")) }
+        // The failed write left nothing behind, not even its event.
+        #expect(try await ledger.plan(id: "p-4") == nil)
+        #expect(try await ledger.events().count == 4)
+    }
+
+    @Test(arguments: names) func applyLockLastGoodAndLineage(name: String) async throws {
+        let (ledger, directory) = try make(name)
+        defer { directory.remove() }
+        try await ledger.recordRelease(release, event: entry("release"))
+        try await ledger.recordPlan(plan("p-1", digest: "1"), event: entry("plan"))
+        let apply = ApplyRecord(id: "a-1", planID: "p-1", env: "prod", stack: "app", actor: "ci", startedAt: Self.time)
+        let lock = LockRecord(env: "prod", stack: "app", applyID: "a-1", holder: "ci", host: "h", pid: 42, acquiredAt: Self.time)
+        #expect(try await ledger.beginApply(apply, lock: lock, event: entry("apply.start")) == nil)
+        // A second apply of the same (env, stack) sees the holder.
+        let second = ApplyRecord(id: "a-2", planID: "p-1", env: "prod", stack: "app", actor: "other", startedAt: Self.time)
+        let held = try await ledger.beginApply(second, lock: LockRecord(env: "prod", stack: "app", applyID: "a-2", holder: "other", host: "h", pid: 43, acquiredAt: Self.time), event: entry("apply.start"))
+        #expect(held?.holder == "ci")
+        #expect(held?.pid == 42)
+        #expect(try await ledger.applies(env: "prod", stack: "app").map(\.id) == ["a-1"])
+
+        let good = try await ledger.finishApply(id: "a-1", outcome: .success, detail: nil, at: Self.time, lineage: "lin-1", event: entry("apply.finish"))
+        #expect(good?.sequence == 1)
+        #expect(try await ledger.locks().isEmpty)
+        #expect(try await ledger.plan(id: "p-1")?.status == .applied)
+        #expect(try await ledger.lastGood(env: "prod", stack: "app")?.releaseID == release.id)
+        #expect(try await ledger.pinnedLineage(env: "prod", stack: "app") == "lin-1")
+
+        try await ledger.recordPlan(plan("p-2", digest: "2"), event: entry("plan"))
+        let apply2 = ApplyRecord(id: "a-3", planID: "p-2", env: "prod", stack: "app", actor: "ci", startedAt: Self.time)
+        _ = try await ledger.beginApply(apply2, lock: LockRecord(env: "prod", stack: "app", applyID: "a-3", holder: "ci", host: "h", pid: 44, acquiredAt: Self.time), event: entry("apply.start"))
+        let good2 = try await ledger.finishApply(id: "a-3", outcome: .success, detail: nil, at: Self.time, lineage: "lin-other", event: entry("apply.finish"))
+        #expect(good2?.sequence == 2)
+        // The lineage stays pinned to the first apply's.
+        #expect(try await ledger.pinnedLineage(env: "prod", stack: "app") == "lin-1")
+    }
+
+    @Test(arguments: names) func unlockMarksTheApplyInterrupted(name: String) async throws {
+        let (ledger, directory) = try make(name)
+        defer { directory.remove() }
+        try await ledger.recordRelease(release, event: entry("release"))
+        try await ledger.recordPlan(plan("p-1", digest: "1"), event: entry("plan"))
+        let apply = ApplyRecord(id: "a-1", planID: "p-1", env: "prod", stack: "app", actor: "ci", startedAt: Self.time)
+        _ = try await ledger.beginApply(apply, lock: LockRecord(env: "prod", stack: "app", applyID: "a-1", holder: "ci", host: "h", pid: 42, acquiredAt: Self.time), event: entry("apply.start"))
+        let released = try await ledger.releaseLock(env: "prod", stack: "app", event: entry("unlock"))
+        #expect(released?.applyID == "a-1")
+        #expect(try await ledger.applies(env: "prod", stack: "app").first?.outcome == .interrupted)
+        #expect(try await ledger.releaseLock(env: "prod", stack: "app", event: entry("unlock")) == nil)
+    }
+
+    @Test(arguments: names) func everyChangeIsChainedAndVerifies(name: String) async throws {
+        let (ledger, directory) = try make(name)
+        defer { directory.remove() }
+        try await ledger.recordRelease(release, event: entry("release"))
+        try await ledger.recordPlan(plan("p-1", digest: "1"), event: entry("plan"))
+        try await ledger.recordApproval(ApprovalRecord(id: "ap-1", planID: "p-1", decision: .approve, principal: "a@x", payload: "{}",
+                                                       signature: "sig", comment: nil, createdAt: Self.time), event: entry("approve"))
+        try await ledger.appendEvent(AuditEntry(actor: "t", kind: "note", payload: ["nested": ["list": [1, 2, "three"], "ok": true, "pi": .number(3.25)]]))
+        let events = try await ledger.events()
+        #expect(events.map(\.kind) == ["release", "plan", "approve", "note"])
+        #expect(events.map(\.seq) == [1, 2, 3, 4])
+        #expect(events[0].prevHash == AuditChain.genesis)
+        #expect(events[1].prevHash == events[0].hash)
+        #expect(AuditChain.verify(events) == nil)
+        #expect(events[3].payload["nested"]?["pi"] == .number(3.25))
+    }
+}
+
+/// SQLite specifics: WAL, append-only events, and `audit verify` finding tampering done with raw SQL.
+@Suite struct SQLiteLedgerTests {
+    func populated() async throws -> (SQLiteLedger, TemporaryDirectory, String) {
+        let directory = try TemporaryDirectory("tollgate-sqlite")
+        let path = directory.path + "/ledger.sqlite"
+        let ledger = try SQLiteLedger(path: path, effects: fixedEffects())
+        for index in 1...5 {
+            try await ledger.appendEvent(AuditEntry(actor: "t", kind: "k\(index)", subjects: ["n": "\(index)"]))
+        }
+        return (ledger, directory, path)
+    }
+
+    /// Tampering as an attacker with write access would: drop the guards, change the rows.
+    func tamper(_ path: String, _ sql: String) throws {
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(sql: "DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;")
+            try db.execute(sql: sql)
+        }
+    }
+
+    @Test func eventsAreAppendOnly() async throws {
+        let (_, directory, path) = try await populated()
+        defer { directory.remove() }
+        let queue = try DatabaseQueue(path: path)
+        #expect(throws: (any Error).self) { try queue.write { db in try db.execute(sql: "UPDATE events SET actor = 'x' WHERE seq = 2") } }
+        #expect(throws: (any Error).self) { try queue.write { db in try db.execute(sql: "DELETE FROM events WHERE seq = 2") } }
+        let mode = try await queue.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+    }
+
+    @Test func editedRowIsNamed() async throws {
+        let (ledger, directory, path) = try await populated()
+        defer { directory.remove() }
+        try tamper(path, "UPDATE events SET actor = 'mallory' WHERE seq = 3")
+        #expect(AuditChain.verify(try await ledger.events()) == AuditChain.Break(seq: 3, reason: "its content does not match its hash; the row was edited"))
+    }
+
+    @Test func deletedRowIsNamed() async throws {
+        let (ledger, directory, path) = try await populated()
+        defer { directory.remove() }
+        try tamper(path, "DELETE FROM events WHERE seq = 2")
+        let broken = AuditChain.verify(try await ledger.events())
+        #expect(broken?.seq == 3)
+        #expect(broken?.reason == "expected event 2 here; events 2…2 are missing")
+    }
+
+    @Test func swappedRowsAreNamed() async throws {
+        let (ledger, directory, path) = try await populated()
+        defer { directory.remove() }
+        // Swap the contents of events 2 and 4 while keeping the sequence numbers in place.
+        try tamper(path, """
+            UPDATE events SET seq = -2 WHERE seq = 2; UPDATE events SET seq = -4 WHERE seq = 4;
+            UPDATE events SET seq = 4 WHERE seq = -2; UPDATE events SET seq = 2 WHERE seq = -4;
+            """)
+        let events = try await ledger.events().sorted { $0.seq < $1.seq }
+        let broken = AuditChain.verify(events)
+        #expect(broken?.seq == 2)
+    }
+
+    @Test func artifactsAreRehashedOnRead() throws {
+        let directory = try TemporaryDirectory("tollgate-artifacts")
+        defer { directory.remove() }
+        let store = FileArtifactStore(root: directory.path)
+        let id = try store.put(Data("plan bytes".utf8))
+        #expect(id == Digest.id(Data("plan bytes".utf8)))
+        #expect(try store.get(id) == Data("plan bytes".utf8))
+        let hex = id.dropFirst(7)
+        try Data("evil bytes".utf8).write(to: URL(fileURLWithPath: "\(directory.path)/sha256/\(hex.prefix(2))/\(hex)"))
+        #expect(throws: ArtifactError.self) { try store.get(id) }
+    }
+}
