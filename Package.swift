@@ -64,7 +64,7 @@ let package = Package(
             name: "TollgateEngineTests",
             dependencies: ["TollgateEngine", "TollgateCore", "TestSupport"]
         ),
-        .testTarget(name: "TollgateKitTests", dependencies: ["TollgateKit", "TollgateConfig", "TollgateCore", "TestSupport"]),
+        .testTarget(name: "TollgateKitTests", dependencies: ["TollgateKit", "TollgateConfig", "TollgateCore", "TollgateStore", "TestSupport"]),
         .testTarget(name: "TollgateStoreTests", dependencies: ["TollgateStore", "TollgateCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
     ]

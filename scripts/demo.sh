@@ -22,6 +22,9 @@ git add -A
 git -c user.name="Demo Author" -c user.email=author@example.com commit -q -m "example pipeline"
 run "$TOLLGATE" validate
 run "$TOLLGATE" doctor
-run "$TOLLGATE" plan --env dev
+step "$TOLLGATE" release --pr 1
+RELEASE="$("$TOLLGATE" release --pr 1)"
+echo "$RELEASE"
+run "$TOLLGATE" plan "$RELEASE" --env dev
 
 printf '\nthe demo repository is %s (state beside it in %s-state)\n' "$REPO" "$REPO"

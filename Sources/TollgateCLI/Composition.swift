@@ -50,6 +50,58 @@ struct Composition {
     func shell(_ pipeline: Pipeline) -> ProcessShell {
         ProcessShell(environment: environment)
     }
+
+    /// The clock: real, unless TOLLGATE_NOW (ISO 8601) pins it, for rehearsals and tests.
+    func effects() throws -> Effects {
+        guard let pinned = environment["TOLLGATE_NOW"], !pinned.isEmpty else { return .live }
+        guard let date = ISO8601DateFormatter().date(from: pinned) else {
+            throw ValidationError("TOLLGATE_NOW='\(pinned)' is not an ISO 8601 time such as 2026-11-26T15:00:00Z")
+        }
+        return Effects(now: { date }, newID: Effects.live.newID)
+    }
+
+    /// Who is acting: TOLLGATE_ACTOR, else the CI's actor, else git's user.email, else the login name.
+    func actor(git: GitCLI) async -> String {
+        for key in ["TOLLGATE_ACTOR", "GITHUB_ACTOR", "GITLAB_USER_EMAIL", "BUILDKITE_BUILD_CREATOR_EMAIL", "CIRCLE_USERNAME"] {
+            if let value = environment[key], !value.isEmpty { return value }
+        }
+        if let email = try? await git.userEmail() { return email }
+        return environment["USER"] ?? "unknown"
+    }
+
+    func ledgerPath(_ pipeline: Pipeline) -> String {
+        if let path = environment["TOLLGATE_DATABASE"], !path.isEmpty { return PathResolution.absolute(path) }
+        return store(pipeline).ledgerPath
+    }
+
+    /// Every adapter wired into one context. The engine is located only when `needsEngine`.
+    func context(_ pipeline: Pipeline, needsEngine: Bool = true) async throws -> Context {
+        let effects = try effects()
+        let layout = store(pipeline)
+        try layout.checkWritable()
+        let ledger = try SQLiteLedger(path: ledgerPath(pipeline), effects: effects)
+        let git = GitCLI(repository: pipeline.baseDirectory, environment: environment)
+        let engine: any Engine = needsEngine ? try await self.engine(pipeline) : UnavailableEngine()
+        return Context(
+            pipeline: pipeline, engine: engine, ledger: ledger, artifacts: FileArtifactStore(root: layout.artifactsDirectory),
+            git: git, signatures: SSHKeygenSignatures(environment: environment, scratchDirectory: layout.root),
+            shell: shell(pipeline), effects: effects, workRoot: layout.workDirectory, actor: await actor(git: git),
+            host: ProcessInfo.processInfo.hostName, pid: ProcessInfo.processInfo.processIdentifier, processEnvironment: environment)
+    }
+}
+
+/// Stands in for the engine in commands that never run it (approve, status, audit).
+struct UnavailableEngine: Engine {
+    let info = EngineInfo(kind: "none", path: "", version: Version([0]))
+    func fail() -> KitError { .step("this command does not run the engine") }
+    func initialize(_ workspace: EngineWorkspace, backend: [(key: String, value: BackendValue)]) async throws { throw fail() }
+    func plan(_ workspace: EngineWorkspace, planFile: String, varFiles: [String]) async throws -> Bool { throw fail() }
+    func showJSON(_ workspace: EngineWorkspace, planFile: String) async throws -> Data { throw fail() }
+    func apply(_ workspace: EngineWorkspace, planFile: String) async throws { throw fail() }
+    func formatCheck(_ workspace: EngineWorkspace) async throws -> [String] { throw fail() }
+    func validate(_ workspace: EngineWorkspace) async throws -> EngineValidation { throw fail() }
+    func pullState(_ workspace: EngineWorkspace) async throws -> StateIdentity { throw fail() }
+    func priorState(ofPlan planFile: Data) throws -> StateIdentity { throw fail() }
 }
 
 /// The result of validating a pipeline file, as JSON.

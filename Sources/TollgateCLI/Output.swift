@@ -23,6 +23,19 @@ enum Output {
     }
 
     /// Exit codes: 0 success, 1 error, 3 refused, 64 usage, 130 interrupted.
+    /// Runs a command body, turning any failure into its reported exit code.
+    static func guarded(_ format: OutputFormat, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            throw fail(error, format: format)
+        }
+    }
+
     enum Code {
         static let error: Int32 = 1
         static let refused: Int32 = 3
@@ -34,7 +47,9 @@ enum Output {
     static func fail(_ error: any Error, format: OutputFormat) -> ExitCode {
         let code: Int32
         switch error {
-        case let kit as KitError: code = kit.isRefusal ? Code.refused : Code.error
+        case let kit as KitError:
+            if case .interrupted = kit { code = Code.interrupted } else { code = kit.isRefusal ? Code.refused : Code.error }
+        case is PromotionPaused: code = Code.refused
         case EngineError.cancelled: code = Code.interrupted
         case is CancellationError: code = Code.interrupted
         default: code = Code.error

@@ -13,7 +13,11 @@ public struct Tollgate: AsyncParsableCommand {
             Exit codes: 0 success, 1 error, 3 refused by a gate, guard or policy, 64 usage error, 130 interrupted.
             """,
         version: "0.1.0",
-        subcommands: [InitCommand.self, ValidateCommand.self, DoctorCommand.self, PlanCommand.self]
+        subcommands: [
+            InitCommand.self, ValidateCommand.self, DoctorCommand.self,
+            ReleaseCommand.self, PlanCommand.self, ShowCommand.self, ApproveCommand.self, RejectCommand.self,
+            ApplyCommand.self, PromoteCommand.self, StatusCommand.self, AuditCommand.self, UnlockCommand.self,
+        ]
     )
 
     public init() {}

@@ -19,6 +19,36 @@ public protocol Engine: Sendable {
     func formatCheck(_ workspace: EngineWorkspace) async throws -> [String]
     /// `validate -json`.
     func validate(_ workspace: EngineWorkspace) async throws -> EngineValidation
+    /// `state pull`: the backend's current state, read after `initialize`.
+    func pullState(_ workspace: EngineWorkspace) async throws -> StateIdentity
+    /// The state a saved plan was made against (engines keep it inside the plan file).
+    func priorState(ofPlan planFile: Data) throws -> StateIdentity
+}
+
+/// Which state a plan or a backend holds: its lineage (fixed when the state is created) and serial
+/// (bumped on every write). An empty backend has an empty lineage and serial 0.
+public struct StateIdentity: Sendable, Equatable, Codable {
+    public var lineage: String
+    public var serial: Int
+
+    public init(lineage: String, serial: Int) {
+        self.lineage = lineage
+        self.serial = serial
+    }
+
+    public static let empty = StateIdentity(lineage: "", serial: 0)
+    public var isEmpty: Bool { lineage.isEmpty }
+
+    /// Reads `lineage` and `serial` from state JSON; empty input is the empty state.
+    public static func parse(_ data: Data) throws -> StateIdentity {
+        if data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return .empty }
+        struct State: Decodable {
+            var lineage: String?
+            var serial: Int?
+        }
+        let state = try JSONDecoder().decode(State.self, from: data)
+        return StateIdentity(lineage: state.lineage ?? "", serial: state.serial ?? 0)
+    }
 }
 
 /// Which engine binary runs, and its version.

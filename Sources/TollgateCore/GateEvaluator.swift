@@ -36,6 +36,11 @@ public struct GateDecision: Sendable, Equatable, Codable {
         public var rule: String
         public var message: String
 
+        public init(rule: String, message: String) {
+            self.rule = rule
+            self.message = message
+        }
+
         public var description: String { message }
     }
 

@@ -21,9 +21,10 @@ public protocol Ledger: Sendable {
 
     /// Takes the (env, stack) lock and records the apply as running, or returns the current holder.
     func beginApply(_ apply: ApplyRecord, lock: LockRecord, event: AuditEntry) async throws -> LockRecord?
-    /// Records the outcome, releases the lock, and on success updates last-good (and pins the
-    /// lineage on first apply). Returns the new last-good on success.
-    func finishApply(id: String, outcome: ApplyRecord.Outcome, detail: String?, at time: Date, lineage: String?, event: AuditEntry) async throws -> LastGood?
+    /// Records the outcome, sets the plan's status when given, releases the lock, and on success
+    /// updates last-good (and pins the lineage on first apply). Returns the new last-good on success.
+    func finishApply(id: String, outcome: ApplyRecord.Outcome, planStatus: PlanRecord.Status?, detail: String?, at time: Date,
+                     lineage: String?, event: AuditEntry) async throws -> LastGood?
     func applies(env: String?, stack: String?) async throws -> [ApplyRecord]
     func locks() async throws -> [LockRecord]
     /// Releases a lock whose holder is gone; a running apply it guarded is marked interrupted.

@@ -36,7 +36,8 @@ public struct ProcessRunner: Sendable {
         _ executable: String,
         _ arguments: [String],
         directory: String? = nil,
-        environment: [String: String]
+        environment: [String: String],
+        input: Data? = nil
     ) async throws -> Output {
         let commandLine = ([executable] + arguments).map(Self.quote).joined(separator: " ")
         let spool = URL(fileURLWithPath: scratchDirectory).appendingPathComponent("tollgate-run-\(UUID().uuidString)")
@@ -58,7 +59,13 @@ public struct ProcessRunner: Sendable {
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.environment = environment
-        process.standardInput = FileHandle.nullDevice
+        if let input {
+            let inURL = spool.appendingPathComponent("stdin")
+            try input.write(to: inURL)
+            process.standardInput = try FileHandle(forReadingFrom: inURL)
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
         process.standardOutput = outHandle
         process.standardError = errHandle
 

@@ -72,6 +72,22 @@ public struct TerraformEngine: Engine {
         return EngineValidation(valid: result.valid, diagnostics: diagnostics)
     }
 
+    public func pullState(_ workspace: EngineWorkspace) async throws -> StateIdentity {
+        let output = try await run(["state", "pull"], in: workspace)
+        do {
+            return try StateIdentity.parse(output.stdout)
+        } catch {
+            throw EngineError.malformedOutput(command: "\(info.kind) state pull", detail: "not state JSON")
+        }
+    }
+
+    public func priorState(ofPlan planFile: Data) throws -> StateIdentity {
+        let archive = try ZipArchive(data: planFile)
+        // A plan made against no state at all has no tfstate member, or an empty one.
+        guard archive.entry(named: "tfstate") != nil else { return .empty }
+        return try StateIdentity.parse(try archive.contents(of: "tfstate"))
+    }
+
     /// `-backend-config` file text: one `key = value` line per setting, typed as HCL.
     public static func backendConfigText(_ settings: [(key: String, value: BackendValue)]) -> String {
         settings.map { key, value in

@@ -11,11 +11,21 @@ public enum KitError: Error, CustomStringConvertible, Equatable {
     case cycle([String])
     case fileSystem(path: String, reason: String)
     case alreadyInitialised(String)
+    case notFound(kind: String, reference: String, ambiguous: Bool, hint: String)
+    /// A gate or guard said no: each refusal says what is missing and who could supply it.
+    case refused([GateDecision.Refusal])
+    /// An engine, git or signing step failed; the text is already redacted.
+    case step(String)
+    case dirtyRelease(paths: [String])
+    case unknownCommit(String)
+    case interrupted(String)
 
     /// True for a guard or gate refusal (exit code 3), false for an error (exit code 1).
     public var isRefusal: Bool {
-        if case .identityMismatch = self { return true }
-        return false
+        switch self {
+        case .identityMismatch, .refused: return true
+        default: return false
+        }
     }
 
     public var description: String {
@@ -39,6 +49,18 @@ public enum KitError: Error, CustomStringConvertible, Equatable {
             return "stacks depend on each other in a cycle: \(stacks.joined(separator: " → ")); run 'tollgate validate'"
         case .fileSystem(let path, let reason):
             return "cannot prepare '\(path)': \(reason); check the disk and permissions"
+        case .notFound(let kind, let reference, let ambiguous, let hint):
+            return ambiguous ? "'\(reference)' matches more than one \(kind); give more of its id" : "no \(kind) '\(reference)'; \(hint)"
+        case .refused(let refusals):
+            return refusals.map(\.message).joined(separator: "\n")
+        case .step(let text):
+            return text
+        case .dirtyRelease(let paths):
+            return "uncommitted changes in deployable files (\(paths.prefix(5).joined(separator: ", "))\(paths.count > 5 ? ", …" : "")); commit them or pass --commit REV to release an earlier commit"
+        case .unknownCommit(let revision):
+            return "'\(revision)' is not a commit in this repository; pass a branch, tag or commit id"
+        case .interrupted(let text):
+            return text
         case .alreadyInitialised(let path):
             return "'\(path)' already exists; tollgate init never overwrites a pipeline, so move it aside or pass --force"
         }

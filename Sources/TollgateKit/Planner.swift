@@ -1,145 +1,89 @@
 import Foundation
 import TollgateCore
 
-/// Plans every stack of one environment, in dependency order, each in a fresh work dir.
-///
-/// The source is a directory tree laid out like the repository (stacks/, modules/, config/). Today
-/// that is the working tree; once releases land it is the unpacked release, so the planner never
-/// needs to know which.
+/// Plans a release for one environment: every stack in dependency order, each in a fresh work dir
+/// unpacked from the release, with the identity, order and lineage guards first.
 public struct Planner: Sendable {
-    public var pipeline: Pipeline
-    public var engine: any Engine
-    public var identity: IdentityGuard
-    public var secrets: SecretResolver
-    public var effects: Effects
-    /// Where fresh work dirs are made (`.tollgate/work`).
-    public var workRoot: String
+    public var context: Context
 
-    public init(pipeline: Pipeline, engine: any Engine, identity: IdentityGuard, secrets: SecretResolver, effects: Effects, workRoot: String) {
-        self.pipeline = pipeline
-        self.engine = engine
-        self.identity = identity
-        self.secrets = secrets
-        self.effects = effects
-        self.workRoot = workRoot
-    }
+    public init(context: Context) { self.context = context }
 
-    /// One stack's saved plan.
-    public struct StackPlan: Sendable, Codable, Equatable {
-        public var env: String
-        public var stack: String
-        public var workDirectory: String
-        public var planFile: String
-        public var planJSONFile: String
-        public var hasChanges: Bool
-        public var summary: PlanSummary
-        public var engine: EngineInfo
-    }
-
-    /// The stacks to plan: `only` (validated) or all, in dependency order.
-    public func stacks(only: [String]) throws -> [Stack] {
-        let known = pipeline.stacks.map(\.name.value)
-        for name in only where !known.contains(name) { throw KitError.unknownStack(name, known: known) }
-        switch StackOrder.order(pipeline.stacks) {
-        case .failure(let cycle): throw KitError.cycle(cycle.stacks)
-        case .success(let order):
-            return order.filter { only.isEmpty || only.contains($0) }.compactMap { pipeline.stack(named: $0) }
+    public func plan(release reference: String, env name: String, stacks only: [String] = []) async throws -> [PlanRecord] {
+        let release = try await context.release(reference)
+        let environment = try context.environment(name)
+        let stacks = try context.stacks(only: only)
+        let previous = context.pipeline.environment(before: name)?.name.value
+        var refusals: [GateDecision.Refusal] = []
+        for stack in stacks {
+            let applied = previous == nil ? true
+                : try await context.appliedSuccessfully(release: release.id, env: previous!, stack: stack.name.value)
+            if let refusal = GateEvaluator.order(env: name, stack: stack.name.value, previousEnvironment: previous,
+                                                 appliedToPrevious: applied, release: release.id) {
+                refusals.append(refusal)
+            }
         }
-    }
-
-    public func plan(env name: String, stacks only: [String] = [], source: String) async throws -> [StackPlan] {
-        guard let environment = pipeline.environment(named: name) else {
-            throw KitError.unknownEnvironment(name, known: pipeline.environments.map(\.name.value))
-        }
-        let selected = try stacks(only: only)
-        try await identity.check(environment)
-        let variables = try await secrets.variables(for: environment)
-        let run = "\(Self.timestamp(effects.now()))-\(effects.newID())"
-        var plans: [StackPlan] = []
-        for stack in selected {
-            plans.append(try await plan(stack, in: environment, source: source, run: run, variables: variables))
+        if !refusals.isEmpty { throw await context.refuse(refusals, subjects: ["release": release.id, "env": name]) }
+        try await context.checkIdentity(environment, subjects: ["release": release.id, "env": name])
+        let variables = try await context.secretVariables(environment)
+        var plans: [PlanRecord] = []
+        for stack in stacks {
+            plans.append(try await plan(stack, release: release, environment: environment, variables: variables))
         }
         return plans
     }
 
-    func plan(_ stack: Stack, in environment: Environment, source: String, run: String, variables: [String: String]) async throws -> StackPlan {
+    func plan(_ stack: Stack, release: Release, environment: Environment, variables: [String: String]) async throws -> PlanRecord {
         let env = environment.name.value
-        let base = "\(workRoot)/\(run)/\(env)/\(stack.name.value)"
-        let tree = base + "/src"
-        try WorkTree.copy(from: source, paths: [stack.path, "modules"], to: tree)
-        let workspace = EngineWorkspace(directory: tree + "/" + stack.path, dataDirectory: base + "/data", variables: variables)
-        try await engine.initialize(workspace, backend: backendSettings(environment, stack: stack.name.value))
-        let planFile = base + "/plan.tfplan"
-        let changes = try await engine.plan(workspace, planFile: planFile, varFiles: varFiles(env: env, stack: stack.name.value, source: source))
-        let json = try await engine.showJSON(workspace, planFile: planFile)
-        let jsonFile = base + "/plan.json"
+        let redactor = Redactor(variables.values)
+        let dirs = try context.workDirectory(release: release, env: env, stack: stack, purpose: "plan")
+        let workspace = EngineWorkspace(directory: dirs.workspace, dataDirectory: dirs.data, variables: variables)
+        let planFile = dirs.root + "/plan.tfplan"
+        let json: Data
+        let changes: Bool
         do {
-            try json.write(to: URL(fileURLWithPath: jsonFile), options: .atomic)
-        } catch {
-            throw KitError.fileSystem(path: jsonFile, reason: error.localizedDescription)
-        }
-        let summary = PlanSummary(try PlanJSON.decode(json))
-        return StackPlan(env: env, stack: stack.name.value, workDirectory: workspace.directory, planFile: planFile,
-                         planJSONFile: jsonFile, hasChanges: changes, summary: summary, engine: engine.info)
-    }
-
-    /// The environment's backend settings for one stack; a local path is made absolute against the
-    /// pipeline's directory, since the engine runs in a work dir elsewhere.
-    public func backendSettings(_ environment: Environment, stack: String) -> [(key: String, value: BackendValue)] {
-        environment.backend.resolved(env: environment.name.value, stack: stack).map { key, value in
-            if environment.backend.type.value == "local", key == "path" || key == "workspace_dir", case .string(let path) = value {
-                return (key, .string(PathText.absolute(path, base: pipeline.baseDirectory)))
-            }
-            return (key, value)
-        }
-    }
-
-    /// `config/ENV/common.tfvars` then `config/ENV/STACK.tfvars`, those that exist.
-    public func varFiles(env: String, stack: String, source: String) -> [String] {
-        ["common", stack].map { "\(source)/config/\(env)/\($0).tfvars" }.filter { FileManager.default.fileExists(atPath: $0) }
-    }
-
-    static func timestamp(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss"
-        return formatter.string(from: date)
-    }
-}
-
-/// Copies parts of a source tree into a fresh work dir, skipping engine caches.
-enum WorkTree {
-    static let skipped: Set<String> = [".terraform", ".git", ".tollgate"]
-
-    static func copy(from source: String, paths: [String], to destination: String) throws {
-        let manager = FileManager.default
-        do {
-            try manager.createDirectory(atPath: destination, withIntermediateDirectories: true)
-            for path in paths {
-                let from = source + "/" + path
-                guard manager.fileExists(atPath: from) else { continue }
-                try copyTree(from, to: destination + "/" + path)
-            }
-        } catch let error as KitError {
+            try await context.engine.initialize(workspace, backend: context.backendSettings(environment, stack: stack.name.value))
+            let varFiles = ["common", stack.name.value].map { "\(dirs.root)/src/config/\(env)/\($0).tfvars" }
+                .filter { FileManager.default.fileExists(atPath: $0) }
+            changes = try await context.engine.plan(workspace, planFile: planFile, varFiles: varFiles)
+            json = try await context.engine.showJSON(workspace, planFile: planFile)
+        } catch let error as CancellationError {
             throw error
         } catch {
-            throw KitError.fileSystem(path: destination, reason: error.localizedDescription)
+            throw KitError.step(redactor.redact("\(error)"))
         }
-    }
-
-    static func copyTree(_ from: String, to: String) throws {
-        let manager = FileManager.default
-        var isDirectory: ObjCBool = false
-        guard manager.fileExists(atPath: from, isDirectory: &isDirectory) else { return }
-        if !isDirectory.boolValue {
-            try manager.createDirectory(atPath: (to as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try manager.copyItem(atPath: from, toPath: to)
-            return
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: planFile))
+        let prior = try context.engine.priorState(ofPlan: bytes)
+        // Lineage guard: after the first apply, every plan must be made against the pinned state.
+        if let pinned = try await context.ledger.pinnedLineage(env: env, stack: stack.name.value), pinned != prior.lineage {
+            let found = prior.isEmpty ? "an empty backend" : "state lineage '\(prior.lineage)'"
+            throw await context.refuse([GateDecision.Refusal(
+                rule: "lineage",
+                message: "the backend of '\(env)/\(stack.name.value)' holds \(found), but '\(env)' is pinned to lineage '\(pinned)' since its first apply; "
+                    + "point the backend back at '\(env)'s own state (another environment's state must never be planned as '\(env)')")],
+                subjects: ["env": env, "stack": stack.name.value, "release": release.id])
         }
-        try manager.createDirectory(atPath: to, withIntermediateDirectories: true)
-        for entry in try manager.contentsOfDirectory(atPath: from) where !skipped.contains(entry) && !entry.hasSuffix(".tfstate") {
-            try copyTree(from + "/" + entry, to: to + "/" + entry)
+        let digest = try context.artifacts.put(bytes)
+        // Byte-identical plan files happen (same state, same config, same second): the plan already on
+        // record is that plan.
+        if let same = try await context.ledger.plans(env: env, stack: stack.name.value).first(where: { $0.digest == digest }),
+           same.releaseID == release.id, same.status == .pending {
+            return same
         }
+        let decoded = try PlanJSON.decode(json)
+        // The engine writes variable values (secrets included) into plan JSON: store it redacted.
+        let redactedJSON = CanonicalJSON.data(redactor.redact(try JSONDecoder().decode(JSONValue.self, from: json)))
+        let jsonID = try context.artifacts.put(redactedJSON)
+        let record = PlanRecord(
+            id: "p-" + context.effects.newID(), releaseID: release.id, env: env, stack: stack.name.value, digest: digest,
+            summary: PlanSummary(decoded), hasChanges: changes, priorSerial: prior.serial, priorLineage: prior.lineage,
+            planner: context.actor, engineKind: context.engine.info.kind, engineVersion: context.engine.info.version.description,
+            createdAt: context.effects.now())
+        try await context.ledger.recordPlan(record, event: AuditEntry(
+            actor: context.actor, kind: "plan.created",
+            subjects: ["plan": record.id, "release": release.id, "env": env, "stack": stack.name.value],
+            payload: ["digest": .string(digest), "json": .string(jsonID), "counts": .string(record.summary.counts),
+                      "prior_serial": .number(Double(prior.serial)), "prior_lineage": .string(prior.lineage),
+                      "engine": .string("\(record.engineKind) \(record.engineVersion)")]))
+        return record
     }
 }

@@ -290,7 +290,8 @@ public final class SQLiteLedger: Ledger {
         }
     }
 
-    public func finishApply(id: String, outcome: ApplyRecord.Outcome, detail: String?, at time: Date, lineage: String?, event: AuditEntry) async throws -> LastGood? {
+    public func finishApply(id: String, outcome: ApplyRecord.Outcome, planStatus: PlanRecord.Status?, detail: String?, at time: Date,
+                            lineage: String?, event: AuditEntry) async throws -> LastGood? {
         try await write(event) { db -> LastGood? in
             guard let apply = try Row.fetchOne(db, sql: "SELECT * FROM applies WHERE id = ?", arguments: [id]) else {
                 throw LedgerError.notFound("apply '\(id)'")
@@ -299,13 +300,8 @@ public final class SQLiteLedger: Ledger {
             try db.execute(sql: "UPDATE applies SET outcome = ?, detail = ?, finished_at = ? WHERE id = ?",
                            arguments: [outcome.rawValue, detail, AuditChain.milliseconds(time), id])
             try db.execute(sql: "DELETE FROM locks WHERE apply_id = ?", arguments: [id])
-            switch outcome {
-            case .success:
-                try db.execute(sql: "UPDATE plans SET status = 'applied' WHERE id = ?", arguments: [planID])
-            case .failed:
-                try db.execute(sql: "UPDATE plans SET status = 'failed' WHERE id = ? AND status = 'pending'", arguments: [planID])
-            case .running, .interrupted:
-                break
+            if let planStatus {
+                try db.execute(sql: "UPDATE plans SET status = ? WHERE id = ?", arguments: [planStatus.rawValue, planID])
             }
             guard outcome == .success else { return nil }
             let releaseID = try String.fetchOne(db, sql: "SELECT release_id FROM plans WHERE id = ?", arguments: [planID]) ?? ""

@@ -36,23 +36,26 @@ import Testing
         let engineDetail = checks.first { $0["check"] as? String == "engine" }?["detail"] as? String ?? ""
         #expect(engineDetail.contains(engine))
 
-        let planned = try cli.run("plan", "--env", "dev", "--format", "json")
+        let released = try cli.run("release", "--format", "json")
+        #expect(released.status == 0, "\(released.stderr)")
+        let release = try #require(try released.json()["id"] as? String)
+        let planned = try cli.run("plan", release, "--env", "dev", "--format", "json")
         #expect(planned.status == 0, "\(planned.stderr)")
         let plans = try planned.jsonArray()
         #expect(plans.map { $0["stack"] as? String } == ["network", "app"])
         let network = try #require(plans.first)
         let created = (network["summary"] as? [String: Any])?["create"] as? [String]
         #expect(created == ["module.vpc.null_resource.subnet[0]", "module.vpc.null_resource.vpc"])
-        #expect((network["engine"] as? [String: Any])?["path"] as? String == engine)
-        let planFile = try #require(network["planFile"] as? String)
-        #expect(FileManager.default.fileExists(atPath: planFile))
-        // The work dir is a fresh copy under .tollgate/work, never the live tree.
-        #expect(planFile.hasPrefix(sandbox.repository + "/.tollgate/work/"))
+        #expect(network["releaseID"] as? String == release)
+        let digest = try #require(network["digest"] as? String)
+        // The plan file is in the artifact store under its digest; the live tree was never used.
+        let hex = digest.dropFirst(7)
+        #expect(FileManager.default.fileExists(atPath: sandbox.repository + "/.tollgate/artifacts/sha256/\(hex.prefix(2))/\(hex)"))
         #expect(!FileManager.default.fileExists(atPath: sandbox.repository + "/stacks/network/.terraform"))
 
-        let text = try cli.run("plan", "--env", "prod", "--stack", "app")
+        let text = try cli.run("plan", release, "--env", "dev", "--stack", "app")
         #expect(text.status == 0, "\(text.stderr)")
-        #expect(text.stdout.contains("prod/app: 3 to create, 0 to update, 0 to replace, 0 to delete"))
+        #expect(text.stdout.contains("dev/app  1 to create, 0 to update, 0 to replace, 0 to delete"))
     }
 }
 
@@ -62,7 +65,20 @@ import Testing
         let sandbox = try Sandbox(engine: TestEngines.all.first, label: "tollgate-exit")
         let result = try sandbox.cli.run("init", "--example")
         guard result.status == 0 else { throw TestSupportError("init failed: \(result.stderr)") }
+        try sandbox.cli.git("init", "-q")
+        try commit(sandbox)
         return sandbox
+    }
+
+    func commit(_ sandbox: Sandbox) throws {
+        try sandbox.cli.git("add", "-A")
+        try sandbox.cli.git("commit", "-q", "--allow-empty", "-m", "change")
+    }
+
+    func release(_ sandbox: Sandbox) throws -> String {
+        let result = try sandbox.cli.run("release")
+        guard result.status == 0 else { throw TestSupportError("release failed: \(result.stderr)") }
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     func edit(_ sandbox: Sandbox, _ old: String, _ new: String) throws {
@@ -86,7 +102,7 @@ import Testing
         #expect(location?["line"] as? Int == 9)
         #expect(location?["column"] as? Int == 1)
         // Commands that need a valid pipeline refuse to start.
-        let plan = try sandbox.cli.run("plan", "--env", "dev")
+        let plan = try sandbox.cli.run("plan", "sha256:abc", "--env", "dev")
         #expect(plan.status == 1)
         #expect(plan.stderr.contains("unknown key 'main_brach'"))
     }
@@ -96,7 +112,7 @@ import Testing
         defer { sandbox.remove() }
         let result = try sandbox.cli.run("plan")
         #expect(result.status == 64)
-        #expect(result.stderr.contains("Missing expected argument '--env <env>'"))
+        #expect(result.stderr.contains("Missing expected argument '<release>'"))
         #expect(try sandbox.cli.run("frobnicate").status == 64)
         #expect(try sandbox.cli.run("validate", "--format", "yaml").status == 64)
     }
@@ -104,11 +120,13 @@ import Testing
     @Test func identityMismatchIsARefusal() throws {
         let sandbox = try sandbox()
         defer { sandbox.remove() }
-        try edit(sandbox, "identity: echo local-prod", "identity: echo local-dev")
-        let result = try sandbox.cli.run("plan", "--env", "prod")
+        try edit(sandbox, "identity: echo local-dev", "identity: echo local-prod")
+        try commit(sandbox)
+        let release = try release(sandbox)
+        let result = try sandbox.cli.run("plan", release, "--env", "dev")
         #expect(result.status == 3)
-        #expect(result.stderr.contains("tollgate: refused: identity guard refused environment 'prod': 'echo local-dev' printed 'local-dev', but the pipeline declares account 'local-prod'"))
-        let json = try sandbox.cli.run("plan", "--env", "prod", "--format", "json")
+        #expect(result.stderr.contains("tollgate: refused: identity guard refused environment 'dev': 'echo local-prod' printed 'local-prod', but the pipeline declares account 'local-dev'"))
+        let json = try sandbox.cli.run("plan", release, "--env", "dev", "--format", "json")
         #expect(json.status == 3)
         #expect(try json.json()["refused"] as? Bool == true)
     }
@@ -116,7 +134,7 @@ import Testing
     @Test func unknownEnvironmentSuggests() throws {
         let sandbox = try sandbox()
         defer { sandbox.remove() }
-        let result = try sandbox.cli.run("plan", "--env", "prdo")
+        let result = try sandbox.cli.run("plan", try release(sandbox), "--env", "prdo")
         #expect(result.status == 1)
         #expect(result.stderr.contains("unknown environment 'prdo'; did you mean 'prod'?"))
     }
@@ -134,7 +152,12 @@ import Testing
         let sandbox = try sandbox()
         defer { sandbox.remove() }
         try Data("instance_count = 1\n".utf8).write(to: URL(fileURLWithPath: sandbox.repository + "/config/dev/app.tfvars"))
-        let result = try sandbox.cli.run("plan", "--env", "dev", "--stack", "app")
+        // An uncommitted change is never released.
+        let dirty = try sandbox.cli.run("release")
+        #expect(dirty.status == 1)
+        #expect(dirty.stderr.contains("uncommitted changes in deployable files (config/dev/app.tfvars)"))
+        try commit(sandbox)
+        let result = try sandbox.cli.run("plan", try release(sandbox), "--env", "dev", "--stack", "app")
         #expect(result.status == 1)
         #expect(result.stderr.contains("'terraform plan -input=false -no-color"))
         #expect(result.stderr.contains("exited with status 1"))
@@ -147,7 +170,7 @@ import Testing
         defer { sandbox.remove() }
         var cli = sandbox.cli
         cli.environment["TOLLGATE_ENGINE"] = "/nonexistent/terraform"
-        let result = try cli.run("plan", "--env", "dev")
+        let result = try cli.run("plan", try release(sandbox), "--env", "dev")
         #expect(result.status == 1)
         #expect(result.stderr.contains("cannot start '/nonexistent/terraform'"))
         let doctor = try cli.run("doctor")

@@ -147,7 +147,7 @@ public actor FakeEngine: Engine {
 
     public func plan(_ workspace: EngineWorkspace, planFile: String, varFiles: [String]) async throws -> Bool {
         record("plan \(workspace.directory) \(varFiles.map { ($0 as NSString).lastPathComponent }.joined(separator: ","))", workspace)
-        try Data("fake plan".utf8).write(to: URL(fileURLWithPath: planFile))
+        try Data("fake plan of \(workspace.directory)".utf8).write(to: URL(fileURLWithPath: planFile))
         return true
     }
 
@@ -165,4 +165,8 @@ public actor FakeEngine: Engine {
     public func validate(_ workspace: EngineWorkspace) async throws -> EngineValidation {
         EngineValidation(valid: true, diagnostics: [])
     }
+
+    public func pullState(_ workspace: EngineWorkspace) async throws -> StateIdentity { .empty }
+
+    public nonisolated func priorState(ofPlan planFile: Data) throws -> StateIdentity { .empty }
 }

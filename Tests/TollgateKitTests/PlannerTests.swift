@@ -4,107 +4,154 @@ import Testing
 import TollgateConfig
 import TollgateCore
 import TollgateKit
+import TollgateStore
 
 @Suite struct PlannerTests {
-    /// The example repository written to a temp dir, with its pipeline loaded.
-    func example() throws -> (TemporaryDirectory, Pipeline) {
+    /// The example repository sealed into a release in a real ledger and artifact store, with a
+    /// fake engine (this suite tests the planner's flow, not the engine).
+    struct Setup {
+        let directory: TemporaryDirectory
+        let context: Context
+        let engine: FakeEngine
+        let shell: FakeShell
+        let release: Release
+    }
+
+    func setup(shell: FakeShell = .echoing(), environment: [String: String] = [:], edit: (inout Pipeline) -> Void = { _ in }) async throws -> Setup {
         let directory = try TemporaryDirectory("tollgate-kit")
-        try Scaffold.write(to: directory.path, example: true, force: false)
-        let result = PipelineLoader.load(path: directory.path + "/tollgate.yaml")
-        return (directory, try #require(result.validPipeline, "\(result.diagnostics)"))
+        try Scaffold.write(to: directory.path + "/repo", example: true, force: false)
+        let result = PipelineLoader.load(path: directory.path + "/repo/tollgate.yaml")
+        var pipeline = try #require(result.validPipeline, "\(result.diagnostics)")
+        edit(&pipeline)
+        let artifacts = FileArtifactStore(root: directory.path + "/artifacts")
+        let entries = Scaffold.files(example: true, name: "repo").map { TarArchive.Entry(path: $0.path, contents: Data($0.contents.utf8)) }
+        let id = try artifacts.put(try TarArchive.write(entries))
+        let release = Release(id: id, commit: "c0ffee", branch: "main", pr: nil, author: "author@example.com",
+                              createdAt: Date(timeIntervalSince1970: 1_790_000_000), files: entries.map(\.path))
+        let effects = fixedEffects()
+        let ledger = try SQLiteLedger(path: directory.path + "/ledger.sqlite", effects: effects)
+        try await ledger.recordRelease(release, event: AuditEntry(actor: "t", kind: "release.created"))
+        let engine = FakeEngine(planJSON: try TestPaths.fixture("plans/terraform-1.11.4/create.json"))
+        let context = Context(pipeline: pipeline, engine: engine, ledger: ledger, artifacts: artifacts, git: UnusedGit(),
+                              signatures: UnusedSignatures(), shell: shell, effects: effects, workRoot: directory.path + "/work",
+                              actor: "planner@example.com", host: "test", pid: 1, processEnvironment: environment)
+        return Setup(directory: directory, context: context, engine: engine, shell: shell, release: release)
     }
-
-    func planner(_ pipeline: Pipeline, engine: FakeEngine, shell: FakeShell, environment: [String: String] = [:], root: String) -> Planner {
-        Planner(pipeline: pipeline, engine: engine,
-                identity: IdentityGuard(shell: shell, directory: pipeline.baseDirectory),
-                secrets: SecretResolver(processEnvironment: environment, shell: shell, directory: pipeline.baseDirectory),
-                effects: fixedEffects(), workRoot: root + "/.tollgate/work")
-    }
-
-    func emptyPlan() throws -> Data { try TestPaths.fixture("plans/terraform-1.11.4/create.json") }
 
     @Test func plansEveryStackInDependencyOrderInFreshWorkDirs() async throws {
-        let (directory, pipeline) = try example()
-        defer { directory.remove() }
-        let engine = FakeEngine(planJSON: try emptyPlan())
-        let plans = try await planner(pipeline, engine: engine, shell: .echoing(), root: directory.path).plan(env: "stage", source: directory.path)
+        let setup = try await setup()
+        defer { setup.directory.remove() }
+        let plans = try await Planner(context: setup.context).plan(release: setup.release.id, env: "dev")
         #expect(plans.map(\.stack) == ["network", "app"])
-        let run = "\(directory.path)/.tollgate/work/20260921T141320-id0001/stage"
-        #expect(plans.map(\.workDirectory) == ["\(run)/network/src/stacks/network", "\(run)/app/src/stacks/app"])
-        // The stack and the modules it calls were copied; nothing else of the tree was.
-        #expect(FileManager.default.fileExists(atPath: "\(run)/network/src/modules/vpc/main.tf"))
-        #expect(!FileManager.default.fileExists(atPath: "\(run)/network/src/stacks/app"))
-        let calls = await engine.calls
-        let state = PathText.absolute("../\((directory.path as NSString).lastPathComponent)-state", base: directory.path)
+        #expect(plans.map(\.planner) == ["planner@example.com", "planner@example.com"])
+        let calls = await setup.engine.calls
+        let run = "\(setup.directory.path)/work/20260921T141320-plan"
+        let state = setup.directory.path + "/repo-state/dev"
         #expect(calls == [
-            "init \(run)/network/src/stacks/network path=\(state)/stage/network.tfstate",
-            "plan \(run)/network/src/stacks/network network.tfvars",
-            "show \(run)/network/src/stacks/network",
-            "init \(run)/app/src/stacks/app path=\(state)/stage/app.tfstate",
-            "plan \(run)/app/src/stacks/app app.tfvars",
-            "show \(run)/app/src/stacks/app",
+            "init \(run)-id0001/dev/network/src/stacks/network path=\(state)/network.tfstate",
+            "plan \(run)-id0001/dev/network/src/stacks/network network.tfvars",
+            "show \(run)-id0001/dev/network/src/stacks/network",
+            "init \(run)-id0003/dev/app/src/stacks/app path=\(state)/app.tfstate",
+            "plan \(run)-id0003/dev/app/src/stacks/app app.tfvars",
+            "show \(run)-id0003/dev/app/src/stacks/app",
         ])
+        // Each work dir was unpacked from the release: the stack, and the modules it calls.
+        #expect(FileManager.default.fileExists(atPath: "\(run)-id0001/dev/network/src/modules/vpc/main.tf"))
         #expect(plans[0].summary.create.count == 7)
-        #expect(FileManager.default.fileExists(atPath: plans[0].planJSONFile))
+        #expect(plans[0].digest == Digest.id(Data("fake plan of \(run)-id0001/dev/network/src/stacks/network".utf8)))
+        #expect(try await setup.context.ledger.plans(env: "dev", stack: nil).map(\.id) == plans.map(\.id))
+        #expect(try await setup.context.ledger.events().map(\.kind) == ["release.created", "plan.created", "plan.created"])
+    }
+
+    @Test func outOfOrderPromotionIsRefusedAndRecorded() async throws {
+        let setup = try await setup()
+        defer { setup.directory.remove() }
+        let error = await #expect(throws: KitError.self) {
+            try await Planner(context: setup.context).plan(release: setup.release.id, env: "stage")
+        }
+        #expect(error?.isRefusal == true)
+        #expect(error?.description.contains("has not been applied successfully to 'dev' for stack 'network'") == true)
+        #expect(await setup.engine.calls.isEmpty)
+        #expect(try await setup.context.ledger.events().last?.kind == "refused")
     }
 
     @Test func identityMismatchIsRefusedBeforeTheEngineRuns() async throws {
-        let (directory, pipeline) = try example()
-        defer { directory.remove() }
-        let engine = FakeEngine(planJSON: try emptyPlan())
-        let shell = FakeShell { _ in ShellResult(status: 0, stdout: "local-dev\n", stderr: "") }
+        let shell = FakeShell { _ in ShellResult(status: 0, stdout: "local-prod\n", stderr: "") }
+        let setup = try await setup(shell: shell)
+        defer { setup.directory.remove() }
         let error = await #expect(throws: KitError.self) {
-            try await planner(pipeline, engine: engine, shell: shell, root: directory.path).plan(env: "prod", source: directory.path)
+            try await Planner(context: setup.context).plan(release: setup.release.id, env: "dev")
         }
-        #expect(error == .identityMismatch(env: "prod", expected: "local-prod", actual: "local-dev", command: "echo local-prod"))
-        #expect(error?.isRefusal == true)
-        #expect(error?.description.contains("switch to credentials for account 'local-prod'") == true)
-        #expect(await engine.calls.isEmpty)
+        #expect(error == .identityMismatch(env: "dev", expected: "local-dev", actual: "local-prod", command: "echo local-dev"))
+        #expect(error?.description.contains("switch to credentials for account 'local-dev'") == true)
+        #expect(await setup.engine.calls.isEmpty)
+        #expect(try await setup.context.ledger.events().last?.kind == "refused")
     }
 
     @Test func secretsReachTheEngineOnlyAsVariables() async throws {
-        let (directory, pipeline) = try example()
-        defer { directory.remove() }
-        var withSecrets = pipeline
-        withSecrets.environments[0].secrets = [
-            Secret(name: "db_password", reference: .environment("DEV_DB_PASSWORD")),
-            Secret(name: "api_token", reference: .command("print-token")),
-        ]
-        let engine = FakeEngine(planJSON: try emptyPlan())
         let shell = FakeShell { command in
             command == "print-token" ? ShellResult(status: 0, stdout: "tok-123\n", stderr: "") : ShellResult(status: 0, stdout: "local-dev\n", stderr: "")
         }
-        let plans = try await planner(withSecrets, engine: engine, shell: shell, environment: ["DEV_DB_PASSWORD": "pw-456"], root: directory.path)
-            .plan(env: "dev", stacks: ["app"], source: directory.path)
+        let setup = try await setup(shell: shell, environment: ["DEV_DB_PASSWORD": "pw-456"]) { pipeline in
+            pipeline.environments[0].secrets = [
+                Secret(name: "db_password", reference: .environment("DEV_DB_PASSWORD")),
+                Secret(name: "api_token", reference: .command("print-token")),
+            ]
+        }
+        defer { setup.directory.remove() }
+        let plans = try await Planner(context: setup.context).plan(release: setup.release.id, env: "dev", stacks: ["app"])
         #expect(plans.map(\.stack) == ["app"])
-        let seen = await engine.variablesSeen
+        let seen = await setup.engine.variablesSeen
         #expect(seen.allSatisfy { $0 == ["TF_VAR_db_password": "pw-456", "TF_VAR_api_token": "tok-123"] })
     }
 
     @Test func missingSecretNamesTheReferenceNotAValue() async throws {
-        let (directory, pipeline) = try example()
-        defer { directory.remove() }
-        var withSecrets = pipeline
-        withSecrets.environments[0].secrets = [Secret(name: "db_password", reference: .environment("DEV_DB_PASSWORD"))]
-        let engine = FakeEngine(planJSON: try emptyPlan())
+        let setup = try await setup { pipeline in
+            pipeline.environments[0].secrets = [Secret(name: "db_password", reference: .environment("DEV_DB_PASSWORD"))]
+        }
+        defer { setup.directory.remove() }
         let error = await #expect(throws: KitError.self) {
-            try await planner(withSecrets, engine: engine, shell: .echoing(), root: directory.path).plan(env: "dev", source: directory.path)
+            try await Planner(context: setup.context).plan(release: setup.release.id, env: "dev")
         }
         #expect(error?.description == "secret 'db_password' of environment 'dev' could not be read from 'env:DEV_DB_PASSWORD': environment variable 'DEV_DB_PASSWORD' is not set; provide it and re-run")
     }
 
-    @Test func unknownEnvironmentAndStackSuggest() async throws {
-        let (directory, pipeline) = try example()
-        defer { directory.remove() }
-        let planner = planner(pipeline, engine: FakeEngine(planJSON: try emptyPlan()), shell: .echoing(), root: directory.path)
+    @Test func unknownEnvironmentStackAndReleaseSuggest() async throws {
+        let setup = try await setup()
+        defer { setup.directory.remove() }
+        let planner = Planner(context: setup.context)
         await #expect(throws: KitError.unknownEnvironment("prdo", known: ["dev", "stage", "prod"])) {
-            try await planner.plan(env: "prdo", source: directory.path)
+            try await planner.plan(release: setup.release.id, env: "prdo")
         }
         await #expect(throws: KitError.unknownStack("ap", known: ["network", "app"])) {
-            try await planner.plan(env: "dev", stacks: ["ap"], source: directory.path)
+            try await planner.plan(release: setup.release.id, env: "dev", stacks: ["ap"])
         }
+        // An unambiguous prefix names the release; an unknown one says how to find releases.
+        #expect(try await setup.context.release(String(setup.release.id.prefix(16))) == setup.release)
+        await #expect(throws: KitError.self) { try await setup.context.release("sha256:ffff") }
         #expect(KitError.unknownEnvironment("prdo", known: ["dev", "stage", "prod"]).description == "unknown environment 'prdo'; did you mean 'prod'?")
     }
+}
+
+/// Ports these tests never reach.
+struct UnusedGit: Git {
+    func fail() -> TestSupportError { TestSupportError("git is not used here") }
+    func topLevel() async throws -> String { throw fail() }
+    func resolveCommit(_ revision: String) async throws -> String? { throw fail() }
+    func dirtyPaths(_ paths: [String]) async throws -> [String] { throw fail() }
+    func currentBranch() async throws -> String? { throw fail() }
+    func authorEmail(commit: String) async throws -> String { throw fail() }
+    func userEmail() async throws -> String? { throw fail() }
+    func files(commit: String, under paths: [String]) async throws -> [GitFile] { throw fail() }
+    func contents(of objects: [String]) async throws -> [Data] { throw fail() }
+    func isAncestor(_ commit: String, of reference: String) async throws -> Bool { throw fail() }
+    func tag(_ name: String, commit: String, message: String) async throws { throw fail() }
+}
+
+struct UnusedSignatures: Signatures {
+    func principals(forKey keyPath: String, allowedSigners: String) async throws -> [String] { [] }
+    func sign(_ message: String, keyPath: String) async throws -> String { throw TestSupportError("not used") }
+    func verify(_ message: String, signature: String, principal: String, allowedSigners: String) async throws -> Bool { false }
 }
 
 @Suite struct ScaffoldTests {

@@ -78,7 +78,7 @@ import TollgateStore
         #expect(held?.pid == 42)
         #expect(try await ledger.applies(env: "prod", stack: "app").map(\.id) == ["a-1"])
 
-        let good = try await ledger.finishApply(id: "a-1", outcome: .success, detail: nil, at: Self.time, lineage: "lin-1", event: entry("apply.finish"))
+        let good = try await ledger.finishApply(id: "a-1", outcome: .success, planStatus: .applied, detail: nil, at: Self.time, lineage: "lin-1", event: entry("apply.finish"))
         #expect(good?.sequence == 1)
         #expect(try await ledger.locks().isEmpty)
         #expect(try await ledger.plan(id: "p-1")?.status == .applied)
@@ -88,7 +88,7 @@ import TollgateStore
         try await ledger.recordPlan(plan("p-2", digest: "2"), event: entry("plan"))
         let apply2 = ApplyRecord(id: "a-3", planID: "p-2", env: "prod", stack: "app", actor: "ci", startedAt: Self.time)
         _ = try await ledger.beginApply(apply2, lock: LockRecord(env: "prod", stack: "app", applyID: "a-3", holder: "ci", host: "h", pid: 44, acquiredAt: Self.time), event: entry("apply.start"))
-        let good2 = try await ledger.finishApply(id: "a-3", outcome: .success, detail: nil, at: Self.time, lineage: "lin-other", event: entry("apply.finish"))
+        let good2 = try await ledger.finishApply(id: "a-3", outcome: .success, planStatus: .applied, detail: nil, at: Self.time, lineage: "lin-other", event: entry("apply.finish"))
         #expect(good2?.sequence == 2)
         // The lineage stays pinned to the first apply's.
         #expect(try await ledger.pinnedLineage(env: "prod", stack: "app") == "lin-1")

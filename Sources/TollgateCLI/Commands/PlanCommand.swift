@@ -6,10 +6,13 @@ import TollgateKit
 struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
-        abstract: "Plan every stack of an environment in dependency order, each in a fresh work dir."
+        abstract: "Plan a release for an environment: every stack in dependency order, each in a fresh work dir."
     )
 
     @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "The release id (sha256:…, or an unambiguous prefix).")
+    var release: String
 
     @Option(help: "The environment to plan.")
     var env: String
@@ -20,35 +23,21 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         let composition = Composition(options: options)
         let pipeline = try composition.pipeline()
-        do {
-            let engine = try await composition.engine(pipeline)
-            let store = composition.store(pipeline)
-            let shell = composition.shell(pipeline)
-            let planner = Planner(
-                pipeline: pipeline,
-                engine: engine,
-                identity: IdentityGuard(shell: shell, directory: pipeline.baseDirectory),
-                secrets: SecretResolver(processEnvironment: composition.environment, shell: shell, directory: pipeline.baseDirectory),
-                effects: .live,
-                workRoot: store.workDirectory
-            )
+        try await Output.guarded(options.format) {
+            let context = try await composition.context(pipeline)
             if options.format == .text {
-                Output.diagnostic("planning '\(env)' with \(engine.info.kind) \(engine.info.version) (working tree; releases will seal this)")
+                Output.diagnostic("planning \(Digest.short(release)) for '\(env)' with \(context.engine.info.kind) \(context.engine.info.version)")
             }
-            let plans = try await planner.plan(env: env, stacks: stack, source: pipeline.baseDirectory)
+            let plans = try await Planner(context: context).plan(release: release, env: env, stacks: stack)
             if options.format == .json {
                 Output.json(plans)
             } else {
                 for plan in plans {
-                    Output.line("\(plan.env)/\(plan.stack): \(plan.hasChanges ? plan.summary.counts : "no changes")")
+                    Output.line("\(plan.id)  \(plan.env)/\(plan.stack)  \(plan.hasChanges ? plan.summary.counts : "no changes")  \(Digest.short(plan.digest))")
                     for address in plan.summary.destructive { Output.line("  ! destroys \(address)") }
-                    Output.line("  plan file: \(plan.planFile)")
                 }
+                Output.diagnostic("review with 'tollgate show PLAN'; apply with 'tollgate apply PLAN'")
             }
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw Output.fail(error, format: options.format)
         }
     }
 }

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import TollgateCore
+import TollgateKit
+
+struct ApproveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "approve",
+        abstract: "Sign an approval of one plan with your SSH key."
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "The plan id.")
+    var plan: String
+
+    @Option(help: "Your SSH private key (its public key must be in allowed_signers).")
+    var key: String
+
+    @Option(help: "A note for the record.")
+    var comment: String?
+
+    func run() async throws {
+        try await Decision.run(options: options, plan: plan, decision: .approve, key: key, comment: comment)
+    }
+}
+
+struct RejectCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reject",
+        abstract: "Sign a rejection of one plan with your SSH key; it blocks the apply."
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "The plan id.")
+    var plan: String
+
+    @Option(help: "Your SSH private key (its public key must be in allowed_signers).")
+    var key: String
+
+    @Option(help: "Why the plan is rejected.")
+    var comment: String
+
+    func run() async throws {
+        try await Decision.run(options: options, plan: plan, decision: .reject, key: key, comment: comment)
+    }
+}
+
+enum Decision {
+    static func run(options: GlobalOptions, plan: String, decision: ApprovalRecord.Decision, key: String, comment: String?) async throws {
+        let composition = Composition(options: options)
+        let pipeline = try composition.pipeline()
+        try await Output.guarded(options.format) {
+            let context = try await composition.context(pipeline, needsEngine: false)
+            let record = try await Approver(context: context).decide(plan: plan, decision: decision, keyPath: PathResolution.absolute(key), comment: comment)
+            if options.format == .json {
+                Output.json(record)
+            } else {
+                Output.line("\(record.id)  \(decision == .approve ? "approved" : "rejected") \(record.planID) as \(record.principal)")
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import TollgateCore
+import TollgateKit
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the environment × stack matrix: applied releases, waiting plans, locks."
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() async throws {
+        let composition = Composition(options: options)
+        let pipeline = try composition.pipeline()
+        try await Output.guarded(options.format) {
+            let context = try await composition.context(pipeline, needsEngine: false)
+            let report = try await StatusReport.build(context)
+            if options.format == .json {
+                Output.json(report)
+                return
+            }
+            let rows = report.cells.map { cell -> [String] in
+                let applied = cell.applied.map { "\(Digest.short($0.release)) #\($0.sequence)" } ?? "-"
+                let waiting = cell.waiting.map { plan in
+                    plan.required > 0 ? "\(plan.plan) (\(plan.approvals)/\(plan.required) approvals)" : plan.plan
+                } ?? "-"
+                var lock = "-"
+                if let held = cell.lock { lock = held.holderGone ? "\(held.holder) (holder gone: run 'tollgate unlock')" : held.holder }
+                let problem = cell.lastProblem.map { "last apply \($0.outcome)" } ?? ""
+                return [cell.env, cell.stack, applied, waiting, lock, problem]
+            }
+            Output.line(Table.render(header: ["env", "stack", "applied", "waiting", "lock", "note"], rows: rows))
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import TollgateCore
+
+/// The `Signatures` port on `ssh-keygen -Y sign / verify`, namespace `tollgate`.
+public struct SSHKeygenSignatures: Signatures {
+    public static let namespace = "tollgate"
+    public var runner: ProcessRunner
+    public var environment: [String: String]
+    public var scratchDirectory: String
+
+    public init(environment: [String: String], scratchDirectory: String, runner: ProcessRunner = ProcessRunner()) {
+        self.environment = environment
+        self.scratchDirectory = scratchDirectory
+        self.runner = runner
+    }
+
+    func keygen(_ arguments: [String], input: Data? = nil) async throws -> ProcessRunner.Output {
+        try await runner.run("/usr/bin/env", ["ssh-keygen"] + arguments, directory: scratchDirectory, environment: environment, input: input)
+    }
+
+    public func principals(forKey keyPath: String, allowedSigners: String) async throws -> [String] {
+        let output = try await keygen(["-y", "-f", keyPath])
+        guard output.status == 0 else {
+            throw SignatureError.unreadableKey(path: keyPath, reason: output.stderrText.trimmingWhitespaceAndNewlines())
+        }
+        let fields = output.stdoutText.split(separator: " ")
+        guard fields.count >= 2 else { throw SignatureError.unreadableKey(path: keyPath, reason: "no public key could be derived") }
+        guard let text = FileManager.default.contents(atPath: allowedSigners) else { throw SignatureError.noAllowedSigners(allowedSigners) }
+        return AllowedSigner.parse(String(decoding: text, as: UTF8.self))
+            .filter { $0.keyType == fields[0] && $0.key == fields[1] && ($0.namespaces?.contains(Self.namespace) ?? true) }
+            .flatMap(\.principals)
+    }
+
+    public func sign(_ message: String, keyPath: String) async throws -> String {
+        let directory = scratchDirectory + "/sign-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let file = directory + "/payload"
+        try Data(message.utf8).write(to: URL(fileURLWithPath: file))
+        let output = try await keygen(["-Y", "sign", "-q", "-f", keyPath, "-n", Self.namespace, file])
+        guard output.status == 0, let signature = FileManager.default.contents(atPath: file + ".sig") else {
+            throw SignatureError.signingFailed(path: keyPath, reason: output.stderrText.trimmingWhitespaceAndNewlines())
+        }
+        return String(decoding: signature, as: UTF8.self)
+    }
+
+    public func verify(_ message: String, signature: String, principal: String, allowedSigners: String) async throws -> Bool {
+        guard FileManager.default.fileExists(atPath: allowedSigners) else { throw SignatureError.noAllowedSigners(allowedSigners) }
+        let directory = scratchDirectory + "/verify-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let signatureFile = directory + "/payload.sig"
+        try Data(signature.utf8).write(to: URL(fileURLWithPath: signatureFile))
+        let output = try await keygen(["-Y", "verify", "-f", allowedSigners, "-I", principal, "-n", Self.namespace, "-s", signatureFile],
+                                      input: Data(message.utf8))
+        return output.status == 0
+    }
+}
+
+public enum SignatureError: Error, CustomStringConvertible, Equatable {
+    case unreadableKey(path: String, reason: String)
+    case noAllowedSigners(String)
+    case signingFailed(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unreadableKey(let path, let reason):
+            "cannot read the SSH key '\(path)': \(reason); pass the private key file with --key"
+        case .noAllowedSigners(let path):
+            "cannot read the allowed_signers file '\(path)'; create it (see 'tollgate doctor') or fix 'approvers' in tollgate.yaml"
+        case .signingFailed(let path, let reason):
+            "ssh-keygen could not sign with '\(path)': \(reason); check the key (passphrase-protected keys need ssh-agent)"
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import TollgateCore
+
+/// The ports and settings every flow needs, wired once by the composition root.
+public struct Context: Sendable {
+    public var pipeline: Pipeline
+    public var engine: any Engine
+    public var ledger: any Ledger
+    public var artifacts: any ArtifactStore
+    public var git: any Git
+    public var signatures: any Signatures
+    public var shell: any Shell
+    public var effects: Effects
+    /// Where fresh work dirs are made (`.tollgate/work`).
+    public var workRoot: String
+    /// Who is acting: TOLLGATE_ACTOR, the CI's actor, or git's user.email.
+    public var actor: String
+    public var host: String
+    public var pid: Int32
+    public var processEnvironment: [String: String]
+
+    public init(pipeline: Pipeline, engine: any Engine, ledger: any Ledger, artifacts: any ArtifactStore, git: any Git,
+                signatures: any Signatures, shell: any Shell, effects: Effects, workRoot: String, actor: String,
+                host: String, pid: Int32, processEnvironment: [String: String]) {
+        self.pipeline = pipeline
+        self.engine = engine
+        self.ledger = ledger
+        self.artifacts = artifacts
+        self.git = git
+        self.signatures = signatures
+        self.shell = shell
+        self.effects = effects
+        self.workRoot = workRoot
+        self.actor = actor
+        self.host = host
+        self.pid = pid
+        self.processEnvironment = processEnvironment
+    }
+
+    /// The allowed_signers file approvals are checked against (the repository's current one).
+    public var allowedSignersPath: String {
+        PathText.absolute(pipeline.approversFile?.value ?? ".tollgate/allowed_signers", base: pipeline.baseDirectory)
+    }
+
+    func environment(_ name: String) throws -> Environment {
+        guard let environment = pipeline.environment(named: name) else {
+            throw KitError.unknownEnvironment(name, known: pipeline.environments.map(\.name.value))
+        }
+        return environment
+    }
+
+    /// A release by its full id or an unambiguous prefix (`sha256:9c1e`).
+    public func release(_ reference: String) async throws -> Release {
+        if let release = try await ledger.release(id: reference) { return release }
+        let matches = try await ledger.releases().filter { $0.id.hasPrefix(reference) || $0.id.dropFirst(7).hasPrefix(reference) }
+        guard matches.count == 1 else {
+            throw KitError.notFound(kind: "release", reference: reference, ambiguous: matches.count > 1,
+                                    hint: "run 'tollgate release' to cut one, or 'tollgate status' to see the known releases")
+        }
+        return matches[0]
+    }
+
+    /// A plan by its id or an unambiguous prefix.
+    public func plan(_ reference: String) async throws -> PlanRecord {
+        if let plan = try await ledger.plan(id: reference) { return plan }
+        let matches = try await ledger.plans(env: nil, stack: nil).filter { $0.id.hasPrefix(reference) }
+        guard matches.count == 1 else {
+            throw KitError.notFound(kind: "plan", reference: reference, ambiguous: matches.count > 1,
+                                    hint: "run 'tollgate status' to see the plans waiting")
+        }
+        return matches[0]
+    }
+
+    /// Whether `release` was applied successfully to `env` for `stack`.
+    func appliedSuccessfully(release: String, env: String, stack: String) async throws -> Bool {
+        let plans = Dictionary(uniqueKeysWithValues: try await ledger.plans(env: env, stack: stack).map { ($0.id, $0.releaseID) })
+        return try await ledger.applies(env: env, stack: stack).contains { $0.outcome == .success && plans[$0.planID] == release }
+    }
+
+    /// Records a refusal on the audit log and returns the error to throw.
+    func refuse(_ refusals: [GateDecision.Refusal], subjects: [String: String]) async -> KitError {
+        try? await ledger.appendEvent(AuditEntry(actor: actor, kind: "refused", subjects: subjects,
+                                                 payload: ["rules": .array(refusals.map { .string($0.rule) }),
+                                                           "reasons": .array(refusals.map { .string($0.message) })]))
+        return .refused(refusals)
+    }
+
+    /// The identity guard; a mismatch is put on the record as a refusal before it is thrown.
+    func checkIdentity(_ environment: Environment, subjects: [String: String]) async throws {
+        do {
+            try await IdentityGuard(shell: shell, directory: pipeline.baseDirectory).check(environment)
+        } catch let error as KitError where error.isRefusal {
+            try? await ledger.appendEvent(AuditEntry(actor: actor, kind: "refused", subjects: subjects,
+                                                     payload: ["rules": ["identity"], "reasons": [.string(error.description)]]))
+            throw error
+        }
+    }
+
+    func stacks(only: [String]) throws -> [Stack] {
+        let known = pipeline.stacks.map(\.name.value)
+        for name in only where !known.contains(name) { throw KitError.unknownStack(name, known: known) }
+        switch StackOrder.order(pipeline.stacks) {
+        case .failure(let cycle): throw KitError.cycle(cycle.stacks)
+        case .success(let order):
+            return order.filter { only.isEmpty || only.contains($0) }.compactMap { pipeline.stack(named: $0) }
+        }
+    }
+
+    /// The environment's backend settings for one stack; a local path is made absolute against the
+    /// pipeline's directory, since the engine runs in a work dir elsewhere.
+    public func backendSettings(_ environment: Environment, stack: String) -> [(key: String, value: BackendValue)] {
+        environment.backend.resolved(env: environment.name.value, stack: stack).map { key, value in
+            if environment.backend.type.value == "local", key == "path" || key == "workspace_dir", case .string(let path) = value {
+                return (key, .string(PathText.absolute(path, base: pipeline.baseDirectory)))
+            }
+            return (key, value)
+        }
+    }
+
+    /// A fresh work dir holding the release's files, for one (env, stack) run.
+    func workDirectory(release: Release, env: String, stack: Stack, purpose: String) throws -> (root: String, workspace: String, data: String) {
+        let run = "\(Self.timestamp(effects.now()))-\(purpose)-\(effects.newID())"
+        let root = "\(workRoot)/\(run)/\(env)/\(stack.name.value)"
+        do {
+            try FileManager.default.createDirectory(atPath: root + "/src", withIntermediateDirectories: true)
+            try ReleaseArchive.extract(try artifacts.get(release.id), to: root + "/src")
+        } catch let error as KitError {
+            throw error
+        } catch {
+            throw KitError.fileSystem(path: root, reason: "\(error)")
+        }
+        return (root, root + "/src/" + stack.path, root + "/data")
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss"
+        return formatter.string(from: date)
+    }
+
+    /// Secret values of an environment, resolved now, for the engine and for redaction.
+    func secretVariables(_ environment: Environment) async throws -> [String: String] {
+        try await SecretResolver(processEnvironment: processEnvironment, shell: shell, directory: pipeline.baseDirectory).variables(for: environment)
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import TollgateCore
+
+/// The env × stack matrix: what is applied, what waits and with which approvals, which locks are held.
+public struct StatusReport: Sendable, Codable, Equatable {
+    public struct Cell: Sendable, Codable, Equatable {
+        public var env: String
+        public var stack: String
+        public var applied: AppliedRelease?
+        public var waiting: WaitingPlan?
+        public var lock: HeldLock?
+        /// The newest apply, when it did not succeed (failed or interrupted).
+        public var lastProblem: Problem?
+    }
+
+    public struct AppliedRelease: Sendable, Codable, Equatable {
+        public var release: String
+        public var sequence: Int
+        public var appliedAt: Date
+    }
+
+    public struct WaitingPlan: Sendable, Codable, Equatable {
+        public var plan: String
+        public var release: String
+        public var summary: String
+        public var approvals: Int
+        public var required: Int
+        public var approvedBy: [String]
+        public var missing: [String]
+    }
+
+    public struct HeldLock: Sendable, Codable, Equatable {
+        public var holder: String
+        public var apply: String
+        public var pid: Int32
+        public var host: String
+        public var holderGone: Bool
+    }
+
+    public struct Problem: Sendable, Codable, Equatable {
+        public var apply: String
+        public var outcome: String
+        public var detail: String?
+    }
+
+    public var cells: [Cell]
+
+    public static func build(_ context: Context) async throws -> StatusReport {
+        let locks = try await context.ledger.locks()
+        let applier = Applier(context: context)
+        var cells: [Cell] = []
+        for environment in context.pipeline.environments {
+            let env = environment.name.value
+            for stack in try context.stacks(only: []) {
+                let name = stack.name.value
+                var cell = Cell(env: env, stack: name)
+                if let good = try await context.ledger.lastGood(env: env, stack: name) {
+                    cell.applied = AppliedRelease(release: good.releaseID, sequence: good.sequence, appliedAt: good.appliedAt)
+                }
+                if let plan = try await context.ledger.plans(env: env, stack: name).last(where: { $0.status == .pending }),
+                   let release = try await context.ledger.release(id: plan.releaseID) {
+                    let decision = try await applier.gates(plan, release: release)
+                    var required = 0
+                    if case .approval(let gate) = environment.gate.value { required = gate.required }
+                    cell.waiting = WaitingPlan(plan: plan.id, release: plan.releaseID, summary: plan.summary.counts,
+                                               approvals: decision.approvedBy.count, required: required,
+                                               approvedBy: decision.approvedBy, missing: decision.refusals.map(\.message))
+                }
+                if let lock = locks.first(where: { $0.env == env && $0.stack == name }) {
+                    cell.lock = HeldLock(holder: lock.holder, apply: lock.applyID, pid: lock.pid, host: lock.host,
+                                         holderGone: Applier.holderIsGone(lock, host: context.host))
+                }
+                if let last = try await context.ledger.applies(env: env, stack: name).last, last.outcome == .failed || last.outcome == .interrupted {
+                    cell.lastProblem = Problem(apply: last.id, outcome: last.outcome.rawValue, detail: last.detail)
+                }
+                cells.append(cell)
+            }
+        }
+        return StatusReport(cells: cells)
+    }
+}
