@@ -7,24 +7,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export TOLLGATE_TOOLS="${TOLLGATE_TOOLS:-$ROOT/.tools}"
 TOLLGATE="${TOLLGATE_BINARY:-$ROOT/.build/debug/tollgate}"
 DEMO_ROOT="$(mktemp -d "${TMPDIR:-/tmp}/tollgate-demo.XXXXXX")"
-REPO="$DEMO_ROOT/example"
 export TOLLGATE_CACHE_DIR="$DEMO_ROOT/cache"
 
 if [ -t 1 ] && [ -z "${NO_COLOR:-}" ] && [ -z "${CI:-}" ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
 step() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; }
 run() { step "$*"; "$@"; }
 
-mkdir -p "$REPO"
-cd "$REPO"
-run "$TOLLGATE" init --example
-git init -q -b main
-git add -A
-git -c user.name="Demo Author" -c user.email=author@example.com commit -q -m "example pipeline"
-run "$TOLLGATE" validate
-run "$TOLLGATE" doctor
-step "$TOLLGATE" release --pr 1
-RELEASE="$("$TOLLGATE" release --pr 1)"
-echo "$RELEASE"
-run "$TOLLGATE" plan "$RELEASE" --env dev
-
-printf '\nthe demo repository is %s (state beside it in %s-state)\n' "$REPO" "$REPO"
+"$TOLLGATE" demo --dir "$DEMO_ROOT"

@@ -86,7 +86,15 @@ struct Composition {
             pipeline: pipeline, engine: engine, ledger: ledger, artifacts: FileArtifactStore(root: layout.artifactsDirectory),
             git: git, signatures: SSHKeygenSignatures(environment: environment, scratchDirectory: layout.root),
             shell: shell(pipeline), effects: effects, workRoot: layout.workDirectory, actor: await actor(git: git),
-            host: ProcessInfo.processInfo.hostName, pid: ProcessInfo.processInfo.processIdentifier, processEnvironment: environment)
+            host: ProcessInfo.processInfo.hostName, pid: ProcessInfo.processInfo.processIdentifier, processEnvironment: environment,
+            parsePipeline: { [file = pipeline.file, base = pipeline.baseDirectory] data in
+                let result = PipelineLoader.parse(String(decoding: data, as: UTF8.self), file: file, baseDirectory: base)
+                guard let sealed = result.validPipeline else {
+                    throw KitError.step("the pipeline file sealed in this release is not valid: "
+                        + result.diagnostics.map(\.description).joined(separator: "; "))
+                }
+                return sealed
+            })
     }
 }
 

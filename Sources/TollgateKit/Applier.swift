@@ -37,8 +37,13 @@ public struct Applier: Sendable {
     }
 
     public func apply(plan reference: String) async throws -> Result {
-        let plan = try await context.plan(reference)
-        let release = try await context.release(plan.releaseID)
+        let plan = try await self.context.plan(reference)
+        let release = try await self.context.release(plan.releaseID)
+        let context = try self.context.sealed(release)
+        return try await Applier(context: context).apply(plan, release: release)
+    }
+
+    func apply(_ plan: PlanRecord, release: Release) async throws -> Result {
         let environment = try context.environment(plan.env)
         let stack = try context.stacks(only: [plan.stack])[0]
         let subjects = ["plan": plan.id, "release": release.id, "env": plan.env, "stack": plan.stack]

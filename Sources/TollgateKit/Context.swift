@@ -18,10 +18,13 @@ public struct Context: Sendable {
     public var host: String
     public var pid: Int32
     public var processEnvironment: [String: String]
+    /// Reads a pipeline file's bytes (the one sealed in a release) into a model.
+    public var parsePipeline: @Sendable (Data) throws -> Pipeline
 
     public init(pipeline: Pipeline, engine: any Engine, ledger: any Ledger, artifacts: any ArtifactStore, git: any Git,
                 signatures: any Signatures, shell: any Shell, effects: Effects, workRoot: String, actor: String,
-                host: String, pid: Int32, processEnvironment: [String: String]) {
+                host: String, pid: Int32, processEnvironment: [String: String],
+                parsePipeline: @escaping @Sendable (Data) throws -> Pipeline) {
         self.pipeline = pipeline
         self.engine = engine
         self.ledger = ledger
@@ -35,6 +38,19 @@ public struct Context: Sendable {
         self.host = host
         self.pid = pid
         self.processEnvironment = processEnvironment
+        self.parsePipeline = parsePipeline
+    }
+
+    /// This context with the pipeline sealed in `release`: plans and applies never re-read the
+    /// working tree's pipeline file once a release is cut.
+    public func sealed(_ release: Release) throws -> Context {
+        let name = (pipeline.file as NSString).lastPathComponent
+        guard let entry = try TarArchive.read(try artifacts.get(release.id)).first(where: { $0.path == name }) else {
+            throw KitError.step("release \(Digest.short(release.id)) has no '\(name)'; cut the release again")
+        }
+        var copy = self
+        copy.pipeline = try parsePipeline(entry.contents)
+        return copy
     }
 
     /// The allowed_signers file approvals are checked against (the repository's current one).

@@ -9,7 +9,8 @@ public struct Planner: Sendable {
     public init(context: Context) { self.context = context }
 
     public func plan(release reference: String, env name: String, stacks only: [String] = []) async throws -> [PlanRecord] {
-        let release = try await context.release(reference)
+        let release = try await self.context.release(reference)
+        let context = try self.context.sealed(release)
         let environment = try context.environment(name)
         let stacks = try context.stacks(only: only)
         let previous = context.pipeline.environment(before: name)?.name.value
@@ -27,7 +28,7 @@ public struct Planner: Sendable {
         let variables = try await context.secretVariables(environment)
         var plans: [PlanRecord] = []
         for stack in stacks {
-            plans.append(try await plan(stack, release: release, environment: environment, variables: variables))
+            plans.append(try await Planner(context: context).plan(stack, release: release, environment: environment, variables: variables))
         }
         return plans
     }

@@ -26,7 +26,8 @@ public struct Promoter: Sendable {
     }
 
     public func promote(release reference: String, to env: String) async throws -> [Step] {
-        let release = try await context.release(reference)
+        let release = try await self.context.release(reference)
+        let context = try self.context.sealed(release)
         _ = try context.environment(env)
         let applier = Applier(context: context)
         var steps: [Step] = []

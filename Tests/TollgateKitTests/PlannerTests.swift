@@ -34,7 +34,8 @@ import TollgateStore
         let engine = FakeEngine(planJSON: try TestPaths.fixture("plans/terraform-1.11.4/create.json"))
         let context = Context(pipeline: pipeline, engine: engine, ledger: ledger, artifacts: artifacts, git: UnusedGit(),
                               signatures: UnusedSignatures(), shell: shell, effects: effects, workRoot: directory.path + "/work",
-                              actor: "planner@example.com", host: "test", pid: 1, processEnvironment: environment)
+                              actor: "planner@example.com", host: "test", pid: 1, processEnvironment: environment,
+                              parsePipeline: { [pipeline] _ in pipeline })
         return Setup(directory: directory, context: context, engine: engine, shell: shell, release: release)
     }
 

@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import TollgateConfig
+import TollgateCore
+import TollgateEngine
+import TollgateKit
+
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run the whole story on the example: release, dev, stage, a refused and an accepted prod approval, apply, audit."
+    )
+
+    @Option(help: "Directory for the demo repository (default: a new temporary directory).")
+    var dir: String?
+
+    func say(_ text: String) { Output.line(text) }
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let root = dir.map(PathResolution.absolute) ?? (NSTemporaryDirectory() + "tollgate-demo-\(UUID().uuidString.prefix(8))")
+        let repository = root + "/example"
+        let shell = ProcessShell(environment: environment)
+        func sh(_ command: String, in directory: String? = nil) async throws -> String {
+            let result = try await shell.run(command, directory: directory ?? repository)
+            guard result.status == 0 else { throw KitError.step("'\(command)' failed: \(result.stderr)") }
+            return result.stdout
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: repository, withIntermediateDirectories: true)
+            say("== scaffolding the example in \(repository)")
+            try Scaffold.write(to: repository, example: true, force: true)
+
+            say("== two SSH keys: the author's and an approver's; allowed_signers maps them to principals")
+            for who in ["author", "approver"] {
+                _ = try await sh("rm -f \(root)/\(who) \(root)/\(who).pub && ssh-keygen -q -t ed25519 -N '' -C \(who)@example.com -f \(root)/\(who)")
+                let key = try await sh("cut -d' ' -f1,2 \(root)/\(who).pub").trimmingCharacters(in: .whitespacesAndNewlines)
+                let line = "\(who)@example.com namespaces=\"tollgate\" \(key)\n"
+                let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: repository + "/.tollgate/allowed_signers"))
+                try handle.seekToEnd()
+                try handle.write(contentsOf: Data(line.utf8))
+                try handle.close()
+            }
+            _ = try await sh("git init -q -b main && git add -A && git -c user.name=Author -c user.email=author@example.com commit -q -m 'example pipeline'")
+            say("   committed as author@example.com")
+
+            let loaded = PipelineLoader.load(path: repository + "/tollgate.yaml")
+            guard let pipeline = loaded.validPipeline else { throw KitError.step("the example pipeline is invalid: \(loaded.diagnostics)") }
+            var env = environment
+            env["TOLLGATE_ACTOR"] = "ci@example.com"
+            let options = try GlobalOptions.parse(["--config", repository + "/tollgate.yaml"])
+            let context = try await Composition(options: options, environment: env).context(pipeline)
+            say("   engine: \(context.engine.info.kind) \(context.engine.info.version) (\(context.engine.info.path)); CI acts as ci@example.com")
+
+            let (release, _) = try await Releaser(context: context).release(commit: "HEAD", pr: 1)
+            say("\n== release \(release.id) (PR #1)")
+            for target in ["dev", "stage"] {
+                let steps = try await Promoter(context: context).promote(release: release.id, to: target)
+                say("== promote to \(target) (\(pipeline.environment(named: target)!.gate.value.kind) gate)")
+                for step in steps { say("   \(target)/\(step.stack): \(step.status.rawValue) \(step.plan ?? "") \(step.tag ?? "")") }
+            }
+            say("\n== promote to prod (approval gate)")
+            var authorTried = false
+            while true {
+                do {
+                    let steps = try await Promoter(context: context).promote(release: release.id, to: "prod")
+                    for step in steps { say("   prod/\(step.stack): \(step.status.rawValue) \(step.plan ?? "") \(step.tag ?? "")") }
+                    break
+                } catch let paused as PromotionPaused {
+                    let waiting = paused.steps.last!
+                    say("   prod/\(waiting.stack): waiting for approval of \(waiting.plan!) (\(waiting.summary ?? ""))")
+                    if !authorTried {
+                        authorTried = true
+                        do {
+                            _ = try await Approver(context: context).decide(plan: waiting.plan!, decision: .approve, keyPath: root + "/author", comment: "lgtm (my own change)")
+                            throw KitError.step("the author's approval was accepted, which must never happen")
+                        } catch let refusal as KitError where refusal.isRefusal {
+                            say("   the author tries to approve: REFUSED")
+                            for line in refusal.description.split(separator: "\n") { say("     \(line)") }
+                        }
+                    }
+                    let approval = try await Approver(context: context).decide(plan: waiting.plan!, decision: .approve, keyPath: root + "/approver", comment: "reviewed")
+                    say("   the approver approves: \(approval.id) signed by \(approval.principal)")
+                }
+            }
+
+            say("\n== status")
+            let report = try await StatusReport.build(context)
+            for cell in report.cells {
+                say("   \(cell.env)/\(cell.stack): \(cell.applied.map { "\(Digest.short($0.release)) #\($0.sequence)" } ?? "-")")
+            }
+            let verification = try await Auditor(context: context).verify()
+            say("\n== audit verify: \(verification.intact ? "intact" : "BROKEN"), \(verification.events) events")
+            let traces = try await Auditor(context: context).trace(env: "prod")
+            for trace in traces {
+                say("   prod/\(trace.stack): \(trace.outcome), PR #\(trace.pr ?? 0), planner \(trace.planner), approved by "
+                    + trace.approvers.filter { $0.decision == "approve" && $0.signatureVerifies }.map(\.principal).joined(separator: ", "))
+            }
+            let tags = try await sh("git tag --list 'tollgate/*'").split(separator: "\n").joined(separator: " ")
+            say("   git tags: \(tags)")
+            say("\nthe demo repository is \(repository); try: cd \(repository) && tollgate status")
+            if !verification.intact { throw ExitCode(Output.Code.error) }
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            throw Output.fail(error, format: .text)
+        }
+    }
+}
