@@ -1,0 +1,87 @@
+import Foundation
+import TestSupport
+
+/// A repository with the example pipeline, keys for an author, an approver, an operator who is in
+/// allowed_signers but not a prod approver, and an outsider who is in neither.
+struct PromotionRepo {
+    let sandbox: Sandbox
+    var cli: CLI
+    let release: String
+
+    var root: String { sandbox.root.path }
+    var repository: String { sandbox.repository }
+
+    init(engine: String) throws {
+        sandbox = try Sandbox(engine: engine, label: "tollgate-promo")
+        var cli = sandbox.cli
+        cli.environment["TOLLGATE_ACTOR"] = "ci@example.com"
+        self.cli = cli
+        let initialised = try cli.run("init", "--example")
+        guard initialised.status == 0 else { throw TestSupportError("init: \(initialised.stderr)") }
+        var signers = ""
+        for who in ["author", "approver", "ops", "outsider"] {
+            try Self.shell("ssh-keygen -q -t ed25519 -N '' -C \(who) -f \(sandbox.root.path)/\(who)")
+            let key = try String(contentsOfFile: "\(sandbox.root.path)/\(who).pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
+            if who != "outsider" { signers += "\(who)@example.com namespaces=\"tollgate\" \(key)\n" }
+        }
+        try Data(signers.utf8).write(to: URL(fileURLWithPath: sandbox.repository + "/.tollgate/allowed_signers"))
+        try cli.git("init", "-q")
+        try cli.git("add", "-A")
+        try cli.git("commit", "-q", "-m", "example pipeline")
+        let released = try cli.run("release", "--pr", "42")
+        guard released.status == 0 else { throw TestSupportError("release: \(released.stderr)") }
+        release = released.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func remove() { sandbox.remove() }
+
+    func key(_ who: String) -> String { "\(root)/\(who)" }
+
+    @discardableResult
+    static func shell(_ command: String, in directory: String? = nil) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw TestSupportError("\(command) failed: \(output)") }
+        return output
+    }
+
+    /// Promotes to an environment and fails the test setup unless it fully succeeds.
+    func promote(_ env: String) throws {
+        let result = try cli.run("promote", release, "--to", env)
+        guard result.status == 0 else { throw TestSupportError("promote to \(env): \(result.status) \(result.stdout) \(result.stderr)") }
+    }
+
+    /// Plans one stack and returns the plan id.
+    func plan(_ env: String, _ stack: String, cli: CLI? = nil) throws -> String {
+        let result = try (cli ?? self.cli).run("plan", release, "--env", env, "--stack", stack, "--format", "json")
+        guard result.status == 0 else { throw TestSupportError("plan \(env)/\(stack): \(result.stderr)") }
+        guard let id = try result.jsonArray().first?["id"] as? String else { throw TestSupportError("no plan id in \(result.stdout)") }
+        return id
+    }
+
+    /// Runs SQL against the ledger as an attacker with write access would (guards dropped first).
+    func sql(_ statements: String) throws {
+        let script = """
+            import sqlite3, sys
+            db = sqlite3.connect(sys.argv[1])
+            db.executescript("DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete;" + sys.argv[2])
+            db.commit()
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, repository + "/.tollgate/ledger.sqlite", statements]
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw TestSupportError("sql failed: \(statements)") }
+    }
+
+    func statePath(_ env: String, _ stack: String) -> String { "\(root)/repo-state/\(env)/\(stack).tfstate" }
+}
