@@ -63,7 +63,9 @@ enum Output {
             }
             json(Failure(error: message, exit_code: code, refused: code == Code.refused))
         } else {
-            diagnostic((code == Code.refused ? "tollgate: refused: " : "tollgate: error: ") + message)
+            // Several reasons print one per line, each indented under the first.
+            let lines = message.split(separator: "\n", omittingEmptySubsequences: false)
+            diagnostic((code == Code.refused ? "tollgate: refused: " : "tollgate: error: ") + lines.joined(separator: "\n  "))
         }
         return ExitCode(code)
     }

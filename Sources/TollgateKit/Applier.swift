@@ -111,9 +111,11 @@ public struct Applier: Sendable {
                 _ = try await finish(.failed, planStatus: .failed, detail: String(text.suffix(2000)))
                 throw KitError.step(text)
             }
-            let after = try await context.engine.pullState(workspace)
+            // The lineage is pinned on the first apply only; later applies keep it, so no second pull.
+            let pinned = try await context.ledger.pinnedLineage(env: plan.env, stack: plan.stack)
+            let lineage = pinned == nil ? try await context.engine.pullState(workspace).lineage : nil
             finished = true
-            let good = try await finish(.success, planStatus: .applied, detail: nil, lineage: after.lineage)
+            let good = try await finish(.success, planStatus: .applied, detail: nil, lineage: lineage)
             var tag: String?
             if let good {
                 let name = "tollgate/\(plan.env)/\(plan.stack)/\(good.sequence)"
