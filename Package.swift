@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "tollgate", targets: ["tollgate"]),
         .library(name: "TollgateCore", targets: ["TollgateCore"]),
+        .library(name: "HCL", targets: ["HCL"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -55,10 +56,14 @@ let package = Package(
         // Ledger (SQLite through GRDB) and the content-addressed artifact store.
         .target(name: "TollgateStore", dependencies: ["TollgateCore", .product(name: "GRDB", package: "GRDB.swift")]),
 
+        // HCL2 native syntax parser with source ranges: standalone, no tollgate types.
+        .target(name: "HCL"),
+
         // Fakes, a fixed clock and fixture builders shared by the test targets.
         .target(name: "TestSupport", dependencies: ["TollgateCore"], path: "Tests/TestSupport"),
 
         .testTarget(name: "TollgateCoreTests", dependencies: ["TollgateCore", "TestSupport"]),
+        .testTarget(name: "HCLTests", dependencies: ["HCL", "TestSupport"]),
         .testTarget(name: "TollgateConfigTests", dependencies: ["TollgateConfig", "TollgateCore", "TestSupport"]),
         .testTarget(
             name: "TollgateEngineTests",

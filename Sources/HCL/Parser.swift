@@ -1,0 +1,885 @@
+import Foundation
+
+/// A recursive-descent parser for HCL's native syntax, working directly on UTF-8 bytes.
+///
+/// It never stops at the first problem: each diagnostic is recorded and parsing resumes at the
+/// next line or closing bracket, so an editor or linter sees every error and the rest of the tree.
+public enum HCLParser {
+    public static func parse(_ text: String) -> HCLFile {
+        parse(bytes: Array(text.utf8))
+    }
+
+    public static func parse(bytes: [UInt8]) -> HCLFile {
+        let parser = Parser(bytes)
+        let body = parser.parseBody(nested: false, openedAt: nil)
+        return HCLFile(body: body, diagnostics: parser.diagnostics, source: bytes)
+    }
+}
+
+private enum Byte {
+    static let newline = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r"), space = UInt8(ascii: " "), tab = UInt8(ascii: "\t")
+    static let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\"), dollar = UInt8(ascii: "$"), percent = UInt8(ascii: "%")
+    static let lbrace = UInt8(ascii: "{"), rbrace = UInt8(ascii: "}"), lbracket = UInt8(ascii: "["), rbracket = UInt8(ascii: "]")
+    static let lparen = UInt8(ascii: "("), rparen = UInt8(ascii: ")"), comma = UInt8(ascii: ","), dot = UInt8(ascii: ".")
+    static let equals = UInt8(ascii: "="), colon = UInt8(ascii: ":"), question = UInt8(ascii: "?"), tilde = UInt8(ascii: "~")
+    static let hash = UInt8(ascii: "#"), slash = UInt8(ascii: "/"), star = UInt8(ascii: "*"), less = UInt8(ascii: "<")
+    static let minus = UInt8(ascii: "-"), bang = UInt8(ascii: "!"), underscore = UInt8(ascii: "_"), greater = UInt8(ascii: ">")
+
+    static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+    static func isIdentStart(_ b: UInt8) -> Bool { (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == underscore || b >= 0x80 }
+    static func isIdentPart(_ b: UInt8) -> Bool { isIdentStart(b) || isDigit(b) || b == minus }
+}
+
+private final class Parser {
+    let bytes: [UInt8]
+    var pos = 0
+    var diagnostics: [HCLDiagnostic] = []
+    /// Newlines are insignificant inside brackets, parentheses, braces of collections and interpolations.
+    var newlineDepth = 0
+    let lineStarts: [Int]
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+        var starts = [0]
+        for (index, byte) in bytes.enumerated() where byte == Byte.newline { starts.append(index + 1) }
+        lineStarts = starts
+    }
+
+    // MARK: - Positions
+
+    func position(_ offset: Int) -> HCLPosition {
+        var low = 0, high = lineStarts.count - 1
+        while low < high {
+            let mid = (low + high + 1) / 2
+            if lineStarts[mid] <= offset { low = mid } else { high = mid - 1 }
+        }
+        var column = 1
+        var index = lineStarts[low]
+        while index < offset && index < bytes.count {
+            if bytes[index] & 0xC0 != 0x80 { column += 1 }
+            index += 1
+        }
+        return HCLPosition(line: low + 1, column: column, offset: offset)
+    }
+
+    func range(_ start: Int, _ end: Int) -> HCLRange { HCLRange(start: position(start), end: position(max(start, end))) }
+
+    func error(_ message: String, _ start: Int, _ end: Int? = nil) {
+        diagnostics.append(HCLDiagnostic(message, at: range(start, end ?? min(start + 1, bytes.count))))
+    }
+
+    var atEnd: Bool { pos >= bytes.count }
+    func peek(_ ahead: Int = 0) -> UInt8? { pos + ahead < bytes.count ? bytes[pos + ahead] : nil }
+    func starts(with text: String) -> Bool {
+        let utf8 = Array(text.utf8)
+        return pos + utf8.count <= bytes.count && Array(bytes[pos..<(pos + utf8.count)]) == utf8
+    }
+
+    // MARK: - Whitespace and comments
+
+    /// Skips blanks and comments; newlines too when `newlines` (or inside brackets).
+    func skipSpace(newlines: Bool = false, ignoringDepth: Bool = false) {
+        let skipNewlines = newlines || (newlineDepth > 0 && !ignoringDepth)
+        while let byte = peek() {
+            if byte == Byte.space || byte == Byte.tab || byte == Byte.cr {
+                pos += 1
+            } else if byte == Byte.newline && skipNewlines {
+                pos += 1
+            } else if byte == Byte.hash || (byte == Byte.slash && peek(1) == Byte.slash) {
+                while let b = peek(), b != Byte.newline { pos += 1 }
+            } else if byte == Byte.slash && peek(1) == Byte.star {
+                let start = pos
+                pos += 2
+                while !atEnd && !(peek() == Byte.star && peek(1) == Byte.slash) { pos += 1 }
+                if atEnd { error("unterminated comment: '/*' has no closing '*/'", start, start + 2) } else { pos += 2 }
+            } else {
+                break
+            }
+        }
+    }
+
+    /// Skips to the start of the next line (error recovery).
+    func skipLine() {
+        while let b = peek(), b != Byte.newline { pos += 1 }
+    }
+
+    // MARK: - Bodies
+
+    func identifier() -> (String, Int)? {
+        guard let first = peek(), Byte.isIdentStart(first) else { return nil }
+        let start = pos
+        while let b = peek(), Byte.isIdentPart(b) { pos += 1 }
+        return (String(decoding: bytes[start..<pos], as: UTF8.self), start)
+    }
+
+    func parseBody(nested: Bool, openedAt: (name: String, offset: Int)?) -> HCLBody {
+        let savedDepth = newlineDepth
+        newlineDepth = 0
+        defer { newlineDepth = savedDepth }
+        let start = pos
+        var items: [HCLBodyItem] = []
+        while true {
+            skipSpace(newlines: true)
+            guard let byte = peek() else {
+                if let openedAt { error("unclosed block '\(openedAt.name)': its '{' has no matching '}'", openedAt.offset) }
+                break
+            }
+            if byte == Byte.rbrace {
+                if nested { break }
+                error("unexpected '}' with no block to close", pos)
+                pos += 1
+                continue
+            }
+            guard let (name, nameStart) = identifier() else {
+                error("expected an attribute name or a block type here", pos)
+                skipLine()
+                continue
+            }
+            skipSpace()
+            if peek() == Byte.equals && peek(1) != Byte.equals {
+                pos += 1
+                skipSpace()
+                let value = parseExpression()
+                let item = HCLAttribute(name: name, nameRange: range(nameStart, nameStart + name.utf8.count), value: value, range: range(nameStart, pos))
+                items.append(.attribute(item))
+                skipSpace()
+                if let next = peek(), next != Byte.newline, next != Byte.rbrace || !nested {
+                    error("expected a newline after the value of '\(name)'", pos)
+                    skipLine()
+                }
+                continue
+            }
+            // A block: labels, then a body in braces.
+            var labels: [String] = []
+            var labelRanges: [HCLRange] = []
+            while let next = peek(), next == Byte.quote || Byte.isIdentStart(next) {
+                let labelStart = pos
+                if next == Byte.quote {
+                    labels.append(parseLabelString())
+                } else {
+                    labels.append(identifier()!.0)
+                }
+                labelRanges.append(range(labelStart, pos))
+                skipSpace()
+            }
+            guard peek() == Byte.lbrace else {
+                error("expected '=' for an attribute or '{' to open block '\(name)'", pos)
+                skipLine()
+                continue
+            }
+            let open = pos
+            pos += 1
+            let body = parseBody(nested: true, openedAt: (name, open))
+            if peek() == Byte.rbrace { pos += 1 }
+            items.append(.block(HCLBlock(type: name, labels: labels, labelRanges: labelRanges, body: body, range: range(nameStart, pos))))
+            skipSpace()
+            if let next = peek(), next != Byte.newline, next != Byte.rbrace {
+                error("expected a newline after the block '\(name)'", pos)
+                skipLine()
+            }
+        }
+        return HCLBody(items: items, range: range(start, pos))
+    }
+
+    /// A quoted block label: a plain string, no interpolation.
+    func parseLabelString() -> String {
+        let start = pos
+        switch parseQuoted() {
+        case .literal(.string(let text), _):
+            return text
+        case .template(let template, _):
+            error("a block label cannot contain interpolations or directives", start, pos)
+            return template.parts.compactMap { if case .literal(let text) = $0 { text } else { nil } }.joined()
+        default:
+            return ""
+        }
+    }
+
+    // MARK: - Expressions
+
+    func parseExpression() -> HCLExpression {
+        let start = pos
+        let condition = parseBinary(0)
+        let beforeSpace = pos
+        skipSpace()
+        guard peek() == Byte.question else {
+            pos = beforeSpace
+            return condition
+        }
+        pos += 1
+        skipSpace()
+        let whenTrue = parseExpression()
+        skipSpace()
+        guard peek() == Byte.colon else {
+            error("expected ':' in the conditional expression", pos)
+            return .conditional(condition, whenTrue, .invalid(range(pos, pos)), range(start, pos))
+        }
+        pos += 1
+        skipSpace()
+        let whenFalse = parseExpression()
+        return .conditional(condition, whenTrue, whenFalse, range(start, pos))
+    }
+
+    static let levels: [[String]] = [["||"], ["&&"], ["==", "!="], ["<=", ">=", "<", ">"], ["+", "-"], ["*", "/", "%"]]
+
+    func matchOperator(_ candidates: [String]) -> String? {
+        for op in candidates where starts(with: op) {
+            // Not the start of a longer token: '=>' is not '=', '<<' is a heredoc, '->' is not '-'.
+            if op == "<" && peek(1) == Byte.less { continue }
+            if op == ">" && peek(1) == Byte.equals { continue }
+            if op == "<" && peek(1) == Byte.equals { continue }
+            return op
+        }
+        return nil
+    }
+
+    func parseBinary(_ level: Int) -> HCLExpression {
+        if level == Self.levels.count { return parseUnary() }
+        let start = pos
+        var left = parseBinary(level + 1)
+        while true {
+            let saved = pos
+            skipSpace()
+            guard let op = matchOperator(Self.levels[level]) else {
+                pos = saved
+                return left
+            }
+            pos += op.utf8.count
+            skipSpace()
+            let right = parseBinary(level + 1)
+            left = .binary(op, left, right, range(start, pos))
+        }
+    }
+
+    func parseUnary() -> HCLExpression {
+        let start = pos
+        if let byte = peek(), byte == Byte.minus || (byte == Byte.bang && peek(1) != Byte.equals) {
+            pos += 1
+            skipSpace()
+            let operand = parseUnary()
+            return .unary(byte == Byte.minus ? "-" : "!", operand, range(start, pos))
+        }
+        return parsePostfix(parsePrimary())
+    }
+
+    func parsePostfix(_ base: HCLExpression) -> HCLExpression {
+        var expression = base
+        let start = base.range.start.offset
+        while let byte = peek() {
+            if byte == Byte.dot && peek(1) == Byte.star {
+                pos += 2
+                let steps = parseSplatTraversal(full: false)
+                expression = .splat(expression, full: false, traversal: steps, range(start, pos))
+            } else if byte == Byte.dot && peek(1) != Byte.dot {
+                pos += 1
+                if let digit = peek(), Byte.isDigit(digit) {
+                    let indexStart = pos
+                    while let b = peek(), Byte.isDigit(b) { pos += 1 }
+                    let text = String(decoding: bytes[indexStart..<pos], as: UTF8.self)
+                    expression = .index(expression, .literal(.number(text), range(indexStart, pos)), range(start, pos))
+                } else if let (name, _) = identifier() {
+                    expression = .getAttribute(expression, name, range(start, pos))
+                } else {
+                    error("expected an attribute name after '.'", pos)
+                    return expression
+                }
+            } else if byte == Byte.lbracket {
+                let open = pos
+                pos += 1
+                newlineDepth += 1
+                skipSpace()
+                if peek() == Byte.star {
+                    pos += 1
+                    skipSpace()
+                    newlineDepth -= 1
+                    if peek() == Byte.rbracket { pos += 1 } else { error("expected ']' to close the splat '[*'", pos) }
+                    let steps = parseSplatTraversal(full: true)
+                    expression = .splat(expression, full: true, traversal: steps, range(start, pos))
+                    continue
+                }
+                let index = parseExpression()
+                skipSpace()
+                newlineDepth -= 1
+                if peek() == Byte.rbracket { pos += 1 } else { error("expected ']' to close the index opened here", open) }
+                expression = .index(expression, index, range(start, pos))
+            } else {
+                break
+            }
+        }
+        return expression
+    }
+
+    /// The steps after a splat: attribute (and legacy index) steps; index steps too for `[*]`.
+    func parseSplatTraversal(full: Bool) -> [HCLTraversalStep] {
+        var steps: [HCLTraversalStep] = []
+        while let byte = peek() {
+            if byte == Byte.dot, let next = peek(1), Byte.isIdentStart(next) {
+                pos += 1
+                steps.append(.attribute(identifier()!.0))
+            } else if byte == Byte.dot, let next = peek(1), Byte.isDigit(next) {
+                pos += 1
+                let start = pos
+                while let b = peek(), Byte.isDigit(b) { pos += 1 }
+                steps.append(.index(.literal(.number(String(decoding: bytes[start..<pos], as: UTF8.self)), range(start, pos))))
+            } else if full, byte == Byte.lbracket {
+                pos += 1
+                newlineDepth += 1
+                skipSpace()
+                let index = parseExpression()
+                skipSpace()
+                newlineDepth -= 1
+                if peek() == Byte.rbracket { pos += 1 } else { error("expected ']'", pos) }
+                steps.append(.index(index))
+            } else {
+                break
+            }
+        }
+        return steps
+    }
+
+    func parsePrimary() -> HCLExpression {
+        let start = pos
+        guard let byte = peek() else {
+            error("expected an expression, found the end of the file", max(0, pos - 1), pos)
+            return .invalid(range(pos, pos))
+        }
+        if Byte.isDigit(byte) { return parseNumber() }
+        if byte == Byte.quote { return parseQuoted() }
+        if byte == Byte.less && peek(1) == Byte.less { return parseHeredoc() }
+        if byte == Byte.lbracket { return parseTupleOrFor() }
+        if byte == Byte.lbrace { return parseObjectOrFor() }
+        if byte == Byte.lparen {
+            pos += 1
+            newlineDepth += 1
+            skipSpace()
+            let inner = parseExpression()
+            skipSpace()
+            newlineDepth -= 1
+            if peek() == Byte.rparen { pos += 1 } else { error("expected ')' to close the '(' opened here", start) }
+            return .parenthesized(inner, range(start, pos))
+        }
+        if Byte.isIdentStart(byte) {
+            var (name, _) = identifier()!
+            // Provider-defined functions: provider::NAME::function.
+            while starts(with: "::"), let next = peek(2), Byte.isIdentStart(next) {
+                pos += 2
+                name += "::" + identifier()!.0
+            }
+            switch name {
+            case "true": return .literal(.bool(true), range(start, pos))
+            case "false": return .literal(.bool(false), range(start, pos))
+            case "null": return .literal(.null, range(start, pos))
+            default: break
+            }
+            if peek() == Byte.lparen { return parseCall(name, start: start) }
+            return .variable(name, range(start, pos))
+        }
+        error("expected an expression here", pos)
+        if byte != Byte.newline && byte != Byte.rbrace && byte != Byte.rbracket && byte != Byte.rparen && byte != Byte.comma { pos += 1 }
+        return .invalid(range(start, pos))
+    }
+
+    func parseNumber() -> HCLExpression {
+        let start = pos
+        while let b = peek(), Byte.isDigit(b) { pos += 1 }
+        if peek() == Byte.dot, let next = peek(1), Byte.isDigit(next) {
+            pos += 1
+            while let b = peek(), Byte.isDigit(b) { pos += 1 }
+        }
+        if let e = peek(), e == UInt8(ascii: "e") || e == UInt8(ascii: "E") {
+            var look = pos + 1
+            if look < bytes.count, bytes[look] == UInt8(ascii: "+") || bytes[look] == Byte.minus { look += 1 }
+            if look < bytes.count, Byte.isDigit(bytes[look]) {
+                pos = look
+                while let b = peek(), Byte.isDigit(b) { pos += 1 }
+            }
+        }
+        return .literal(.number(String(decoding: bytes[start..<pos], as: UTF8.self)), range(start, pos))
+    }
+
+    func parseCall(_ name: String, start: Int) -> HCLExpression {
+        let open = pos
+        pos += 1
+        newlineDepth += 1
+        defer { newlineDepth -= 1 }
+        var arguments: [HCLExpression] = []
+        var expand = false
+        skipSpace()
+        while let byte = peek(), byte != Byte.rparen {
+            arguments.append(parseExpression())
+            skipSpace()
+            if starts(with: "...") {
+                pos += 3
+                expand = true
+                skipSpace()
+            }
+            if peek() == Byte.comma {
+                pos += 1
+                skipSpace()
+                if expand { error("'...' may only expand the last argument", pos) }
+            } else if peek() != Byte.rparen {
+                error("expected ',' or ')' in the arguments of '\(name)'", pos)
+                break
+            }
+        }
+        if peek() == Byte.rparen { pos += 1 } else { error("expected ')' to close the call to '\(name)' opened here", open) }
+        return .functionCall(name: name, arguments: arguments, expandFinal: expand, range(start, pos))
+    }
+
+    func keyword(_ word: String) -> Bool {
+        guard starts(with: word) else { return false }
+        let after = pos + word.utf8.count
+        return after >= bytes.count || !Byte.isIdentPart(bytes[after])
+    }
+
+    func parseTupleOrFor() -> HCLExpression {
+        let start = pos
+        pos += 1
+        newlineDepth += 1
+        defer { newlineDepth -= 1 }
+        skipSpace()
+        if keyword("for") {
+            let clause = parseForIntro(start: start)
+            let value = parseExpression()
+            let condition = parseForCondition()
+            skipSpace()
+            if peek() == Byte.rbracket { pos += 1 } else { error("expected ']' to close the 'for' expression opened here", start) }
+            return .forTuple(HCLForClause(keyVariable: clause.0, valueVariable: clause.1, collection: clause.2, condition: condition), value: value, range(start, pos))
+        }
+        var items: [HCLExpression] = []
+        while let byte = peek(), byte != Byte.rbracket {
+            items.append(parseExpression())
+            skipSpace()
+            if peek() == Byte.comma {
+                pos += 1
+                skipSpace()
+            } else if peek() != Byte.rbracket {
+                error("expected ',' or ']' in the tuple opened here", start)
+                break
+            }
+        }
+        if peek() == Byte.rbracket { pos += 1 } else { error("unclosed tuple: '[' has no matching ']'", start) }
+        return .tuple(items, range(start, pos))
+    }
+
+    /// `for K, V in COLLECTION :` — returns the variables and the collection.
+    func parseForIntro(start: Int) -> (String?, String, HCLExpression) {
+        pos += 3
+        skipSpace()
+        var first = identifier()?.0 ?? ""
+        if first.isEmpty { error("expected a variable name after 'for'", pos) }
+        skipSpace()
+        var second: String?
+        if peek() == Byte.comma {
+            pos += 1
+            skipSpace()
+            second = identifier()?.0
+            if second == nil { error("expected a second variable name after ','", pos) }
+            skipSpace()
+        }
+        if keyword("in") { pos += 2 } else { error("expected 'in' in the 'for' expression", pos) }
+        skipSpace()
+        let collection = parseExpression()
+        skipSpace()
+        if peek() == Byte.colon { pos += 1 } else { error("expected ':' after the collection of the 'for' expression", pos) }
+        skipSpace()
+        if let second {
+            let key = first
+            first = second
+            return (key, first, collection)
+        }
+        return (nil, first, collection)
+    }
+
+    func parseForCondition() -> HCLExpression? {
+        skipSpace()
+        guard keyword("if") else { return nil }
+        pos += 2
+        skipSpace()
+        return parseExpression()
+    }
+
+    func parseObjectOrFor() -> HCLExpression {
+        let start = pos
+        pos += 1
+        newlineDepth += 1
+        defer { newlineDepth -= 1 }
+        skipSpace()
+        if keyword("for") {
+            let clause = parseForIntro(start: start)
+            let key = parseExpression()
+            skipSpace()
+            if starts(with: "=>") { pos += 2 } else { error("expected '=>' between the key and value of the 'for' expression", pos) }
+            skipSpace()
+            let value = parseExpression()
+            skipSpace()
+            var grouping = false
+            if starts(with: "...") {
+                pos += 3
+                grouping = true
+            }
+            let condition = parseForCondition()
+            skipSpace()
+            if peek() == Byte.rbrace { pos += 1 } else { error("expected '}' to close the 'for' expression opened here", start) }
+            return .forObject(HCLForClause(keyVariable: clause.0, valueVariable: clause.1, collection: clause.2, condition: condition),
+                              key: key, value: value, grouping: grouping, range(start, pos))
+        }
+        var items: [HCLObjectItem] = []
+        while let byte = peek(), byte != Byte.rbrace {
+            let key = parseExpression()
+            skipSpace()
+            var usesEquals = true
+            if peek() == Byte.equals && peek(1) != Byte.equals {
+                pos += 1
+            } else if peek() == Byte.colon {
+                pos += 1
+                usesEquals = false
+            } else {
+                error("expected '=' or ':' after the key of an object item", pos)
+                // Resume after the next separator.
+                while let b = peek(), b != Byte.comma, b != Byte.newline, b != Byte.rbrace { pos += 1 }
+                if peek() == Byte.comma || peek() == Byte.newline { pos += 1 }
+                skipSpace()
+                continue
+            }
+            skipSpace()
+            let value = parseExpression()
+            items.append(HCLObjectItem(key: key, value: value, usesEquals: usesEquals))
+            // Items are separated by commas or newlines.
+            skipSpace(ignoringDepth: true)
+            if peek() == Byte.comma || peek() == Byte.newline {
+                pos += 1
+                skipSpace()
+            } else if peek() != Byte.rbrace {
+                error("expected ',' or a newline between object items", pos)
+                while let b = peek(), b != Byte.newline, b != Byte.rbrace { pos += 1 }
+                skipSpace()
+            }
+        }
+        if peek() == Byte.rbrace { pos += 1 } else { error("unclosed object: '{' has no matching '}'", start) }
+        return .object(items, range(start, pos))
+    }
+
+    // MARK: - Templates
+
+    func parseQuoted() -> HCLExpression {
+        let start = pos
+        pos += 1
+        var builder = TemplateBuilder()
+        var stack: [Frame] = []
+        while true {
+            guard let byte = peek(), byte != Byte.newline else {
+                error("unterminated string: the '\"' opened here has no closing '\"' on this line", start)
+                break
+            }
+            if byte == Byte.quote {
+                pos += 1
+                break
+            }
+            if byte == Byte.backslash {
+                parseEscape(into: &builder)
+                continue
+            }
+            if parseTemplateMarker(into: &builder, stack: &stack, quoted: true) { continue }
+            builder.appendByte(byte)
+            pos += 1
+        }
+        return finishTemplate(builder, stack: stack, start: start, heredoc: false)
+    }
+
+    struct Frame {
+        var kind: String
+        var start: Int
+        var outer: TemplateBuilder
+        var condition: HCLExpression?
+        var thenParts: [HCLTemplatePart]?
+        var forVariables: (String?, String)?
+        var collection: HCLExpression?
+    }
+
+    func finishTemplate(_ builder: TemplateBuilder, stack: [Frame], start: Int, heredoc: Bool) -> HCLExpression {
+        for frame in stack {
+            error("unterminated '%{ \(frame.kind) }' directive: it has no '%{ end\(frame.kind) }'", frame.start)
+        }
+        let parts = builder.finished()
+        if !heredoc, parts.allSatisfy({ if case .literal = $0 { true } else { false } }) {
+            return .literal(.string(parts.map { if case .literal(let text) = $0 { text } else { "" } }.joined()), range(start, pos))
+        }
+        return .template(HCLTemplate(parts: parts, isHeredoc: heredoc), range(start, pos))
+    }
+
+    func parseEscape(into builder: inout TemplateBuilder) {
+        let start = pos
+        pos += 1
+        guard let code = peek() else { return }
+        pos += 1
+        switch code {
+        case UInt8(ascii: "n"): builder.appendText("\n")
+        case UInt8(ascii: "r"): builder.appendText("\r")
+        case UInt8(ascii: "t"): builder.appendText("\t")
+        case Byte.quote: builder.appendText("\"")
+        case Byte.backslash: builder.appendText("\\")
+        case UInt8(ascii: "u"), UInt8(ascii: "U"):
+            let count = code == UInt8(ascii: "u") ? 4 : 8
+            let end = min(bytes.count, pos + count)
+            let hex = String(decoding: bytes[pos..<end], as: UTF8.self)
+            if hex.count == count, let value = UInt32(hex, radix: 16), let scalar = Unicode.Scalar(value) {
+                builder.appendText(String(Character(scalar)))
+                pos = end
+            } else {
+                error("invalid unicode escape '\\\(Character(Unicode.Scalar(code)))\(hex)'", start, end)
+                pos = end
+            }
+        default:
+            error("invalid escape '\\\(Character(Unicode.Scalar(code)))'; use \\n, \\r, \\t, \\\", \\\\, \\uNNNN or \\UNNNNNNNN", start, pos)
+        }
+    }
+
+    /// Handles `$${`, `%%{`, `${…}` and `%{…}` at the current position; false when none is here.
+    func parseTemplateMarker(into builder: inout TemplateBuilder, stack: inout [Frame], quoted: Bool) -> Bool {
+        if starts(with: "$${") || starts(with: "%%{") {
+            builder.appendText(peek() == Byte.dollar ? "${" : "%{")
+            pos += 3
+            return true
+        }
+        if starts(with: "${") {
+            let open = pos
+            pos += 2
+            let stripBefore = peek() == Byte.tilde
+            if stripBefore { pos += 1 }
+            newlineDepth += 1
+            skipSpace()
+            let expression = parseExpression()
+            skipSpace()
+            newlineDepth -= 1
+            let stripAfter = peek() == Byte.tilde
+            if stripAfter { pos += 1 }
+            if peek() == Byte.rbrace {
+                pos += 1
+            } else {
+                error("unterminated interpolation: the '${' opened here has no closing '}'", open, open + 2)
+                while let b = peek(), b != Byte.rbrace, b != Byte.newline, !(quoted && b == Byte.quote) { pos += 1 }
+                if peek() == Byte.rbrace { pos += 1 }
+            }
+            builder.append(.interpolation(expression, stripBefore: stripBefore, stripAfter: stripAfter), stripBefore: stripBefore, stripAfter: stripAfter)
+            return true
+        }
+        if starts(with: "%{") {
+            let open = pos
+            pos += 2
+            let stripBefore = peek() == Byte.tilde
+            if stripBefore { pos += 1 }
+            newlineDepth += 1
+            skipSpace()
+            let word = identifier()?.0 ?? ""
+            skipSpace()
+            var condition: HCLExpression?
+            var variables: (String?, String)?
+            var collection: HCLExpression?
+            switch word {
+            case "if":
+                condition = parseExpression()
+            case "for":
+                var first = identifier()?.0 ?? ""
+                skipSpace()
+                var key: String?
+                if peek() == Byte.comma {
+                    pos += 1
+                    skipSpace()
+                    key = first
+                    first = identifier()?.0 ?? ""
+                    skipSpace()
+                }
+                if keyword("in") { pos += 2 } else { error("expected 'in' in the '%{ for }' directive", pos) }
+                skipSpace()
+                collection = parseExpression()
+                variables = (key, first)
+            case "else", "endif", "endfor":
+                break
+            default:
+                error("unknown template directive '\(word)'; use if, else, endif, for or endfor", open, pos)
+            }
+            skipSpace()
+            newlineDepth -= 1
+            let stripAfter = peek() == Byte.tilde
+            if stripAfter { pos += 1 }
+            if peek() == Byte.rbrace { pos += 1 } else { error("unterminated directive: the '%{' opened here has no closing '}'", open, open + 2) }
+            if stripBefore { builder.stripTrailing() }
+            switch word {
+            case "if":
+                stack.append(Frame(kind: "if", start: open, outer: builder, condition: condition))
+                builder = TemplateBuilder()
+            case "for":
+                stack.append(Frame(kind: "for", start: open, outer: builder, forVariables: variables, collection: collection))
+                builder = TemplateBuilder()
+            case "else":
+                if var frame = stack.last, frame.kind == "if", frame.thenParts == nil {
+                    frame.thenParts = builder.finished()
+                    stack[stack.count - 1] = frame
+                    builder = TemplateBuilder()
+                } else {
+                    error("'%{ else }' without an open '%{ if }'", open, pos)
+                }
+            case "endif", "endfor":
+                let kind = word == "endif" ? "if" : "for"
+                if let frame = stack.last, frame.kind == kind {
+                    stack.removeLast()
+                    let inner = builder.finished()
+                    builder = frame.outer
+                    if kind == "if" {
+                        let thenParts = frame.thenParts ?? inner
+                        let elseParts = frame.thenParts == nil ? nil : inner
+                        builder.append(.ifDirective(condition: frame.condition ?? .invalid(range(open, open)), then: thenParts, else: elseParts), stripBefore: false, stripAfter: false)
+                    } else {
+                        builder.append(.forDirective(key: frame.forVariables?.0, value: frame.forVariables?.1 ?? "", collection: frame.collection ?? .invalid(range(open, open)), body: inner), stripBefore: false, stripAfter: false)
+                    }
+                } else {
+                    error("'%{ \(word) }' without an open '%{ \(kind) }'", open, pos)
+                }
+            default:
+                break
+            }
+            if stripAfter { builder.stripNextLeading = true }
+            return true
+        }
+        return false
+    }
+
+    func parseHeredoc() -> HCLExpression {
+        let start = pos
+        pos += 2
+        let indented = peek() == Byte.minus
+        if indented { pos += 1 }
+        guard let (marker, _) = identifier() else {
+            error("expected a heredoc marker such as EOT after '<<'", pos)
+            return .invalid(range(start, pos))
+        }
+        skipSpace(newlines: false)
+        guard peek() == Byte.newline else {
+            error("a heredoc marker must end its line", pos)
+            skipLine()
+            return .invalid(range(start, pos))
+        }
+        pos += 1
+        // Find the closing marker: a line holding only the marker (leading blanks allowed).
+        let bodyStart = pos
+        var lineStart = pos
+        var bodyEnd: Int?
+        var afterEnd = pos
+        while lineStart <= bytes.count {
+            var lineEnd = lineStart
+            while lineEnd < bytes.count && bytes[lineEnd] != Byte.newline { lineEnd += 1 }
+            let line = String(decoding: bytes[lineStart..<lineEnd], as: UTF8.self)
+            if line.trimmingCharacters(in: [" ", "\t", "\r"]) == marker {
+                bodyEnd = lineStart
+                afterEnd = lineEnd
+                break
+            }
+            if lineEnd >= bytes.count { break }
+            lineStart = lineEnd + 1
+        }
+        guard let end = bodyEnd else {
+            error("unterminated heredoc: '<<\(indented ? "-" : "")\(marker)' has no closing '\(marker)' line", start, bodyStart)
+            pos = bytes.count
+            return .invalid(range(start, pos))
+        }
+        // Parse the body as a template, bounded by the closing line.
+        let parser = Parser(Array(bytes[0..<end]))
+        parser.pos = bodyStart
+        var builder = TemplateBuilder()
+        var stack: [Frame] = []
+        while !parser.atEnd {
+            if parser.parseTemplateMarker(into: &builder, stack: &stack, quoted: false) { continue }
+            builder.appendByte(parser.bytes[parser.pos])
+            parser.pos += 1
+        }
+        diagnostics += parser.diagnostics
+        for frame in stack { error("unterminated '%{ \(frame.kind) }' directive: it has no '%{ end\(frame.kind) }'", frame.start) }
+        var parts = builder.finished()
+        if indented { parts = Self.dedent(parts) }
+        pos = afterEnd
+        return .template(HCLTemplate(parts: parts, isHeredoc: true), range(start, pos))
+    }
+
+    /// `<<-` strips the smallest indentation of the body's lines from every line.
+    static func dedent(_ parts: [HCLTemplatePart]) -> [HCLTemplatePart] {
+        var lines: [Substring] = []
+        var atLineStart = true
+        for part in parts {
+            if case .literal(let text) = part {
+                for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                    if index > 0 || atLineStart { lines.append(line) }
+                }
+                atLineStart = text.hasSuffix("\n")
+            } else {
+                atLineStart = false
+            }
+        }
+        let indent = lines.filter { !$0.trimmingCharacters(in: [" ", "\t"]).isEmpty }
+            .map { $0.prefix { $0 == " " || $0 == "\t" }.count }.min() ?? 0
+        guard indent > 0 else { return parts }
+        var result: [HCLTemplatePart] = []
+        atLineStart = true
+        for part in parts {
+            guard case .literal(let text) = part else {
+                result.append(part)
+                atLineStart = false
+                continue
+            }
+            let pieces = text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().map { index, line -> String in
+                (index > 0 || atLineStart) ? String(line.dropFirst(min(indent, line.prefix { $0 == " " || $0 == "\t" }.count))) : String(line)
+            }
+            result.append(.literal(pieces.joined(separator: "\n")))
+            atLineStart = text.hasSuffix("\n")
+        }
+        return result
+    }
+}
+
+/// Accumulates template parts, merging adjacent literal text and applying `~` strip markers.
+struct TemplateBuilder {
+    var parts: [HCLTemplatePart] = []
+    var pending: [UInt8] = []
+    var stripNextLeading = false
+
+    mutating func appendByte(_ byte: UInt8) {
+        if stripNextLeading {
+            if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D { return }
+            stripNextLeading = false
+        }
+        pending.append(byte)
+    }
+
+    mutating func appendText(_ text: String) {
+        for byte in text.utf8 { appendByte(byte) }
+    }
+
+    mutating func flush() {
+        guard !pending.isEmpty else { return }
+        parts.append(.literal(String(decoding: pending, as: UTF8.self)))
+        pending = []
+    }
+
+    mutating func stripTrailing() {
+        while let last = pending.last, last == 0x20 || last == 0x09 || last == 0x0A || last == 0x0D { pending.removeLast() }
+        if pending.isEmpty, case .literal(let text)? = parts.last {
+            parts.removeLast()
+            var trimmed = Substring(text)
+            while let last = trimmed.last, last.isWhitespace { trimmed = trimmed.dropLast() }
+            if !trimmed.isEmpty { parts.append(.literal(String(trimmed))) }
+        }
+    }
+
+    mutating func append(_ part: HCLTemplatePart, stripBefore: Bool, stripAfter: Bool) {
+        if stripBefore { stripTrailing() }
+        flush()
+        parts.append(part)
+        stripNextLeading = stripAfter
+    }
+
+    func finished() -> [HCLTemplatePart] {
+        var copy = self
+        copy.flush()
+        return copy.parts
+    }
+}

@@ -1,0 +1,1 @@
+value = "%{ if var.on }yes"

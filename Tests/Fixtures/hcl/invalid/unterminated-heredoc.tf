@@ -1,0 +1,2 @@
+text = <<EOT
+no end marker

@@ -1,0 +1,3 @@
+ok = 1
+name = "never closed
+next = 2

@@ -1,0 +1,13 @@
+integer    = 42
+negative   = -7
+decimal    = 3.25
+exponent   = 1e3
+exponent2  = 2.5E-2
+yes        = true
+no         = false
+nothing    = null
+text       = "hello, world"
+escapes    = "tab\tquote\" backslash\\ newline\n unicode \u00e9"
+dollar     = "literal $${not_interpolated} and %%{not_a_directive}"
+empty      = ""
+dashed-key = "identifiers may contain dashes"

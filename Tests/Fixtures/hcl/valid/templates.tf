@@ -1,0 +1,7 @@
+greeting  = "Hello, ${var.name}!"
+nested    = "${upper("x-${var.suffix}")}"
+directive = "%{ if var.enabled }on%{ else }off%{ endif }"
+loop      = "%{ for ip in var.ips }server ${ip}\n%{ endfor }"
+keyed     = "%{ for k, v in var.tags }${k}=${v};%{ endfor }"
+stripped  = "a  ${~ var.x ~}  b"
+strip_dir = "x %{~ if true ~} y %{~ endif ~} z"
