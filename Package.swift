@@ -24,7 +24,7 @@ let package = Package(
             name: "TollgateCLI",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                "TollgateKit", "TollgateConfig", "TollgateEngine", "TollgateStore", "TollgateCore",
+                "TollgateKit", "TollgateConfig", "TollgateEngine", "TollgateStore", "TollgateCore", "HCL",
             ]
         ),
 

@@ -10,7 +10,7 @@ public enum HCLParser {
     }
 
     public static func parse(bytes: [UInt8]) -> HCLFile {
-        let parser = Parser(bytes)
+        var parser = Parser(bytes)
         let body = parser.parseBody(nested: false, openedAt: nil)
         return HCLFile(body: body, diagnostics: parser.diagnostics, source: bytes)
     }
@@ -30,7 +30,7 @@ private enum Byte {
     static func isIdentPart(_ b: UInt8) -> Bool { isIdentStart(b) || isDigit(b) || b == minus }
 }
 
-private final class Parser {
+private struct Parser {
     let bytes: [UInt8]
     var pos = 0
     var diagnostics: [HCLDiagnostic] = []
@@ -40,19 +40,45 @@ private final class Parser {
 
     init(_ bytes: [UInt8]) {
         self.bytes = bytes
+        limit = bytes.count
         var starts = [0]
-        for (index, byte) in bytes.enumerated() where byte == Byte.newline { starts.append(index + 1) }
+        var ascii: [Bool] = []
+        var lineASCII = true
+        for (index, byte) in bytes.enumerated() {
+            if byte == Byte.newline {
+                starts.append(index + 1)
+                ascii.append(lineASCII)
+                lineASCII = true
+            } else if byte >= 0x80 {
+                lineASCII = false
+            }
+        }
+        ascii.append(lineASCII)
         lineStarts = starts
+        lineIsASCII = ascii
     }
+
+    /// Lines with only ASCII bytes, whose columns are byte distances.
+    let lineIsASCII: [Bool]
 
     // MARK: - Positions
 
-    func position(_ offset: Int) -> HCLPosition {
+    /// The line of the last position asked for: positions come mostly in order, so it is the
+    /// first guess before a binary search.
+    var lineHint = 0
+
+    mutating func position(_ offset: Int) -> HCLPosition {
+        if lineHint < lineStarts.count, lineStarts[lineHint] <= offset,
+           lineHint + 1 == lineStarts.count || offset < lineStarts[lineHint + 1] {
+            if lineIsASCII[lineHint] { return HCLPosition(line: lineHint + 1, column: offset - lineStarts[lineHint] + 1, offset: offset) }
+        }
         var low = 0, high = lineStarts.count - 1
         while low < high {
             let mid = (low + high + 1) / 2
             if lineStarts[mid] <= offset { low = mid } else { high = mid - 1 }
         }
+        lineHint = low
+        if lineIsASCII[low] { return HCLPosition(line: low + 1, column: offset - lineStarts[low] + 1, offset: offset) }
         var column = 1
         var index = lineStarts[low]
         while index < offset && index < bytes.count {
@@ -62,23 +88,28 @@ private final class Parser {
         return HCLPosition(line: low + 1, column: column, offset: offset)
     }
 
-    func range(_ start: Int, _ end: Int) -> HCLRange { HCLRange(start: position(start), end: position(max(start, end))) }
+    mutating func range(_ start: Int, _ end: Int) -> HCLRange { HCLRange(start: position(start), end: position(max(start, end))) }
 
-    func error(_ message: String, _ start: Int, _ end: Int? = nil) {
+    mutating func error(_ message: String, _ start: Int, _ end: Int? = nil) {
         diagnostics.append(HCLDiagnostic(message, at: range(start, end ?? min(start + 1, bytes.count))))
     }
 
-    var atEnd: Bool { pos >= bytes.count }
-    func peek(_ ahead: Int = 0) -> UInt8? { pos + ahead < bytes.count ? bytes[pos + ahead] : nil }
-    func starts(with text: String) -> Bool {
-        let utf8 = Array(text.utf8)
-        return pos + utf8.count <= bytes.count && Array(bytes[pos..<(pos + utf8.count)]) == utf8
+    /// Where parsing stops: the end of the file, or of a heredoc body while it is parsed.
+    var limit: Int
+    var atEnd: Bool { pos >= limit }
+    func peek(_ ahead: Int = 0) -> UInt8? { pos + ahead < limit ? bytes[pos + ahead] : nil }
+    func starts(with text: StaticString) -> Bool {
+        let count = text.utf8CodeUnitCount
+        guard pos + count <= limit else { return false }
+        let pointer = text.utf8Start
+        for index in 0..<count where bytes[pos + index] != pointer[index] { return false }
+        return true
     }
 
     // MARK: - Whitespace and comments
 
     /// Skips blanks and comments; newlines too when `newlines` (or inside brackets).
-    func skipSpace(newlines: Bool = false, ignoringDepth: Bool = false) {
+    mutating func skipSpace(newlines: Bool = false, ignoringDepth: Bool = false) {
         let skipNewlines = newlines || (newlineDepth > 0 && !ignoringDepth)
         while let byte = peek() {
             if byte == Byte.space || byte == Byte.tab || byte == Byte.cr {
@@ -99,20 +130,20 @@ private final class Parser {
     }
 
     /// Skips to the start of the next line (error recovery).
-    func skipLine() {
+    mutating func skipLine() {
         while let b = peek(), b != Byte.newline { pos += 1 }
     }
 
     // MARK: - Bodies
 
-    func identifier() -> (String, Int)? {
+    mutating func identifier() -> (String, Int)? {
         guard let first = peek(), Byte.isIdentStart(first) else { return nil }
         let start = pos
         while let b = peek(), Byte.isIdentPart(b) { pos += 1 }
         return (String(decoding: bytes[start..<pos], as: UTF8.self), start)
     }
 
-    func parseBody(nested: Bool, openedAt: (name: String, offset: Int)?) -> HCLBody {
+    mutating func parseBody(nested: Bool, openedAt: (name: String, offset: Int)?) -> HCLBody {
         let savedDepth = newlineDepth
         newlineDepth = 0
         defer { newlineDepth = savedDepth }
@@ -182,7 +213,7 @@ private final class Parser {
     }
 
     /// A quoted block label: a plain string, no interpolation.
-    func parseLabelString() -> String {
+    mutating func parseLabelString() -> String {
         let start = pos
         switch parseQuoted() {
         case .literal(.string(let text), _):
@@ -197,7 +228,7 @@ private final class Parser {
 
     // MARK: - Expressions
 
-    func parseExpression() -> HCLExpression {
+    mutating func parseExpression() -> HCLExpression {
         let start = pos
         let condition = parseBinary(0)
         let beforeSpace = pos
@@ -220,27 +251,41 @@ private final class Parser {
         return .conditional(condition, whenTrue, whenFalse, range(start, pos))
     }
 
-    static let levels: [[String]] = [["||"], ["&&"], ["==", "!="], ["<=", ">=", "<", ">"], ["+", "-"], ["*", "/", "%"]]
+    static let levelCount = 6
 
-    func matchOperator(_ candidates: [String]) -> String? {
-        for op in candidates where starts(with: op) {
-            // Not the start of a longer token: '=>' is not '=', '<<' is a heredoc, '->' is not '-'.
-            if op == "<" && peek(1) == Byte.less { continue }
-            if op == ">" && peek(1) == Byte.equals { continue }
-            if op == "<" && peek(1) == Byte.equals { continue }
-            return op
+    /// The binary operator of precedence `level` at the current position, if any.
+    func matchOperator(_ level: Int) -> String? {
+        guard let first = peek() else { return nil }
+        let second = peek(1)
+        switch level {
+        case 0: return first == UInt8(ascii: "|") && second == UInt8(ascii: "|") ? "||" : nil
+        case 1: return first == UInt8(ascii: "&") && second == UInt8(ascii: "&") ? "&&" : nil
+        case 2:
+            if second == Byte.equals && first == Byte.equals { return "==" }
+            if second == Byte.equals && first == Byte.bang { return "!=" }
+            return nil
+        case 3:
+            if first == Byte.less { return second == Byte.equals ? "<=" : (second == Byte.less ? nil : "<") }
+            if first == Byte.greater { return second == Byte.equals ? ">=" : ">" }
+            return nil
+        case 4:
+            if first == UInt8(ascii: "+") { return "+" }
+            return first == Byte.minus ? "-" : nil
+        default:
+            if first == Byte.star { return "*" }
+            if first == Byte.slash { return "/" }
+            return first == Byte.percent && second != Byte.lbrace ? "%" : nil
         }
-        return nil
     }
 
-    func parseBinary(_ level: Int) -> HCLExpression {
-        if level == Self.levels.count { return parseUnary() }
+    mutating func parseBinary(_ level: Int) -> HCLExpression {
+        if level == Self.levelCount { return parseUnary() }
         let start = pos
         var left = parseBinary(level + 1)
         while true {
             let saved = pos
             skipSpace()
-            guard let op = matchOperator(Self.levels[level]) else {
+            guard let op = matchOperator(level) else {
                 pos = saved
                 return left
             }
@@ -251,7 +296,7 @@ private final class Parser {
         }
     }
 
-    func parseUnary() -> HCLExpression {
+    mutating func parseUnary() -> HCLExpression {
         let start = pos
         if let byte = peek(), byte == Byte.minus || (byte == Byte.bang && peek(1) != Byte.equals) {
             pos += 1
@@ -262,7 +307,7 @@ private final class Parser {
         return parsePostfix(parsePrimary())
     }
 
-    func parsePostfix(_ base: HCLExpression) -> HCLExpression {
+    mutating func parsePostfix(_ base: HCLExpression) -> HCLExpression {
         var expression = base
         let start = base.range.start.offset
         while let byte = peek() {
@@ -310,7 +355,7 @@ private final class Parser {
     }
 
     /// The steps after a splat: attribute (and legacy index) steps; index steps too for `[*]`.
-    func parseSplatTraversal(full: Bool) -> [HCLTraversalStep] {
+    mutating func parseSplatTraversal(full: Bool) -> [HCLTraversalStep] {
         var steps: [HCLTraversalStep] = []
         while let byte = peek() {
             if byte == Byte.dot, let next = peek(1), Byte.isIdentStart(next) {
@@ -337,7 +382,7 @@ private final class Parser {
         return steps
     }
 
-    func parsePrimary() -> HCLExpression {
+    mutating func parsePrimary() -> HCLExpression {
         let start = pos
         guard let byte = peek() else {
             error("expected an expression, found the end of the file", max(0, pos - 1), pos)
@@ -379,7 +424,7 @@ private final class Parser {
         return .invalid(range(start, pos))
     }
 
-    func parseNumber() -> HCLExpression {
+    mutating func parseNumber() -> HCLExpression {
         let start = pos
         while let b = peek(), Byte.isDigit(b) { pos += 1 }
         if peek() == Byte.dot, let next = peek(1), Byte.isDigit(next) {
@@ -397,7 +442,7 @@ private final class Parser {
         return .literal(.number(String(decoding: bytes[start..<pos], as: UTF8.self)), range(start, pos))
     }
 
-    func parseCall(_ name: String, start: Int) -> HCLExpression {
+    mutating func parseCall(_ name: String, start: Int) -> HCLExpression {
         let open = pos
         pos += 1
         newlineDepth += 1
@@ -426,13 +471,13 @@ private final class Parser {
         return .functionCall(name: name, arguments: arguments, expandFinal: expand, range(start, pos))
     }
 
-    func keyword(_ word: String) -> Bool {
+    func keyword(_ word: StaticString) -> Bool {
         guard starts(with: word) else { return false }
-        let after = pos + word.utf8.count
+        let after = pos + word.utf8CodeUnitCount
         return after >= bytes.count || !Byte.isIdentPart(bytes[after])
     }
 
-    func parseTupleOrFor() -> HCLExpression {
+    mutating func parseTupleOrFor() -> HCLExpression {
         let start = pos
         pos += 1
         newlineDepth += 1
@@ -463,7 +508,7 @@ private final class Parser {
     }
 
     /// `for K, V in COLLECTION :` — returns the variables and the collection.
-    func parseForIntro(start: Int) -> (String?, String, HCLExpression) {
+    mutating func parseForIntro(start: Int) -> (String?, String, HCLExpression) {
         pos += 3
         skipSpace()
         var first = identifier()?.0 ?? ""
@@ -491,7 +536,7 @@ private final class Parser {
         return (nil, first, collection)
     }
 
-    func parseForCondition() -> HCLExpression? {
+    mutating func parseForCondition() -> HCLExpression? {
         skipSpace()
         guard keyword("if") else { return nil }
         pos += 2
@@ -499,7 +544,7 @@ private final class Parser {
         return parseExpression()
     }
 
-    func parseObjectOrFor() -> HCLExpression {
+    mutating func parseObjectOrFor() -> HCLExpression {
         let start = pos
         pos += 1
         newlineDepth += 1
@@ -562,7 +607,7 @@ private final class Parser {
 
     // MARK: - Templates
 
-    func parseQuoted() -> HCLExpression {
+    mutating func parseQuoted() -> HCLExpression {
         let start = pos
         pos += 1
         var builder = TemplateBuilder()
@@ -597,7 +642,7 @@ private final class Parser {
         var collection: HCLExpression?
     }
 
-    func finishTemplate(_ builder: TemplateBuilder, stack: [Frame], start: Int, heredoc: Bool) -> HCLExpression {
+    mutating func finishTemplate(_ builder: TemplateBuilder, stack: [Frame], start: Int, heredoc: Bool) -> HCLExpression {
         for frame in stack {
             error("unterminated '%{ \(frame.kind) }' directive: it has no '%{ end\(frame.kind) }'", frame.start)
         }
@@ -608,7 +653,7 @@ private final class Parser {
         return .template(HCLTemplate(parts: parts, isHeredoc: heredoc), range(start, pos))
     }
 
-    func parseEscape(into builder: inout TemplateBuilder) {
+    mutating func parseEscape(into builder: inout TemplateBuilder) {
         let start = pos
         pos += 1
         guard let code = peek() else { return }
@@ -636,7 +681,7 @@ private final class Parser {
     }
 
     /// Handles `$${`, `%%{`, `${…}` and `%{…}` at the current position; false when none is here.
-    func parseTemplateMarker(into builder: inout TemplateBuilder, stack: inout [Frame], quoted: Bool) -> Bool {
+    mutating func parseTemplateMarker(into builder: inout TemplateBuilder, stack: inout [Frame], quoted: Bool) -> Bool {
         if starts(with: "$${") || starts(with: "%%{") {
             builder.appendText(peek() == Byte.dollar ? "${" : "%{")
             pos += 3
@@ -745,7 +790,7 @@ private final class Parser {
         return false
     }
 
-    func parseHeredoc() -> HCLExpression {
+    mutating func parseHeredoc() -> HCLExpression {
         let start = pos
         pos += 2
         let indented = peek() == Byte.minus
@@ -754,6 +799,7 @@ private final class Parser {
             error("expected a heredoc marker such as EOT after '<<'", pos)
             return .invalid(range(start, pos))
         }
+        let markerBytes = Array(marker.utf8)
         skipSpace(newlines: false)
         guard peek() == Byte.newline else {
             error("a heredoc marker must end its line", pos)
@@ -769,8 +815,10 @@ private final class Parser {
         while lineStart <= bytes.count {
             var lineEnd = lineStart
             while lineEnd < bytes.count && bytes[lineEnd] != Byte.newline { lineEnd += 1 }
-            let line = String(decoding: bytes[lineStart..<lineEnd], as: UTF8.self)
-            if line.trimmingCharacters(in: [" ", "\t", "\r"]) == marker {
+            var first = lineStart, last = lineEnd
+            while first < last, bytes[first] == Byte.space || bytes[first] == Byte.tab { first += 1 }
+            while last > first, bytes[last - 1] == Byte.space || bytes[last - 1] == Byte.tab || bytes[last - 1] == Byte.cr { last -= 1 }
+            if last - first == markerBytes.count && bytes[first..<last].elementsEqual(markerBytes) {
                 bodyEnd = lineStart
                 afterEnd = lineEnd
                 break
@@ -784,16 +832,17 @@ private final class Parser {
             return .invalid(range(start, pos))
         }
         // Parse the body as a template, bounded by the closing line.
-        let parser = Parser(Array(bytes[0..<end]))
-        parser.pos = bodyStart
+        let savedLimit = limit
+        limit = end
+        pos = bodyStart
         var builder = TemplateBuilder()
         var stack: [Frame] = []
-        while !parser.atEnd {
-            if parser.parseTemplateMarker(into: &builder, stack: &stack, quoted: false) { continue }
-            builder.appendByte(parser.bytes[parser.pos])
-            parser.pos += 1
+        while !atEnd {
+            if parseTemplateMarker(into: &builder, stack: &stack, quoted: false) { continue }
+            builder.appendByte(bytes[pos])
+            pos += 1
         }
-        diagnostics += parser.diagnostics
+        limit = savedLimit
         for frame in stack { error("unterminated '%{ \(frame.kind) }' directive: it has no '%{ end\(frame.kind) }'", frame.start) }
         var parts = builder.finished()
         if indented { parts = Self.dedent(parts) }

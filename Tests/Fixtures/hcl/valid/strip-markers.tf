@@ -1,0 +1,2 @@
+stripped  = "a  ${~ var.x ~}  b"
+strip_dir = "x %{~ if true ~} y %{~ endif ~} z"
