@@ -24,7 +24,7 @@ let package = Package(
             name: "TollgateCLI",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                "TollgateKit", "TollgateConfig", "TollgateEngine", "TollgateStore", "TollgateCore", "HCL",
+                "TollgateKit", "TollgateConfig", "TollgateEngine", "TollgateStore", "TollgateCore", "HCL", "TollgateLint",
             ]
         ),
 
@@ -56,6 +56,9 @@ let package = Package(
         // Ledger (SQLite through GRDB) and the content-addressed artifact store.
         .target(name: "TollgateStore", dependencies: ["TollgateCore", .product(name: "GRDB", package: "GRDB.swift")]),
 
+        // Lint rules over HCL syntax trees and the pipeline layout.
+        .target(name: "TollgateLint", dependencies: ["HCL"]),
+
         // HCL2 native syntax parser with source ranges: standalone, no tollgate types.
         .target(name: "HCL"),
 
@@ -64,6 +67,7 @@ let package = Package(
 
         .testTarget(name: "TollgateCoreTests", dependencies: ["TollgateCore", "TestSupport"]),
         .testTarget(name: "HCLTests", dependencies: ["HCL", "TestSupport"]),
+        .testTarget(name: "TollgateLintTests", dependencies: ["TollgateLint", "HCL", "TestSupport"]),
         .testTarget(name: "TollgateConfigTests", dependencies: ["TollgateConfig", "TollgateCore", "TestSupport"]),
         .testTarget(
             name: "TollgateEngineTests",

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import HCL
+import TollgateConfig
+import TollgateCore
+import TollgateLint
+
+struct LintCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lint",
+        abstract: "Find environment-specific logic in code, unpinned modules, config gaps and isolation problems."
+    )
+
+    enum Format: String, ExpressibleByArgument {
+        case text, json, sarif
+    }
+
+    @Argument(help: "The repository (default: the pipeline file's directory).")
+    var path: String?
+
+    @Option(help: "Output format: text, json or sarif.")
+    var format: Format = .text
+
+    @Option(help: "Path of the pipeline file.")
+    var config: String?
+
+    func run() async throws {
+        var options = try GlobalOptions.parse(config.map { ["--config", $0] } ?? [])
+        options.format = format == .json ? .json : .text
+        let pipelinePath = path.map { PathResolution.absolute($0) + "/tollgate.yaml" } ?? options.pipelinePath()
+        let loaded = PipelineLoader.load(path: pipelinePath)
+        guard let pipeline = loaded.pipeline else {
+            for diagnostic in loaded.diagnostics { Output.diagnostic(diagnostic.description) }
+            throw ExitCode(Output.Code.error)
+        }
+        let root = pipeline.baseDirectory
+        var files: [String: [UInt8]] = [:]
+        let roots = pipeline.stacks.map(\.path) + ["modules", "config"]
+        for directory in roots {
+            for relative in FileManager.default.subpaths(atPath: root + "/" + directory) ?? []
+            where relative.hasSuffix(".tf") || relative.hasSuffix(".tfvars") || relative.hasSuffix(".terraform.lock.hcl") {
+                if relative.split(separator: "/").contains(".terraform") { continue }
+                let full = root + "/" + directory + "/" + relative
+                if let data = FileManager.default.contents(atPath: full) { files[directory + "/" + relative] = Array(data) }
+            }
+        }
+        let input = LintInput(files: files, stacks: pipeline.stacks.map { .init(name: $0.name.value, path: $0.path) },
+                              environments: pipeline.environments.map(\.name.value))
+        var findings = Linter(input: input).run()
+        // Isolation problems of the pipeline itself (overlapping backends, shared accounts).
+        for diagnostic in loaded.diagnostics where diagnostic.message.contains("same state location") || diagnostic.message.contains("same Postgres database") {
+            let position = HCLPosition(line: diagnostic.location?.line ?? 1, column: diagnostic.location?.column ?? 1, offset: 0)
+            findings.append(Finding(rule: "backend-overlap", severity: .error, file: (pipelinePath as NSString).lastPathComponent,
+                                    range: HCLRange(start: position, end: position), message: diagnostic.message))
+        }
+        switch format {
+        case .json:
+            Output.json(findings)
+        case .sarif:
+            let data = try JSONSerialization.data(withJSONObject: SARIF.report(findings, version: Tollgate.configuration.version),
+                                                  options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            FileHandle.standardOutput.write(data + Data("\n".utf8))
+        case .text:
+            for finding in findings {
+                Output.line("\(finding.location): \(finding.severity.rawValue) [\(finding.rule)] \(finding.message)")
+            }
+            let errors = findings.filter { $0.severity == .error }.count
+            Output.diagnostic("\(files.count) files, \(findings.count) findings, \(errors) errors")
+        }
+        if findings.contains(where: { $0.severity == .error }) { throw ExitCode(Output.Code.error) }
+    }
+}

@@ -1,0 +1,287 @@
+import Foundation
+import HCL
+
+/// What the linter needs to know about the repository, independent of how it was found.
+public struct LintInput: Sendable {
+    public struct Stack: Sendable {
+        public var name: String
+        /// Relative to the repository root.
+        public var path: String
+
+        public init(name: String, path: String) {
+            self.name = name
+            self.path = path
+        }
+    }
+
+    /// Files by path relative to the repository root.
+    public var files: [String: [UInt8]]
+    public var stacks: [Stack]
+    public var environments: [String]
+    /// Inputs that carry the environment name (`var.env`, `local.env`, …).
+    public var environmentInputs: [String]
+
+    public static let defaultEnvironmentInputs = ["var.env", "var.environment", "var.stage", "var.env_name", "var.environment_name",
+                                                  "local.env", "local.environment", "local.stage"]
+
+    public init(files: [String: [UInt8]], stacks: [Stack], environments: [String], environmentInputs: [String] = defaultEnvironmentInputs) {
+        self.files = files
+        self.stacks = stacks
+        self.environments = environments
+        self.environmentInputs = environmentInputs
+    }
+}
+
+/// Rules over HCL syntax trees and the pipeline's layout: one code, many configs, isolation.
+public struct Linter: Sendable {
+    public var input: LintInput
+
+    public init(input: LintInput) { self.input = input }
+
+    var parsed: [String: HCLFile] {
+        var result: [String: HCLFile] = [:]
+        for (path, bytes) in input.files where path.hasSuffix(".tf") || path.hasSuffix(".tfvars") {
+            result[path] = HCLParser.parse(bytes: bytes)
+        }
+        return result
+    }
+
+    /// Every finding, sorted by file and position, with inline suppressions applied.
+    public func run() -> [Finding] {
+        let files = parsed
+        var findings: [Finding] = []
+        for (path, file) in files {
+            for diagnostic in file.diagnostics {
+                findings.append(Finding(rule: "hcl-syntax", severity: .error, file: path, range: diagnostic.range, message: diagnostic.message))
+            }
+        }
+        let code = files.filter { $0.key.hasSuffix(".tf") && isCode($0.key) }
+        for (path, file) in code {
+            findings += codeRules(path: path, file: file)
+        }
+        findings += configRules(files)
+        findings += lockfiles()
+        findings = suppress(findings, files: files)
+        return findings.sorted { ($0.file, $0.range.start.offset, $0.rule) < ($1.file, $1.range.start.offset, $1.rule) }
+    }
+
+    func isCode(_ path: String) -> Bool {
+        path.hasPrefix("modules/") || input.stacks.contains { path.hasPrefix($0.path + "/") }
+    }
+
+    // MARK: - Code rules
+
+    func codeRules(path: String, file: HCLFile) -> [Finding] {
+        var findings: [Finding] = []
+        func add(_ rule: String, _ range: HCLRange, _ message: String) {
+            findings.append(Finding(rule: rule, severity: LintRules.severity(rule), file: path, range: range, message: message))
+        }
+        let envInputs = Set(input.environmentInputs + ["terraform.workspace"])
+        let envNames = Set(input.environments)
+
+        for expression in allExpressions(file.body) {
+            expression.visit { node in
+                switch node {
+                case .binary(let op, let left, let right, let range) where op == "==" || op == "!=":
+                    if let (input, literal) = envComparison(left, right, envInputs) {
+                        add("env-conditional", range, "'\(file.text(of: range))' branches on \(input) == \"\(literal)\"; move the value that differs for '\(literal)' into config/\(literal)/ and use a variable")
+                    }
+                case .index(let collection, let key, let range):
+                    if let input = envInput(key, envInputs), case .object(let items, _) = unwrap(collection), keysAreEnvironments(items, envNames) {
+                        add("env-conditional", range, "a map of per-environment values is indexed by \(input); move each environment's value into config/ENV/ and use a variable")
+                    }
+                case .functionCall("lookup", let arguments, _, let range) where arguments.count >= 2:
+                    if let input = envInput(arguments[1], envInputs) {
+                        add("env-conditional", range, "lookup() picks a per-environment value by \(input); move each environment's value into config/ENV/ and use a variable")
+                    }
+                case .getAttribute(.variable("terraform", _), "workspace", let range):
+                    add("workspace-as-env", range, "terraform.workspace tells environments apart; tollgate gives each environment its own backend, so use config/ENV/ values instead")
+                case .literal(.string(let text), let range):
+                    if envNames.contains(text) {
+                        add("env-literal", range, "the environment name '\(text)' is written into code; take it from a variable set in config/\(text)/")
+                    } else if Self.isAccountID(text) {
+                        add("account-literal", range, "'\(text)' looks like a hard-coded AWS account id; set it per environment in config/ENV/ or tollgate.yaml")
+                    }
+                case .template(let template, _):
+                    for case .literal(let text) in template.parts where Self.containsEnvironmentWord(text, envNames) != nil {
+                        let word = Self.containsEnvironmentWord(text, envNames)!
+                        add("env-literal", node.range, "the environment name '\(word)' is written into a string in code; use a variable set in config/\(word)/")
+                    }
+                default:
+                    break
+                }
+                return true
+            }
+        }
+
+        for block in allBlocks(file.body) {
+            if block.type == "backend", !block.body.attributes.isEmpty {
+                add("backend-values-in-code", block.range, "backend \"\(block.labels.first ?? "")\" sets \(block.body.attributes.map { "'\($0.name)'" }.joined(separator: ", ")) in code; leave the block empty and declare the backend per environment in tollgate.yaml")
+            }
+            if block.type == "provider", block.labels.first == "aws", block.body.attribute("allowed_account_ids") == nil {
+                add("provider-account-unpinned", block.range, "provider \"aws\" has no allowed_account_ids; pin it to the environment's account (from a variable) so credentials for another account fail fast")
+            }
+            if block.type == "module", let source = block.body.attribute("source"), case .string(let text)? = source.value.literalValue {
+                if let problem = Self.unpinnedModule(text, hasVersion: block.body.attribute("version") != nil, from: path) {
+                    add("module-unpinned", source.range, "module \"\(block.labels.first ?? "")\": \(problem)")
+                }
+            }
+        }
+        return findings
+    }
+
+    func unwrap(_ expression: HCLExpression) -> HCLExpression {
+        if case .parenthesized(let inner, _) = expression { return unwrap(inner) }
+        return expression
+    }
+
+    func envInput(_ expression: HCLExpression, _ inputs: Set<String>) -> String? {
+        let references = unwrap(expression).references
+        guard references.count == 1, let path = references.first?.path, inputs.contains(path) else { return nil }
+        if case .variable = unwrap(expression) { return path }
+        if case .getAttribute = unwrap(expression) { return path }
+        return nil
+    }
+
+    func envComparison(_ left: HCLExpression, _ right: HCLExpression, _ inputs: Set<String>) -> (String, String)? {
+        for (a, b) in [(left, right), (right, left)] {
+            if let input = envInput(a, inputs), case .string(let literal)? = unwrap(b).literalValue { return (input, literal) }
+        }
+        return nil
+    }
+
+    func keysAreEnvironments(_ items: [HCLObjectItem], _ names: Set<String>) -> Bool {
+        let keys = items.compactMap(\.key.objectKey)
+        return !keys.isEmpty && keys.filter { names.contains($0) }.count * 2 >= keys.count
+    }
+
+    static func isAccountID(_ text: String) -> Bool {
+        text.count == 12 && text.allSatisfy(\.isNumber)
+    }
+
+    static func containsEnvironmentWord(_ text: String, _ names: Set<String>) -> String? {
+        let words = text.split { !($0.isLetter || $0.isNumber) }.map(String.init)
+        return words.first { names.contains($0) }
+    }
+
+    static func unpinnedModule(_ source: String, hasVersion: Bool, from file: String) -> String? {
+        if source.hasPrefix("./") || source.hasPrefix("../") {
+            // Resolve against the file's directory; climbing above the repository root leaves it.
+            var parts = file.split(separator: "/").dropLast().map(String.init)
+            for component in source.split(separator: "/") {
+                if component == ".." {
+                    if parts.isEmpty { return "the path '\(source)' leaves the repository" }
+                    parts.removeLast()
+                } else if component != "." {
+                    parts.append(String(component))
+                }
+            }
+            return nil
+        }
+        if source.hasPrefix("git::") || source.hasPrefix("github.com/") || source.hasPrefix("git@") || source.contains(".git") {
+            return source.contains("ref=") ? nil : "the git source '\(source)' has no ?ref= tag or commit; pin it"
+        }
+        if source.hasPrefix("http://") || source.hasPrefix("https://") || source.hasPrefix("s3::") || source.hasPrefix("gcs::") {
+            return nil
+        }
+        // A registry address: NAMESPACE/NAME/PROVIDER (optionally with a host).
+        return hasVersion ? nil : "the registry module '\(source)' has no version; add version = \"x.y.z\""
+    }
+
+    func allExpressions(_ body: HCLBody) -> [HCLExpression] {
+        body.items.flatMap { item -> [HCLExpression] in
+            switch item {
+            case .attribute(let attribute): [attribute.value]
+            case .block(let block): allExpressions(block.body)
+            }
+        }
+    }
+
+    func allBlocks(_ body: HCLBody) -> [HCLBlock] {
+        body.blocks.flatMap { [$0] + allBlocks($0.body) }
+    }
+
+    // MARK: - Config rules
+
+    func configRules(_ files: [String: HCLFile]) -> [Finding] {
+        var findings: [Finding] = []
+        for stack in input.stacks {
+            var declared: [String: (required: Bool, range: HCLRange, file: String)] = [:]
+            for (path, file) in files where path.hasPrefix(stack.path + "/") && path.hasSuffix(".tf") && !path.dropFirst(stack.path.count + 1).contains("/") {
+                for block in file.body.blocks(ofType: "variable") {
+                    guard let name = block.labels.first else { continue }
+                    declared[name] = (block.body.attribute("default") == nil, block.range, path)
+                }
+            }
+            var setBy: [String: Set<String>] = [:]
+            var configs = 0
+            for env in input.environments {
+                var keys: [String: (String, HCLRange)] = [:]
+                for name in ["common", stack.name] {
+                    let path = "config/\(env)/\(name).tfvars"
+                    guard let file = files[path] else { continue }
+                    configs += 1
+                    for attribute in file.body.attributes { keys[attribute.name] = (path, attribute.nameRange) }
+                }
+                for (key, (path, range)) in keys where declared[key] == nil && !path.hasSuffix("common.tfvars") {
+                    findings.append(Finding(rule: "config-undeclared", severity: .error, file: path, range: range,
+                                            message: "'\(key)' is set for stack '\(stack.name)' in '\(env)', but the stack declares no variable '\(key)'; declare it or remove the line"))
+                }
+                for (key, _) in keys { setBy[key, default: []].insert(env) }
+                for (name, variable) in declared.sorted(by: { $0.key < $1.key }) where variable.required && keys[name] == nil {
+                    findings.append(Finding(rule: "config-missing", severity: .error, file: variable.file, range: variable.range,
+                                            message: "variable '\(name)' of stack '\(stack.name)' has no default and no value in config/\(env)/\(stack.name).tfvars; set it there"))
+                }
+            }
+            guard configs > 0 else { continue }
+            for (key, envs) in setBy.sorted(by: { $0.key < $1.key }) where envs.count < input.environments.count && declared[key] != nil {
+                let missing = input.environments.filter { !envs.contains($0) }
+                let variable = declared[key]!
+                findings.append(Finding(rule: "config-skew", severity: .note, file: variable.file, range: variable.range,
+                                        message: "'\(key)' is set for \(envs.sorted().joined(separator: ", ")) but not for \(missing.joined(separator: ", ")); environments should differ only on purpose"))
+            }
+        }
+        return findings
+    }
+
+    func lockfiles() -> [Finding] {
+        input.stacks.compactMap { stack in
+            guard input.files[stack.path + "/.terraform.lock.hcl"] == nil else { return nil }
+            let anchor = input.files.keys.filter { $0.hasPrefix(stack.path + "/") && $0.hasSuffix(".tf") }.sorted().first ?? stack.path
+            let origin = HCLPosition(line: 1, column: 1, offset: 0)
+            return Finding(rule: "lockfile-missing", severity: .warning, file: anchor, range: HCLRange(start: origin, end: origin),
+                           message: "stack '\(stack.name)' has no .terraform.lock.hcl; run 'terraform init' in it and commit the lock file so every environment installs the same providers")
+        }
+    }
+
+    // MARK: - Suppressions
+
+    /// `# tollgate:ignore RULE reason` on the finding's line or the line above silences it; a
+    /// suppression without a reason is itself an error.
+    func suppress(_ findings: [Finding], files: [String: HCLFile]) -> [Finding] {
+        var kept: [Finding] = []
+        var extra: [Finding] = []
+        var suppressions: [String: [Int: [String]]] = [:]
+        for (path, file) in files {
+            let lines = String(decoding: file.source, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            for (index, line) in lines.enumerated() {
+                guard let marker = line.range(of: "tollgate:ignore") else { continue }
+                let words = line[marker.upperBound...].split(separator: " ")
+                guard let rule = words.first else { continue }
+                if words.count < 2 {
+                    let position = HCLPosition(line: index + 1, column: 1, offset: 0)
+                    extra.append(Finding(rule: "suppression-reason", severity: .error, file: path, range: HCLRange(start: position, end: position),
+                                         message: "'tollgate:ignore \(rule)' needs a reason after the rule id"))
+                    continue
+                }
+                suppressions[path, default: [:]][index + 1, default: []].append(String(rule))
+            }
+        }
+        for finding in findings {
+            let line = finding.range.start.line
+            let rules = (suppressions[finding.file]?[line] ?? []) + (suppressions[finding.file]?[line - 1] ?? [])
+            if !rules.contains(finding.rule) { kept.append(finding) }
+        }
+        return kept + extra
+    }
+}
