@@ -66,7 +66,22 @@ public struct Linter: Sendable {
     }
 
     func isCode(_ path: String) -> Bool {
-        path.hasPrefix("modules/") || input.stacks.contains { path.hasPrefix($0.path + "/") }
+        path.hasPrefix("modules/") || input.stacks.contains { Self.inside(path, $0.path) }
+    }
+
+    /// Whether `path` is directly or deeply inside `directory`; the repository root ("" or ".")
+    /// holds only its own top-level files.
+    static func inside(_ path: String, _ directory: String) -> Bool {
+        directory.isEmpty || directory == "." ? !path.contains("/") : path.hasPrefix(directory + "/")
+    }
+
+    static func directlyInside(_ path: String, _ directory: String) -> Bool {
+        directory.isEmpty || directory == "." ? !path.contains("/")
+            : path.hasPrefix(directory + "/") && !path.dropFirst(directory.count + 1).contains("/")
+    }
+
+    static func join(_ directory: String, _ name: String) -> String {
+        directory.isEmpty || directory == "." ? name : directory + "/" + name
     }
 
     // MARK: - Code rules
@@ -78,6 +93,15 @@ public struct Linter: Sendable {
         }
         let envInputs = Set(input.environmentInputs + ["terraform.workspace"])
         let envNames = Set(input.environments)
+        // Locals that are maps keyed by environment names: indexing them by the env is a branch too.
+        var perEnvironmentLocals: Set<String> = []
+        for block in file.body.blocks(ofType: "locals") {
+            for attribute in block.body.attributes {
+                if case .object(let items, _) = unwrap(attribute.value), keysAreEnvironments(items, envNames) {
+                    perEnvironmentLocals.insert("local." + attribute.name)
+                }
+            }
+        }
 
         for expression in allExpressions(file.body) {
             expression.visit { node in
@@ -87,8 +111,11 @@ public struct Linter: Sendable {
                         add("env-conditional", range, "'\(file.text(of: range))' branches on \(input) == \"\(literal)\"; move the value that differs for '\(literal)' into config/\(literal)/ and use a variable")
                     }
                 case .index(let collection, let key, let range):
-                    if let input = envInput(key, envInputs), case .object(let items, _) = unwrap(collection), keysAreEnvironments(items, envNames) {
+                    guard let input = envInput(key, envInputs) else { break }
+                    if case .object(let items, _) = unwrap(collection), keysAreEnvironments(items, envNames) {
                         add("env-conditional", range, "a map of per-environment values is indexed by \(input); move each environment's value into config/ENV/ and use a variable")
+                    } else if let name = unwrap(collection).references.first?.path, perEnvironmentLocals.contains(name) {
+                        add("env-conditional", range, "\(name) holds per-environment values and is indexed by \(input); move each environment's value into config/ENV/ and use a variable")
                     }
                 case .functionCall("lookup", let arguments, _, let range) where arguments.count >= 2:
                     if let input = envInput(arguments[1], envInputs) {
@@ -97,8 +124,8 @@ public struct Linter: Sendable {
                 case .getAttribute(.variable("terraform", _), "workspace", let range):
                     add("workspace-as-env", range, "terraform.workspace tells environments apart; tollgate gives each environment its own backend, so use config/ENV/ values instead")
                 case .literal(.string(let text), let range):
-                    if envNames.contains(text) {
-                        add("env-literal", range, "the environment name '\(text)' is written into code; take it from a variable set in config/\(text)/")
+                    if let word = Self.containsEnvironmentWord(text, envNames) {
+                        add("env-literal", range, "the environment name '\(word)' is written into code; take it from a variable set in config/\(word)/")
                     } else if Self.isAccountID(text) {
                         add("account-literal", range, "'\(text)' looks like a hard-coded AWS account id; set it per environment in config/ENV/ or tollgate.yaml")
                     }
@@ -207,7 +234,7 @@ public struct Linter: Sendable {
         var findings: [Finding] = []
         for stack in input.stacks {
             var declared: [String: (required: Bool, range: HCLRange, file: String)] = [:]
-            for (path, file) in files where path.hasPrefix(stack.path + "/") && path.hasSuffix(".tf") && !path.dropFirst(stack.path.count + 1).contains("/") {
+            for (path, file) in files where Self.directlyInside(path, stack.path) && path.hasSuffix(".tf") {
                 for block in file.body.blocks(ofType: "variable") {
                     guard let name = block.labels.first else { continue }
                     declared[name] = (block.body.attribute("default") == nil, block.range, path)
@@ -246,8 +273,8 @@ public struct Linter: Sendable {
 
     func lockfiles() -> [Finding] {
         input.stacks.compactMap { stack in
-            guard input.files[stack.path + "/.terraform.lock.hcl"] == nil else { return nil }
-            let anchor = input.files.keys.filter { $0.hasPrefix(stack.path + "/") && $0.hasSuffix(".tf") }.sorted().first ?? stack.path
+            guard input.files[Self.join(stack.path, ".terraform.lock.hcl")] == nil else { return nil }
+            let anchor = input.files.keys.filter { Self.directlyInside($0, stack.path) && $0.hasSuffix(".tf") }.sorted().first ?? stack.path
             let origin = HCLPosition(line: 1, column: 1, offset: 0)
             return Finding(rule: "lockfile-missing", severity: .warning, file: anchor, range: HCLRange(start: origin, end: origin),
                            message: "stack '\(stack.name)' has no .terraform.lock.hcl; run 'terraform init' in it and commit the lock file so every environment installs the same providers")

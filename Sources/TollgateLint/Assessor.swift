@@ -1,0 +1,293 @@
+import Foundation
+import HCL
+
+/// Reads a repository laid out some other way and says how its environments are separated today
+/// and how to get to one code + per-environment config.
+public struct Assessor: Sendable {
+    public struct Branch: Sendable {
+        public var name: String
+        public var ahead: Int
+        public var behind: Int
+        public var differingFiles: [String]
+
+        public init(name: String, ahead: Int, behind: Int, differingFiles: [String]) {
+            self.name = name
+            self.ahead = ahead
+            self.behind = behind
+            self.differingFiles = differingFiles
+        }
+    }
+
+    public struct Input: Sendable {
+        public var files: [String: [UInt8]]
+        public var directories: [String]
+        public var branches: [Branch]
+        public var defaultBranch: String
+
+        public init(files: [String: [UInt8]], directories: [String] = [], branches: [Branch] = [], defaultBranch: String = "main") {
+            self.files = files
+            self.directories = directories
+            self.branches = branches
+            self.defaultBranch = defaultBranch
+        }
+    }
+
+    public enum Style: String, Sendable, Codable {
+        case directoryPerEnvironment = "directory-per-environment"
+        case workspaces
+        case branchPerEnvironment = "branch-per-environment"
+        case tfvarsPerEnvironment = "tfvars-per-environment"
+    }
+
+    public struct Report: Sendable, Codable {
+        public struct EnvironmentDirectory: Sendable, Codable {
+            public var env: String
+            public var path: String
+            public var backend: String?
+        }
+
+        public var styles: [Style]
+        public var environments: [String]
+        public var directories: [EnvironmentDirectory]
+        /// Pairwise similarity of environment directories (0…1) with the lines that differ.
+        public var similarity: [String]
+        public var branches: [String]
+        public var findings: [Finding]
+        public var pipeline: String
+        public var configFiles: [String: String]
+        public var steps: [String]
+    }
+
+    static let environmentWords = ["dev", "development", "test", "qa", "uat", "stage", "staging", "preprod", "prod", "production", "sandbox"]
+    /// Directories that only group environments, never a good stack name.
+    static let containers: Set<String> = ["envs", "env", "environments", "live", "deployments", "accounts"]
+    static let order = ["sandbox", "dev", "development", "test", "qa", "uat", "stage", "staging", "preprod", "prod", "production"]
+
+    public var input: Input
+
+    public init(input: Input) { self.input = input }
+
+    public func assess() -> Report {
+        var styles: [Style] = []
+        let parsed = input.files.filter { $0.key.hasSuffix(".tf") || $0.key.hasSuffix(".tfvars") }.mapValues { HCLParser.parse(bytes: $0) }
+
+        // Directory per environment: directories of .tf files that differ only in an environment word.
+        var envDirs: [String: String] = [:]
+        for path in parsed.keys where path.hasSuffix(".tf") {
+            let components = path.split(separator: "/").dropLast().map(String.init)
+            if let index = components.firstIndex(where: { Self.environmentWords.contains($0) }) {
+                envDirs[components[index]] = components[...index].joined(separator: "/")
+            }
+        }
+        if envDirs.count >= 2 { styles.append(.directoryPerEnvironment) }
+
+        // Workspaces: terraform.workspace in code, or local workspace state directories.
+        var workspaceNames = Set(input.directories.compactMap { directory -> String? in
+            let parts = directory.split(separator: "/")
+            guard let index = parts.firstIndex(of: "terraform.tfstate.d"), index + 1 < parts.count else { return nil }
+            return String(parts[index + 1])
+        })
+        var usesWorkspace = false
+        for file in parsed.values {
+            for attribute in allAttributes(file.body) {
+                attribute.value.visit { node in
+                    if case .getAttribute(.variable("terraform", _), "workspace", _) = node { usesWorkspace = true }
+                    if case .object(let items, _) = node {
+                        let keys = items.compactMap(\.key.objectKey)
+                        if keys.count >= 2, keys.allSatisfy({ Self.environmentWords.contains($0) }) { workspaceNames.formUnion(keys) }
+                    }
+                    return true
+                }
+            }
+        }
+        if usesWorkspace || input.directories.contains(where: { $0.hasSuffix("terraform.tfstate.d") }) { styles.append(.workspaces) }
+
+        // Branch per environment.
+        let envBranches = input.branches.filter { Self.environmentWords.contains($0.name) }
+        if !envBranches.isEmpty { styles.append(.branchPerEnvironment) }
+
+        // tfvars per environment: dev.tfvars, env/prod.tfvars, …
+        var tfvarsEnvs: [String: String] = [:]
+        for path in parsed.keys where path.hasSuffix(".tfvars") {
+            let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+            if Self.environmentWords.contains(stem) { tfvarsEnvs[stem] = path }
+        }
+        if tfvarsEnvs.count >= 2 { styles.append(.tfvarsPerEnvironment) }
+
+        var environments = Set(envDirs.keys).union(envBranches.map(\.name)).union(tfvarsEnvs.keys)
+        if styles.contains(.workspaces) { environments.formUnion(workspaceNames) }
+        let ordered = environments.sorted { (Self.order.firstIndex(of: $0) ?? 99, $0) < (Self.order.firstIndex(of: $1) ?? 99, $1) }
+
+        // Similarity between environment directories, and the lines that differ.
+        var similarity: [String] = []
+        let dirList = ordered.compactMap { env in envDirs[env].map { (env, $0) } }
+        for (i, a) in dirList.enumerated() {
+            for b in dirList[(i + 1)...] {
+                let (ratio, differing) = compare(a.1, b.1)
+                similarity.append("\(a.1) ~ \(b.1): \(Int((ratio * 100).rounded()))% identical lines" + (differing.isEmpty ? "" : "; differing: " + differing.prefix(5).joined(separator: " | ")))
+            }
+        }
+
+        // Lint the code as it is: every directory with .tf files is a root module.
+        let roots = Set(parsed.keys.filter { $0.hasSuffix(".tf") }.map { ($0 as NSString).deletingLastPathComponent })
+        let lintInput = LintInput(files: input.files.filter { !$0.key.hasSuffix(".tfvars") || !tfvarsEnvs.values.contains($0.key) },
+                                  stacks: roots.sorted().map { .init(name: ($0 as NSString).lastPathComponent, path: $0) },
+                                  environments: ordered)
+        let findings = Linter(input: lintInput).run().filter { $0.rule != "lockfile-missing" && $0.rule != "config-missing" }
+
+        let directories = dirList.map { env, path in
+            Report.EnvironmentDirectory(env: env, path: path, backend: backend(in: path, parsed: parsed).map { "\($0.type) \($0.settings.map { "\($0.0)=\($0.1)" }.joined(separator: " "))" })
+        }
+        let (pipeline, configs) = draft(environments: ordered, envDirs: envDirs, tfvars: tfvarsEnvs, parsed: parsed, workspaces: styles.contains(.workspaces))
+        return Report(styles: styles, environments: ordered, directories: directories, similarity: similarity,
+                      branches: envBranches.map { "\($0.name): \($0.ahead) ahead, \($0.behind) behind \(input.defaultBranch); differing files: \($0.differingFiles.joined(separator: ", "))" },
+                      findings: findings, pipeline: pipeline, configFiles: configs, steps: steps(styles))
+    }
+
+    func allAttributes(_ body: HCLBody) -> [HCLAttribute] {
+        body.attributes + body.blocks.flatMap { allAttributes($0.body) }
+    }
+
+    func lines(under directory: String) -> [String] {
+        input.files.filter { $0.key.hasPrefix(directory + "/") && $0.key.hasSuffix(".tf") }.sorted { $0.key < $1.key }
+            .flatMap { String(decoding: $0.value, as: UTF8.self).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) } }
+            .filter { !$0.isEmpty }
+    }
+
+    func compare(_ a: String, _ b: String) -> (Double, [String]) {
+        let left = lines(under: a), right = lines(under: b)
+        var counts: [String: Int] = [:]
+        for line in right { counts[line, default: 0] += 1 }
+        var common = 0
+        var differing: [String] = []
+        for line in left {
+            if let count = counts[line], count > 0 {
+                counts[line] = count - 1
+                common += 1
+            } else {
+                differing.append(line)
+            }
+        }
+        let total = max(left.count, right.count)
+        return (total == 0 ? 1 : Double(common) / Double(total), differing)
+    }
+
+    func backend(in directory: String, parsed: [String: HCLFile]) -> (type: String, settings: [(String, String)])? {
+        for (path, file) in parsed where path.hasPrefix(directory + "/") && !path.dropFirst(directory.count + 1).contains("/") {
+            for terraform in file.body.blocks(ofType: "terraform") {
+                for block in terraform.body.blocks(ofType: "backend") {
+                    let settings = block.body.attributes.compactMap { attribute -> (String, String)? in
+                        guard let value = attribute.value.literalValue else { return nil }
+                        switch value {
+                        case .string(let text): return (attribute.name, text)
+                        case .number(let text): return (attribute.name, text)
+                        case .bool(let flag): return (attribute.name, String(flag))
+                        default: return nil
+                        }
+                    }
+                    return (block.labels.first ?? "local", settings)
+                }
+            }
+        }
+        return nil
+    }
+
+    /// A draft tollgate.yaml (each environment keeps its existing state location) and config files.
+    func draft(environments: [String], envDirs: [String: String], tfvars: [String: String], parsed: [String: HCLFile], workspaces: Bool) -> (String, [String: String]) {
+        let stack = envDirs.values.first.map { ((($0 as NSString).deletingLastPathComponent as NSString).lastPathComponent) }
+            .flatMap { $0.isEmpty || $0 == "." || Self.environmentWords.contains($0) || Self.containers.contains($0) ? nil : $0 } ?? "main"
+        var yaml = """
+            # Draft written by 'tollgate assess': review every REPLACE before use.
+            version: 1
+            engine:
+              binary: terraform
+              version: ">= 1.0.0"
+            main_branch: main
+            approvers: .tollgate/allowed_signers
+            stacks:
+              - name: \(stack)
+            environments:
+
+            """
+        var configs: [String: String] = [:]
+        for (index, env) in environments.enumerated() {
+            let gate: String
+            if index == environments.count - 1 && environments.count > 1 {
+                gate = "\n      type: approval\n      required: 1\n      approvers: [REPLACE-approver@example.com]\n      max_plan_age: 24h"
+            } else {
+                gate = index == 0 ? " auto" : " on-merge"
+            }
+            var backendText = "      type: local\n      settings:\n        path: terraform.tfstate.d/\(env)/terraform.tfstate"
+            if let directory = envDirs[env] {
+                if let found = backend(in: directory, parsed: parsed), found.type != "local" || !found.settings.isEmpty {
+                    backendText = "      type: \(found.type)\n      settings:\n" + found.settings.map { "        \($0.0): \"\($0.1)\"" }.joined(separator: "\n")
+                    if found.settings.isEmpty { backendText = "      type: \(found.type)\n      settings:\n        key: REPLACE-\(env)" }
+                } else {
+                    backendText = "      type: local\n      settings:\n        path: \(directory)/terraform.tfstate"
+                }
+            } else if !workspaces {
+                backendText = "      type: local\n      settings:\n        path: state/\(env)/{stack}.tfstate"
+            }
+            yaml += """
+                  - name: \(env)
+                    account: REPLACE-\(env)-account
+                    identity: echo REPLACE-\(env)-account
+                    backend:
+                \(backendText)
+                    gate:\(gate)
+
+                """
+            // Values that are literal in the environment's directory or tfvars become its config.
+            var values: [String] = []
+            if let path = tfvars[env], let file = parsed[path] {
+                values = file.body.attributes.map { file.text(of: $0.range) }
+            } else if let directory = envDirs[env] {
+                for (path, file) in parsed.sorted(by: { $0.key < $1.key }) where path.hasPrefix(directory + "/") && path.hasSuffix(".tfvars") {
+                    values += file.body.attributes.map { file.text(of: $0.range) }
+                }
+            }
+            configs["config/\(env)/\(stack).tfvars"] = values.joined(separator: "\n") + (values.isEmpty ? "" : "\n")
+        }
+        return (yaml, configs)
+    }
+
+    func steps(_ styles: [Style]) -> [String] {
+        var steps = [
+            "1. Add tollgate.yaml (the draft below) and .tollgate/allowed_signers; run 'tollgate validate'. Risk: none, nothing is applied.",
+        ]
+        if styles.contains(.directoryPerEnvironment) {
+            steps.append("2. Copy the most complete environment directory to stacks/NAME; turn every value that differs between environment directories into a variable, and put each environment's value in config/ENV/NAME.tfvars. Risk: low, code only.")
+        } else if styles.contains(.branchPerEnvironment) {
+            steps.append("2. Merge the environment branches' differences into variables on main, with each branch's values in config/ENV/; stop committing to the environment branches. Risk: medium, review each differing file.")
+        } else {
+            steps.append("2. Replace terraform.workspace and per-environment maps with variables set in config/ENV/. Risk: low, code only.")
+        }
+        steps += [
+            "3. Keep each environment's existing state location as its backend (already in the draft), so no state moves. Resource addresses stay the same, so no moved blocks are needed; if you rename resources while refactoring, add moved { from = OLD, to = NEW } blocks.",
+            "4. Plan every environment with 'tollgate release' + 'tollgate plan RELEASE --env ENV' and require no changes before the first apply. Risk: a non-empty plan means a value was lost in step 2; fix it before applying.",
+            "5. Fix the lint findings below, then make 'lint' a check of every environment. Risk: low.",
+        ]
+        return steps
+    }
+}
+
+extension Assessor.Report {
+    /// The migration report as Markdown.
+    public var markdown: String {
+        var text = "# tollgate assess\n\n## How environments are separated now\n\n"
+        text += styles.isEmpty ? "- no environment separation detected\n" : styles.map { "- \($0.rawValue)\n" }.joined()
+        text += "\nEnvironments: \(environments.joined(separator: ", "))\n"
+        if !directories.isEmpty {
+            text += "\n## Environment directories\n\n" + directories.map { "- `\($0.path)` → \($0.env)\($0.backend.map { " (backend \($0))" } ?? "")\n" }.joined()
+        }
+        if !similarity.isEmpty { text += "\n" + similarity.map { "- \($0)\n" }.joined() }
+        if !branches.isEmpty { text += "\n## Environment branches\n\n" + branches.map { "- \($0)\n" }.joined() }
+        text += "\n## Findings\n\n" + (findings.isEmpty ? "none\n" : findings.map { "- \($0.location) [\($0.rule)] \($0.message)\n" }.joined())
+        text += "\n## Migration plan\n\n" + steps.map { "\($0)\n" }.joined()
+        text += "\n### Draft tollgate.yaml\n\n```yaml\n\(pipeline)```\n"
+        for (path, contents) in configFiles.sorted(by: { $0.key < $1.key }) {
+            text += "\n### \(path)\n\n```hcl\n\(contents)```\n"
+        }
+        return text
+    }
+}
