@@ -45,7 +45,18 @@ public struct SSHKeygenSignatures: Signatures {
     }
 
     public func verify(_ message: String, signature: String, principal: String, allowedSigners: String) async throws -> Bool {
-        guard FileManager.default.fileExists(atPath: allowedSigners) else { throw SignatureError.noAllowedSigners(allowedSigners) }
+        guard let signers = FileManager.default.contents(atPath: allowedSigners) else { throw SignatureError.noAllowedSigners(allowedSigners) }
+        // Ed25519 is verified natively (swift-crypto); other key types by ssh-keygen itself.
+        if let parsed = SSHSignature(armored: signature),
+           let valid = parsed.verify(Data(message.utf8), namespace: Self.namespace, principal: principal,
+                                     signers: AllowedSigner.parse(String(decoding: signers, as: UTF8.self))) {
+            return valid
+        }
+        return try await verifyWithKeygen(message, signature: signature, principal: principal, allowedSigners: allowedSigners)
+    }
+
+    /// `ssh-keygen -Y verify`: the reference the native check must agree with.
+    public func verifyWithKeygen(_ message: String, signature: String, principal: String, allowedSigners: String) async throws -> Bool {
         let directory = scratchDirectory + "/verify-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
