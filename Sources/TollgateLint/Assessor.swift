@@ -58,7 +58,7 @@ public struct Assessor: Sendable {
         public var steps: [String]
     }
 
-    static let environmentWords = ["dev", "development", "test", "qa", "uat", "stage", "staging", "preprod", "prod", "production", "sandbox"]
+    public static let environmentWords = ["dev", "development", "test", "qa", "uat", "stage", "staging", "preprod", "prod", "production", "sandbox"]
     /// Directories that only group environments, never a good stack name.
     static let containers: Set<String> = ["envs", "env", "environments", "live", "deployments", "accounts"]
     static let order = ["sandbox", "dev", "development", "test", "qa", "uat", "stage", "staging", "preprod", "prod", "production"]
@@ -148,28 +148,8 @@ public struct Assessor: Sendable {
         body.attributes + body.blocks.flatMap { allAttributes($0.body) }
     }
 
-    func lines(under directory: String) -> [String] {
-        input.files.filter { $0.key.hasPrefix(directory + "/") && $0.key.hasSuffix(".tf") }.sorted { $0.key < $1.key }
-            .flatMap { String(decoding: $0.value, as: UTF8.self).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) } }
-            .filter { !$0.isEmpty }
-    }
-
     func compare(_ a: String, _ b: String) -> (Double, [String]) {
-        let left = lines(under: a), right = lines(under: b)
-        var counts: [String: Int] = [:]
-        for line in right { counts[line, default: 0] += 1 }
-        var common = 0
-        var differing: [String] = []
-        for line in left {
-            if let count = counts[line], count > 0 {
-                counts[line] = count - 1
-                common += 1
-            } else {
-                differing.append(line)
-            }
-        }
-        let total = max(left.count, right.count)
-        return (total == 0 ? 1 : Double(common) / Double(total), differing)
+        Similarity.compare(input.files, a, b)
     }
 
     func backend(in directory: String, parsed: [String: HCLFile]) -> (type: String, settings: [(String, String)])? {

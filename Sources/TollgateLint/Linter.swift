@@ -61,6 +61,7 @@ public struct Linter: Sendable {
         }
         findings += configRules(files)
         findings += lockfiles()
+        findings += environmentDirectories()
         findings = suppress(findings, files: files)
         return findings.sorted { ($0.file, $0.range.start.offset, $0.rule) < ($1.file, $1.range.start.offset, $1.rule) }
     }
@@ -279,6 +280,27 @@ public struct Linter: Sendable {
             return Finding(rule: "lockfile-missing", severity: .warning, file: anchor, range: HCLRange(start: origin, end: origin),
                            message: "stack '\(stack.name)' has no .terraform.lock.hcl; run 'terraform init' in it and commit the lock file so every environment installs the same providers")
         }
+    }
+
+    /// `env-directory`: root modules that are near-copies per environment (`envs/prod/`, `live/stage/`).
+    func environmentDirectories() -> [Finding] {
+        let words = Array(Set(Assessor.environmentWords).union(input.environments))
+        let directories = Similarity.environmentDirectories(input.files.keys, words: words)
+        var findings: [Finding] = []
+        for (i, a) in directories.enumerated() {
+            for b in directories[(i + 1)...] {
+                let (ratio, differing) = Similarity.compare(input.files, b.directory, a.directory)
+                guard ratio >= 0.5 else { continue }
+                let anchor = input.files.keys.filter { Self.directlyInside($0, b.directory) && $0.hasSuffix(".tf") }.sorted().first ?? b.directory
+                let origin = HCLPosition(line: 1, column: 1, offset: 0)
+                findings.append(Finding(
+                    rule: "env-directory", severity: .error, file: anchor, range: HCLRange(start: origin, end: origin),
+                    message: "'\(b.directory)' is a \(Int((ratio * 100).rounded()))% copy of '\(a.directory)'"
+                        + (differing.isEmpty ? "" : " (differs: " + differing.prefix(3).joined(separator: " | ") + ")")
+                        + "; keep one stack and put each environment's values in config/ENV/ (see 'tollgate assess')"))
+            }
+        }
+        return findings
     }
 
     // MARK: - Suppressions
