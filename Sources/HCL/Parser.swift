@@ -9,6 +9,14 @@ public enum HCLParser {
         parse(bytes: Array(text.utf8))
     }
 
+    /// Parses text that is a template as a whole (a JSON-syntax string value): `${}` and `%{}`
+    /// are read, backslashes are not escapes.
+    public static func parseTemplate(_ text: String) -> (HCLExpression, [HCLDiagnostic]) {
+        var parser = Parser(Array(text.utf8))
+        let expression = parser.parseBareTemplate()
+        return (expression, parser.diagnostics)
+    }
+
     public static func parse(bytes: [UInt8]) -> HCLFile {
         var parser = Parser(bytes)
         let body = parser.parseBody(nested: false, openedAt: nil)
@@ -848,6 +856,17 @@ private struct Parser {
         if indented { parts = Self.dedent(parts) }
         pos = afterEnd
         return .template(HCLTemplate(parts: parts, isHeredoc: true), range(start, pos))
+    }
+
+    mutating func parseBareTemplate() -> HCLExpression {
+        var builder = TemplateBuilder()
+        var stack: [Frame] = []
+        while !atEnd {
+            if parseTemplateMarker(into: &builder, stack: &stack, quoted: false) { continue }
+            builder.appendByte(bytes[pos])
+            pos += 1
+        }
+        return finishTemplate(builder, stack: stack, start: 0, heredoc: false)
     }
 
     /// `<<-` strips the smallest indentation of the body's lines from every line.

@@ -43,6 +43,9 @@ public struct Linter: Sendable {
         for (path, bytes) in input.files where path.hasSuffix(".tf") || path.hasSuffix(".tfvars") {
             result[path] = HCLParser.parse(bytes: bytes)
         }
+        for (path, bytes) in input.files where path.hasSuffix(".tf.json") {
+            result[path] = HCLJSON.parse(bytes: bytes)
+        }
         return result
     }
 
@@ -55,7 +58,7 @@ public struct Linter: Sendable {
                 findings.append(Finding(rule: "hcl-syntax", severity: .error, file: path, range: diagnostic.range, message: diagnostic.message))
             }
         }
-        let code = files.filter { $0.key.hasSuffix(".tf") && isCode($0.key) }
+        let code = files.filter { ($0.key.hasSuffix(".tf") || $0.key.hasSuffix(".tf.json")) && isCode($0.key) }
         for (path, file) in code {
             findings += codeRules(path: path, file: file)
         }
@@ -110,11 +113,14 @@ public struct Linter: Sendable {
                 case .binary(let op, let left, let right, let range) where op == "==" || op == "!=":
                     if let (input, literal) = envComparison(left, right, envInputs) {
                         add("env-conditional", range, "'\(file.text(of: range))' branches on \(input) == \"\(literal)\"; move the value that differs for '\(literal)' into config/\(literal)/ and use a variable")
+                        // The environment name in the comparison is part of this finding, not another.
+                        return false
                     }
                 case .index(let collection, let key, let range):
                     guard let input = envInput(key, envInputs) else { break }
                     if case .object(let items, _) = unwrap(collection), keysAreEnvironments(items, envNames) {
                         add("env-conditional", range, "a map of per-environment values is indexed by \(input); move each environment's value into config/ENV/ and use a variable")
+                        return false
                     } else if let name = unwrap(collection).references.first?.path, perEnvironmentLocals.contains(name) {
                         add("env-conditional", range, "\(name) holds per-environment values and is indexed by \(input); move each environment's value into config/ENV/ and use a variable")
                     }

@@ -20,3 +20,14 @@ import TollgateLint
         #expect(findings.first?.message.hasPrefix("local.sizes holds per-environment values and is indexed by terraform.workspace") == true)
     }
 }
+
+@Suite struct JSONLintTests {
+    @Test func envConditionalInTfJSON() {
+        let source = #"{"resource": {"x": {"y": {"count": "${var.env == \"prod\" ? 3 : 1}"}}}}"#
+        let input = LintInput(files: ["stacks/app/main.tf.json": Array(source.utf8), "stacks/app/.terraform.lock.hcl": []],
+                              stacks: [.init(name: "app", path: "stacks/app")], environments: ["dev", "prod"])
+        let findings = Linter(input: input).run()
+        #expect(findings.map(\.rule) == ["env-conditional"])
+        #expect(findings.first?.location == "stacks/app/main.tf.json:1:36")
+    }
+}

@@ -38,7 +38,7 @@ struct LintCommand: AsyncParsableCommand {
         let roots = pipeline.stacks.map(\.path) + ["modules", "config"]
         for directory in roots {
             for relative in FileManager.default.subpaths(atPath: root + "/" + directory) ?? []
-            where relative.hasSuffix(".tf") || relative.hasSuffix(".tfvars") || relative.hasSuffix(".terraform.lock.hcl") {
+            where relative.hasSuffix(".tf") || relative.hasSuffix(".tf.json") || relative.hasSuffix(".tfvars") || relative.hasSuffix(".terraform.lock.hcl") {
                 if relative.split(separator: "/").contains(".terraform") { continue }
                 let full = root + "/" + directory + "/" + relative
                 if let data = FileManager.default.contents(atPath: full) { files[directory + "/" + relative] = Array(data) }
