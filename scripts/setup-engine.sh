@@ -75,13 +75,14 @@ if ! "$PYTHON" -c 'import jsonschema, yaml' 2>/dev/null; then
     "$PYTHON" -m pip install --quiet jsonschema PyYAML >&2 || die "could not install jsonschema and PyYAML with pip"
 fi
 
-# python-hcl2 in its own venv, for the HCL parser's differential test and benchmark.
+# A venv with python-hcl2 (the HCL parser's differential test and benchmark) and sarif-pydantic
+# (an independent SARIF 2.1.0 object model that checks lint's SARIF output).
 HCL2_VENV="$TOOLS/hcl2-venv"
-if ! "$HCL2_VENV/bin/python" -c 'import hcl2' 2>/dev/null; then
-    say "installing python-hcl2 into $HCL2_VENV"
-    rm -rf "$HCL2_VENV"
-    "$PYTHON" -m venv "$HCL2_VENV" || die "python3 -m venv failed; install python3-venv (apt-get install python3-venv) and re-run"
-    "$HCL2_VENV/bin/python" -m pip install --quiet python-hcl2 >&2 || die "could not install python-hcl2 with pip"
+if ! "$HCL2_VENV/bin/python" -c 'import hcl2, sarif_pydantic' 2>/dev/null; then
+    say "installing python-hcl2 and sarif-pydantic into $HCL2_VENV"
+    [ -x "$HCL2_VENV/bin/python" ] || "$PYTHON" -m venv "$HCL2_VENV" \
+        || die "python3 -m venv failed; install python3-venv (apt-get install python3-venv) and re-run"
+    "$HCL2_VENV/bin/python" -m pip install --quiet python-hcl2 sarif-pydantic >&2 || die "could not install python-hcl2 and sarif-pydantic with pip"
 fi
 
 # The list of engines the end-to-end tests run on: every one found, newest first.

@@ -30,3 +30,37 @@ import Testing
         #expect(results.contains { $0["ruleId"] as? String == "env-conditional" })
     }
 }
+
+@Suite struct SARIFModelTests {
+    /// lint's SARIF output read by an independent SARIF 2.1.0 object model (sarif-pydantic).
+    @Test func sarifParsesWithAnIndependentModel() throws {
+        let python = TestPaths.tools + "/hcl2-venv/bin/python"
+        try #require(FileManager.default.isExecutableFile(atPath: python), "run scripts/setup-engine.sh")
+        let sandbox = try Sandbox(engine: TestEngines.all.first, label: "tollgate-sarif")
+        defer { sandbox.remove() }
+        #expect(try sandbox.cli.run("init", "--example").status == 0)
+        try Data("locals {\n  name = terraform.workspace\n}\n".utf8).write(to: URL(fileURLWithPath: sandbox.repository + "/stacks/app/extra.tf"))
+        let sarif = try sandbox.cli.run("lint", "--format", "sarif")
+        let path = sandbox.root.path + "/out.sarif"
+        try Data(sarif.stdout.utf8).write(to: URL(fileURLWithPath: path))
+        let check = """
+            import json, sys
+            from sarif_pydantic import Sarif
+            log = Sarif.model_validate(json.load(open(sys.argv[1])))
+            results = log.runs[0].results
+            print(" ".join(f"{r.rule_id}:{r.locations[0].physical_location.region.start_line}" for r in results))
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["-c", check, path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output)")
+        #expect(output.contains("workspace-as-env:2"), "\(output)")
+        #expect(output.contains("lockfile-missing:1"), "\(output)")
+    }
+}
