@@ -79,7 +79,8 @@ struct PipelineReader {
     let file: String
     let baseDirectory: String
 
-    static let topKeys = ["version", "engine", "main_branch", "stacks", "environments", "approvers", "policies"]
+    static let topKeys = ["version", "engine", "main_branch", "stacks", "environments", "approvers", "policies", "lint"]
+    static let lintKeys = ["env_inputs", "expected_differences"]
     static let engineKeys = ["binary", "version", "path", "provider_mirror"]
     static let stackKeys = ["name", "path", "depends_on"]
     static let environmentKeys = ["name", "account", "identity", "backend", "gate", "checks", "secrets"]
@@ -104,6 +105,17 @@ struct PipelineReader {
         pipeline.environments = reader.sequence(top["environments"], "'environments'")?.compactMap(readEnvironment) ?? []
         if let node = top["approvers"] { pipeline.approversFile = reader.nonEmptyString(node, "'approvers' (the allowed_signers path)") }
         if let node = top["policies"] { pipeline.policies = readPolicies(node) }
+        if let node = top["lint"], let fields = reader.mapping(node, "'lint'", allowed: Self.lintKeys) {
+            if let inputs = fields["env_inputs"].flatMap({ reader.strings($0, "'lint.env_inputs'") }) {
+                for input in inputs where !(input.value.hasPrefix("var.") || input.value.hasPrefix("local.")) {
+                    reader.report(Diagnostic(at: input.location, "'\(input.value)' is not an input reference", hint: "write it as var.NAME or local.NAME"))
+                }
+                pipeline.lint.envInputs = inputs.map(\.value)
+            }
+            if let names = fields["expected_differences"].flatMap({ reader.strings($0, "'lint.expected_differences'") }) {
+                pipeline.lint.expectedDifferences = names.map(\.value)
+            }
+        }
         return pipeline
     }
 

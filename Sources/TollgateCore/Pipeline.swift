@@ -15,6 +15,7 @@ public struct Pipeline: Sendable, Equatable {
     /// Path of the `allowed_signers` file that maps approvers' keys to principals.
     public var approversFile: Located<String>?
     public var policies: PolicySettings?
+    public var lint: LintSettings = LintSettings()
 
     public init(
         file: String,
@@ -214,6 +215,19 @@ public enum SecretReference: Sendable, Equatable, CustomStringConvertible {
         case .file(let path): "file:\(path)"
         case .command(let command): "cmd:\(command)"
         }
+    }
+}
+
+/// Settings of `tollgate lint`.
+public struct LintSettings: Sendable, Equatable {
+    /// Inputs that carry the environment name; nil means the built-in list.
+    public var envInputs: [String]?
+    /// Variables that may legitimately be set for only some environments.
+    public var expectedDifferences: [String]
+
+    public init(envInputs: [String]? = nil, expectedDifferences: [String] = []) {
+        self.envInputs = envInputs
+        self.expectedDifferences = expectedDifferences
     }
 }
 

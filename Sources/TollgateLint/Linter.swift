@@ -20,15 +20,19 @@ public struct LintInput: Sendable {
     public var environments: [String]
     /// Inputs that carry the environment name (`var.env`, `local.env`, …).
     public var environmentInputs: [String]
+    /// Variables that may be set for only some environments without a config-skew note.
+    public var expectedDifferences: [String]
 
     public static let defaultEnvironmentInputs = ["var.env", "var.environment", "var.stage", "var.env_name", "var.environment_name",
                                                   "local.env", "local.environment", "local.stage"]
 
-    public init(files: [String: [UInt8]], stacks: [Stack], environments: [String], environmentInputs: [String] = defaultEnvironmentInputs) {
+    public init(files: [String: [UInt8]], stacks: [Stack], environments: [String], environmentInputs: [String] = defaultEnvironmentInputs,
+                expectedDifferences: [String] = []) {
         self.files = files
         self.stacks = stacks
         self.environments = environments
         self.environmentInputs = environmentInputs
+        self.expectedDifferences = expectedDifferences
     }
 }
 
@@ -268,7 +272,7 @@ public struct Linter: Sendable {
                 }
             }
             guard configs > 0 else { continue }
-            for (key, envs) in setBy.sorted(by: { $0.key < $1.key }) where envs.count < input.environments.count && declared[key] != nil {
+            for (key, envs) in setBy.sorted(by: { $0.key < $1.key }) where envs.count < input.environments.count && declared[key] != nil && !input.expectedDifferences.contains(key) {
                 let missing = input.environments.filter { !envs.contains($0) }
                 let variable = declared[key]!
                 findings.append(Finding(rule: "config-skew", severity: .note, file: variable.file, range: variable.range,

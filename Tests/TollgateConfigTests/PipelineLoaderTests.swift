@@ -236,4 +236,14 @@ import TollgateCore
         let setting = try #require(result.pipeline?.environments.first?.backend.settings.first { $0.key == "n" })
         #expect(setting.value == .string("99999999999999999999"))
     }
+
+    @Test func lintSettings() throws {
+        let text = PipelineLoaderTests.valid + "lint:\n  env_inputs: [var.tier]\n  expected_differences: [debug]\n"
+        let result = PipelineLoader.parse(text, file: "tollgate.yaml", baseDirectory: "/repo")
+        #expect(result.diagnostics.isEmpty)
+        #expect(result.pipeline?.lint == LintSettings(envInputs: ["var.tier"], expectedDifferences: ["debug"]))
+        let bad = PipelineLoader.parse(PipelineLoaderTests.valid + "lint:\n  env_inputs: [tier]\n", file: "tollgate.yaml", baseDirectory: "/repo")
+        #expect(bad.diagnostics.map(\.message) == ["'tier' is not an input reference"])
+        #expect(bad.diagnostics.first?.location == SourceLocation(file: "tollgate.yaml", line: 36, column: 16))
+    }
 }

@@ -45,7 +45,9 @@ struct LintCommand: AsyncParsableCommand {
             }
         }
         let input = LintInput(files: files, stacks: pipeline.stacks.map { .init(name: $0.name.value, path: $0.path) },
-                              environments: pipeline.environments.map(\.name.value))
+                              environments: pipeline.environments.map(\.name.value),
+                              environmentInputs: pipeline.lint.envInputs ?? LintInput.defaultEnvironmentInputs,
+                              expectedDifferences: pipeline.lint.expectedDifferences)
         var findings = Linter(input: input).run()
         // Isolation problems of the pipeline itself (overlapping backends, shared accounts).
         for diagnostic in loaded.diagnostics where diagnostic.message.contains("same state location") || diagnostic.message.contains("same Postgres database") {
