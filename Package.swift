@@ -29,7 +29,7 @@ let package = Package(
         ),
 
         // Services that run flows over the core and the ports.
-        .target(name: "TollgateKit", dependencies: ["TollgateCore"]),
+        .target(name: "TollgateKit", dependencies: ["TollgateCore", "TollgateLint"]),
 
         // Pure domain: value types, no I/O. SHA-256 (a pure function) comes from swift-crypto.
         .target(name: "TollgateCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),

@@ -73,6 +73,10 @@ public enum GateEvaluator {
         if facts.plan.status != .pending {
             refusals.append(.init(rule: "status", message: "plan '\(facts.plan.id)' is \(facts.plan.status.rawValue) and can never be applied; run 'tollgate plan \(facts.release.id) --env \(env) --stack \(stack)'"))
         }
+        for check in facts.plan.checks where check.status == .fail {
+            refusals.append(.init(rule: "check", message: "check '\(check.name)' failed on plan '\(facts.plan.id)': "
+                + check.details.prefix(3).joined(separator: "; ") + "; fix it in the code and cut a new release"))
+        }
         if let order = order(env: env, stack: stack, previousEnvironment: facts.previousEnvironment,
                              appliedToPrevious: facts.appliedToPrevious, release: facts.release.id) {
             refusals.append(order)

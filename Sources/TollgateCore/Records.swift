@@ -51,10 +51,12 @@ public struct PlanRecord: Sendable, Equatable, Codable {
     public var engineVersion: String
     public var createdAt: Date
     public var status: Status
+    /// Results of the environment's checks on this plan.
+    public var checks: [CheckResult]
 
     public init(id: String, releaseID: String, env: String, stack: String, digest: String, summary: PlanSummary, hasChanges: Bool,
                 priorSerial: Int, priorLineage: String, planner: String, engineKind: String, engineVersion: String,
-                createdAt: Date, status: Status = .pending) {
+                createdAt: Date, status: Status = .pending, checks: [CheckResult] = []) {
         self.id = id
         self.releaseID = releaseID
         self.env = env
@@ -69,6 +71,24 @@ public struct PlanRecord: Sendable, Equatable, Codable {
         self.engineVersion = engineVersion
         self.createdAt = createdAt
         self.status = status
+        self.checks = checks
+    }
+}
+
+/// The outcome of one pre-apply check on a plan.
+public struct CheckResult: Sendable, Equatable, Codable {
+    public enum Status: String, Sendable, Codable {
+        case pass, warn, fail
+    }
+
+    public var name: String
+    public var status: Status
+    public var details: [String]
+
+    public init(name: String, status: Status, details: [String] = []) {
+        self.name = name
+        self.status = status
+        self.details = details
     }
 }
 

@@ -41,12 +41,27 @@ public struct Planner: Sendable {
         let planFile = dirs.root + "/plan.tfplan"
         let json: Data
         let changes: Bool
+        let checks: [CheckResult]
         do {
             try await context.engine.initialize(workspace, backend: context.backendSettings(environment, stack: stack.name.value))
             let varFiles = ["common", stack.name.value].map { "\(dirs.root)/src/config/\(env)/\($0).tfvars" }
                 .filter { FileManager.default.fileExists(atPath: $0) }
             changes = try await context.engine.plan(workspace, planFile: planFile, varFiles: varFiles)
-            json = try await context.engine.showJSON(workspace, planFile: planFile)
+            // show -json and the checks that only read the work dir run side by side.
+            let wanted = environment.checks.map(\.value)
+            let checker = Checker(context: context, releaseFiles: Set(release.files))
+            async let shown = context.engine.showJSON(workspace, planFile: planFile)
+            async let early = checker.run(wanted.filter { $0 != .destructive }, stack: stack, env: env, workspace: workspace,
+                                          sourceRoot: dirs.root + "/src", summary: PlanSummary())
+            json = try await shown
+            let late = await checker.run(wanted.filter { $0 == .destructive }, stack: stack, env: env, workspace: workspace,
+                                         sourceRoot: dirs.root + "/src", summary: PlanSummary(try PlanJSON.decode(json)))
+            let byName = Dictionary((await early + late).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            var ordered: [CheckResult] = []
+            for check in wanted where !ordered.contains(where: { $0.name == check.rawValue }) {
+                if let result = byName[check.rawValue] { ordered.append(result) }
+            }
+            checks = ordered
         } catch let error as CancellationError {
             throw error
         } catch {
@@ -78,13 +93,16 @@ public struct Planner: Sendable {
             id: "p-" + context.effects.newID(), releaseID: release.id, env: env, stack: stack.name.value, digest: digest,
             summary: PlanSummary(decoded), hasChanges: changes, priorSerial: prior.serial, priorLineage: prior.lineage,
             planner: context.actor, engineKind: context.engine.info.kind, engineVersion: context.engine.info.version.description,
-            createdAt: context.effects.now())
+            createdAt: context.effects.now(), checks: checks.map { result in
+                CheckResult(name: result.name, status: result.status, details: result.details.map(redactor.redact))
+            })
         try await context.ledger.recordPlan(record, event: AuditEntry(
             actor: context.actor, kind: "plan.created",
             subjects: ["plan": record.id, "release": release.id, "env": env, "stack": stack.name.value],
             payload: ["digest": .string(digest), "json": .string(jsonID), "counts": .string(record.summary.counts),
                       "prior_serial": .number(Double(prior.serial)), "prior_lineage": .string(prior.lineage),
-                      "engine": .string("\(record.engineKind) \(record.engineVersion)")]))
+                      "engine": .string("\(record.engineKind) \(record.engineVersion)"),
+                      "checks": .object(Dictionary(record.checks.map { ($0.name, JSONValue.string($0.status.rawValue)) }, uniquingKeysWith: { a, _ in a }))]))
         return record
     }
 }

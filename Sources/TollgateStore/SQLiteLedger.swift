@@ -120,6 +120,9 @@ public final class SQLiteLedger: Ledger {
                     BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
                 """)
         }
+        migrator.registerMigration("v2: check results stored with each plan") { db in
+            try db.execute(sql: "ALTER TABLE plans ADD COLUMN checks TEXT NOT NULL DEFAULT '[]'")
+        }
         return migrator
     }
 
@@ -211,11 +214,11 @@ public final class SQLiteLedger: Ledger {
                            arguments: [plan.env, plan.stack])
             try db.execute(sql: """
                 INSERT INTO plans (id, release_id, env, stack, digest, summary, has_changes, prior_serial, prior_lineage, planner,
-                                   engine_kind, engine_version, created_at, status)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   engine_kind, engine_version, created_at, status, checks)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [plan.id, plan.releaseID, plan.env, plan.stack, plan.digest, Self.json(plan.summary), plan.hasChanges,
                                  plan.priorSerial, plan.priorLineage, plan.planner, plan.engineKind, plan.engineVersion,
-                                 AuditChain.milliseconds(plan.createdAt), plan.status.rawValue])
+                                 AuditChain.milliseconds(plan.createdAt), plan.status.rawValue, Self.json(plan.checks)])
         }
     }
 
@@ -243,7 +246,8 @@ public final class SQLiteLedger: Ledger {
                    hasChanges: row["has_changes"], priorSerial: row["prior_serial"], priorLineage: row["prior_lineage"],
                    planner: row["planner"], engineKind: row["engine_kind"], engineVersion: row["engine_version"],
                    createdAt: AuditChain.date(milliseconds: row["created_at"]),
-                   status: PlanRecord.Status(rawValue: row["status"]) ?? .stale)
+                   status: PlanRecord.Status(rawValue: row["status"]) ?? .stale,
+                   checks: (try? JSONDecoder().decode([CheckResult].self, from: Data((row["checks"] as String).utf8))) ?? [])
     }
 
     // MARK: - Approvals
