@@ -10,8 +10,11 @@ public struct ApprovalPayload: Sendable, Equatable, Codable {
     public var signer: String
     /// Milliseconds since 1970.
     public var time: Int64
+    /// Stateful addresses the approver knowingly lets the plan destroy (sorted); part of what is signed.
+    public var acknowledgeDestroy: [String]
 
-    public init(decision: ApprovalRecord.Decision, env: String, stack: String, planDigest: String, releaseDigest: String, signer: String, time: Date) {
+    public init(decision: ApprovalRecord.Decision, env: String, stack: String, planDigest: String, releaseDigest: String, signer: String, time: Date,
+                acknowledgeDestroy: [String] = []) {
         self.decision = decision
         self.env = env
         self.stack = stack
@@ -19,11 +22,12 @@ public struct ApprovalPayload: Sendable, Equatable, Codable {
         self.releaseDigest = releaseDigest
         self.signer = signer
         self.time = AuditChain.milliseconds(time)
+        self.acknowledgeDestroy = Array(Set(acknowledgeDestroy)).sorted()
     }
 
     /// The bytes that are signed.
     public var canonical: String {
-        CanonicalJSON.encode([
+        var members: [String: JSONValue] = [
             "decision": .string(decision.rawValue),
             "env": .string(env),
             "stack": .string(stack),
@@ -31,7 +35,10 @@ public struct ApprovalPayload: Sendable, Equatable, Codable {
             "release_digest": .string(releaseDigest),
             "signer": .string(signer),
             "time": .number(Double(time)),
-        ])
+        ]
+        // Present only when used, so approvals without acknowledgements keep their exact bytes.
+        if !acknowledgeDestroy.isEmpty { members["acknowledge_destroy"] = .array(acknowledgeDestroy.map(JSONValue.string)) }
+        return CanonicalJSON.encode(.object(members))
     }
 
     /// Reads a signed payload back; nil when it is not exactly the canonical form of a payload.
@@ -41,7 +48,10 @@ public struct ApprovalPayload: Sendable, Equatable, Codable {
               let env = value["env"]?.stringValue, let stack = value["stack"]?.stringValue,
               let plan = value["plan_digest"]?.stringValue, let release = value["release_digest"]?.stringValue,
               let signer = value["signer"]?.stringValue, case .number(let time)? = value["time"] else { return nil }
-        var payload = ApprovalPayload(decision: decision, env: env, stack: stack, planDigest: plan, releaseDigest: release, signer: signer, time: Date())
+        var acknowledged: [String] = []
+        if case .array(let items)? = value["acknowledge_destroy"] { acknowledged = items.compactMap(\.stringValue) }
+        var payload = ApprovalPayload(decision: decision, env: env, stack: stack, planDigest: plan, releaseDigest: release, signer: signer,
+                                      time: Date(), acknowledgeDestroy: acknowledged)
         payload.time = Int64(time)
         return payload.canonical == text ? payload : nil
     }

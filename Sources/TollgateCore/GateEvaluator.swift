@@ -95,6 +95,7 @@ public enum GateEvaluator {
                 refusals.append(.init(rule: "expired", message: "plan '\(facts.plan.id)' is \(PlanAge(seconds: Int(age)).description) old, older than the \(gate.maxPlanAge) that environment '\(env)' allows; re-plan and ask for approval again"))
             }
             var counted: Set<String> = []
+            var acknowledged: Set<String> = []
             for approval in facts.approvals.sorted(by: { $0.record.createdAt < $1.record.createdAt }) {
                 let record = approval.record
                 guard let principal = approval.verifiedPrincipal else {
@@ -117,9 +118,16 @@ public enum GateEvaluator {
                     ignored.append("\(record.id) (\(principal)): the release author cannot approve their own change")
                 } else if principal == facts.plan.planner {
                     ignored.append("\(record.id) (\(principal)): the planner cannot approve their own plan")
-                } else if counted.insert(principal).inserted {
-                    approvedBy.append(principal)
+                } else {
+                    acknowledged.formUnion(payload.acknowledgeDestroy)
+                    if counted.insert(principal).inserted { approvedBy.append(principal) }
                 }
+            }
+            // Destroying stateful resources needs the address acknowledged inside a counted, signed approval.
+            let unacknowledged = StatefulCatalog.statefulDestroyed(facts.plan.summary).filter { !acknowledged.contains($0) }
+            if !unacknowledged.isEmpty {
+                refusals.append(.init(rule: "destroy", message: "plan '\(facts.plan.id)' destroys stateful \(unacknowledged.joined(separator: ", ")); an approver must sign for it: "
+                    + "tollgate approve \(facts.plan.id) --key KEY " + unacknowledged.map { "--acknowledge-destroy '\($0)'" }.joined(separator: " ")))
             }
             if counted.count < gate.required {
                 let eligible = gate.approvers.filter { !counted.contains($0) && $0 != facts.release.author && $0 != facts.plan.planner }

@@ -11,7 +11,8 @@ public struct Approver: Sendable {
 
     public init(context: Context) { self.context = context }
 
-    public func decide(plan reference: String, decision: ApprovalRecord.Decision, keyPath: String, comment: String?) async throws -> ApprovalRecord {
+    public func decide(plan reference: String, decision: ApprovalRecord.Decision, keyPath: String, comment: String?,
+                       acknowledgeDestroy: [String] = []) async throws -> ApprovalRecord {
         let plan = try await context.plan(reference)
         let release = try await context.release(plan.releaseID)
         let environment = try context.environment(plan.env)
@@ -31,6 +32,9 @@ public struct Approver: Sendable {
             if principal == plan.planner {
                 refusals.append(.init(rule: "planner", message: "\(principal) made plan '\(plan.id)' and cannot approve it; ask another approver"))
             }
+            for address in acknowledgeDestroy where !plan.summary.destructive.contains(address) {
+                refusals.append(.init(rule: "acknowledge", message: "plan '\(plan.id)' does not delete or replace '\(address)'; acknowledge only what it destroys (\(plan.summary.destructive.joined(separator: ", ")))"))
+            }
             if plan.status != .pending {
                 refusals.append(.init(rule: "status", message: "plan '\(plan.id)' is \(plan.status.rawValue); approve its newer plan instead"))
             }
@@ -38,7 +42,7 @@ public struct Approver: Sendable {
         }
         let now = context.effects.now()
         let payload = ApprovalPayload(decision: decision, env: plan.env, stack: plan.stack, planDigest: plan.digest,
-                                      releaseDigest: release.id, signer: principal, time: now).canonical
+                                      releaseDigest: release.id, signer: principal, time: now, acknowledgeDestroy: acknowledgeDestroy).canonical
         let signature: String
         do {
             signature = try await context.signatures.sign(payload, keyPath: keyPath)
@@ -50,7 +54,8 @@ public struct Approver: Sendable {
         try await context.ledger.recordApproval(record, event: AuditEntry(
             actor: principal, kind: decision == .approve ? "plan.approved" : "plan.rejected",
             subjects: subjects.merging(["approval": record.id]) { a, _ in a },
-            payload: ["principal": .string(principal), "plan_digest": .string(plan.digest), "comment": JSONValue(comment)]))
+            payload: ["principal": .string(principal), "plan_digest": .string(plan.digest), "comment": JSONValue(comment),
+                      "acknowledge_destroy": .array(acknowledgeDestroy.sorted().map(JSONValue.string))]))
         return record
     }
 

@@ -41,13 +41,14 @@ public struct Promoter: Sendable {
             let pending = try await context.ledger.plans(env: env, stack: name).last { $0.releaseID == release.id && $0.status == .pending }
             let plan = if let pending { pending } else { try await Planner(context: context).plan(release: release.id, env: env, stacks: [name])[0] }
             let decision = try await applier.gates(plan, release: release)
-            let waitingOnly = decision.refusals.allSatisfy { $0.rule == "approval" }
+            let waitingOnly = decision.refusals.allSatisfy { $0.rule == "approval" || $0.rule == "destroy" }
             if !decision.allowed && waitingOnly {
                 let gate = try context.environment(env).gate.value
                 var commands: [String] = []
                 if case .approval(let approval) = gate {
                     let eligible = approval.approvers.filter { !decision.approvedBy.contains($0) && $0 != release.author && $0 != plan.planner }
-                    commands = eligible.map { "tollgate approve \(plan.id) --key KEY  # as \($0)" }
+                    let acknowledge = StatefulCatalog.statefulDestroyed(plan.summary).map { " --acknowledge-destroy '\($0)'" }.joined()
+                    commands = eligible.map { "tollgate approve \(plan.id) --key KEY\(acknowledge)  # as \($0)" }
                 }
                 commands.append("tollgate promote \(release.id) --to \(env)  # again, once approved")
                 steps.append(Step(stack: name, status: .waiting, plan: plan.id, summary: plan.summary.counts, tag: nil,

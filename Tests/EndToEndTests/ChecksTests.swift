@@ -55,3 +55,17 @@ import Testing
         #expect(shown.stdout.contains("missing: check 'fmt' failed"))
     }
 }
+
+@Suite struct AcknowledgeDestroyTests {
+    @Test func acknowledgingWhatThePlanDoesNotDestroyIsRefused() throws {
+        let repo = try PromotionRepo(engine: TestEngines.all[0])
+        defer { repo.remove() }
+        try repo.promote("dev")
+        try repo.promote("stage")
+        let plan = try repo.plan("prod", "network")
+        let result = try repo.cli.run("approve", plan, "--key", repo.key("approver"), "--acknowledge-destroy", "aws_db_instance.main")
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("plan '\(plan)' does not delete or replace 'aws_db_instance.main'"))
+        #expect(try repo.cli.run("approve", plan, "--key", repo.key("approver")).status == 0)
+    }
+}

@@ -20,8 +20,11 @@ struct ApproveCommand: AsyncParsableCommand {
     @Option(help: "A note for the record.")
     var comment: String?
 
+    @Option(name: .customLong("acknowledge-destroy"), help: "A stateful resource address this plan may destroy (repeatable); signed with the approval.")
+    var acknowledgeDestroy: [String] = []
+
     func run() async throws {
-        try await Decision.run(options: options, plan: plan, decision: .approve, key: key, comment: comment)
+        try await Decision.run(options: options, plan: plan, decision: .approve, key: key, comment: comment, acknowledgeDestroy: acknowledgeDestroy)
     }
 }
 
@@ -48,12 +51,14 @@ struct RejectCommand: AsyncParsableCommand {
 }
 
 enum Decision {
-    static func run(options: GlobalOptions, plan: String, decision: ApprovalRecord.Decision, key: String, comment: String?) async throws {
+    static func run(options: GlobalOptions, plan: String, decision: ApprovalRecord.Decision, key: String, comment: String?,
+                    acknowledgeDestroy: [String] = []) async throws {
         let composition = Composition(options: options)
         let pipeline = try composition.pipeline()
         try await Output.guarded(options.format) {
             let context = try await composition.context(pipeline, needsEngine: false)
-            let record = try await Approver(context: context).decide(plan: plan, decision: decision, keyPath: PathResolution.absolute(key), comment: comment)
+            let record = try await Approver(context: context).decide(plan: plan, decision: decision, keyPath: PathResolution.absolute(key),
+                                                                     comment: comment, acknowledgeDestroy: acknowledgeDestroy)
             if options.format == .json {
                 Output.json(record)
             } else {
