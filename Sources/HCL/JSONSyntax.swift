@@ -153,7 +153,13 @@ struct JSONReader {
     var atEnd: Bool { pos >= bytes.count }
 
     func position(_ offset: Int) -> HCLPosition {
-        let line = (lineStarts.lastIndex { $0 <= offset } ?? 0)
+        // Binary search for the line: a linear scan per node is quadratic on large files.
+        var low = 0, high = lineStarts.count - 1
+        while low < high {
+            let mid = (low + high + 1) / 2
+            if lineStarts[mid] <= offset { low = mid } else { high = mid - 1 }
+        }
+        let line = low
         let column = bytes[lineStarts[line]..<min(offset, bytes.count)].filter { $0 & 0xC0 != 0x80 }.count + 1
         return HCLPosition(line: line + 1, column: column, offset: offset)
     }

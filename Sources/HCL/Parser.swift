@@ -637,7 +637,8 @@ private struct Parser {
             builder.appendByte(byte)
             pos += 1
         }
-        return finishTemplate(builder, stack: stack, start: start, heredoc: false)
+        reportUnterminated(stack)
+        return template(builder.finished(), start: start)
     }
 
     struct Frame {
@@ -650,15 +651,18 @@ private struct Parser {
         var collection: HCLExpression?
     }
 
-    mutating func finishTemplate(_ builder: TemplateBuilder, stack: [Frame], start: Int, heredoc: Bool) -> HCLExpression {
+    mutating func reportUnterminated(_ stack: [Frame]) {
         for frame in stack {
             error("unterminated '%{ \(frame.kind) }' directive: it has no '%{ end\(frame.kind) }'", frame.start)
         }
-        let parts = builder.finished()
-        if !heredoc, parts.allSatisfy({ if case .literal = $0 { true } else { false } }) {
+    }
+
+    /// A string template: a plain literal when it has no interpolation or directive.
+    mutating func template(_ parts: [HCLTemplatePart], start: Int) -> HCLExpression {
+        if parts.allSatisfy({ if case .literal = $0 { true } else { false } }) {
             return .literal(.string(parts.map { if case .literal(let text) = $0 { text } else { "" } }.joined()), range(start, pos))
         }
-        return .template(HCLTemplate(parts: parts, isHeredoc: heredoc), range(start, pos))
+        return .template(HCLTemplate(parts: parts, isHeredoc: false), range(start, pos))
     }
 
     mutating func parseEscape(into builder: inout TemplateBuilder) {
@@ -843,22 +847,19 @@ private struct Parser {
         let savedLimit = limit
         limit = end
         pos = bodyStart
-        var builder = TemplateBuilder()
-        var stack: [Frame] = []
-        while !atEnd {
-            if parseTemplateMarker(into: &builder, stack: &stack, quoted: false) { continue }
-            builder.appendByte(bytes[pos])
-            pos += 1
-        }
+        var parts = parseTemplateBody()
         limit = savedLimit
-        for frame in stack { error("unterminated '%{ \(frame.kind) }' directive: it has no '%{ end\(frame.kind) }'", frame.start) }
-        var parts = builder.finished()
         if indented { parts = Self.dedent(parts) }
         pos = afterEnd
         return .template(HCLTemplate(parts: parts, isHeredoc: true), range(start, pos))
     }
 
     mutating func parseBareTemplate() -> HCLExpression {
+        template(parseTemplateBody(), start: 0)
+    }
+
+    /// Template text up to `limit` where backslashes are plain (heredocs, JSON-syntax strings).
+    mutating func parseTemplateBody() -> [HCLTemplatePart] {
         var builder = TemplateBuilder()
         var stack: [Frame] = []
         while !atEnd {
@@ -866,7 +867,8 @@ private struct Parser {
             builder.appendByte(bytes[pos])
             pos += 1
         }
-        return finishTemplate(builder, stack: stack, start: 0, heredoc: false)
+        reportUnterminated(stack)
+        return builder.finished()
     }
 
     /// `<<-` strips the smallest indentation of the body's lines from every line.

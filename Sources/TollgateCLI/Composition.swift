@@ -16,6 +16,16 @@ struct Composition {
         self.environment = environment
     }
 
+    /// Loads the pipeline, wires the context and runs a command's body, reporting any failure with
+    /// its exit code: the shape every ledger-backed command shares.
+    static func run(_ options: GlobalOptions, needsEngine: Bool = true, _ body: (Context) async throws -> Void) async throws {
+        let composition = Composition(options: options)
+        let pipeline = try composition.pipeline()
+        try await Output.guarded(options.format) {
+            try await body(try await composition.context(pipeline, needsEngine: needsEngine))
+        }
+    }
+
     /// The valid pipeline, or an exit after every diagnostic has been printed.
     func pipeline() throws -> Pipeline {
         let result = PipelineLoader.load(path: options.pipelinePath())
@@ -47,7 +57,7 @@ struct Composition {
         StoreLayout.forRepository(pipeline.baseDirectory, environment: environment)
     }
 
-    func shell(_ pipeline: Pipeline) -> ProcessShell {
+    func shell() -> ProcessShell {
         ProcessShell(environment: environment)
     }
 
@@ -85,7 +95,7 @@ struct Composition {
         return Context(
             pipeline: pipeline, engine: engine, ledger: ledger, artifacts: FileArtifactStore(root: layout.artifactsDirectory),
             git: git, signatures: SSHKeygenSignatures(environment: environment, scratchDirectory: layout.root),
-            shell: shell(pipeline), effects: effects, workRoot: layout.workDirectory, actor: await actor(git: git),
+            shell: shell(), effects: effects, workRoot: layout.workDirectory, actor: await actor(git: git),
             host: ProcessInfo.processInfo.hostName, pid: ProcessInfo.processInfo.processIdentifier, processEnvironment: environment,
             parsePipeline: { [file = pipeline.file, base = pipeline.baseDirectory] data in
                 let result = PipelineLoader.parse(String(decoding: data, as: UTF8.self), file: file, baseDirectory: base)

@@ -56,7 +56,8 @@ struct Checker: Sendable {
     func lint(stack: Stack, env: String, sourceRoot: String) -> CheckResult {
         let pipeline = context.pipeline
         var files: [String: [UInt8]] = [:]
-        for directory in pipeline.stacks.map(\.path) + ["modules", "config"] {
+        // Only what this stack's findings can come from: its code, the modules and the config.
+        for directory in [stack.path, "modules", "config"] {
             for relative in FileManager.default.subpaths(atPath: sourceRoot + "/" + directory) ?? []
             where relative.hasSuffix(".tf") || relative.hasSuffix(".tf.json") || relative.hasSuffix(".tfvars") || relative.hasSuffix(".terraform.lock.hcl") {
                 guard releaseFiles.contains(directory + "/" + relative) else { continue }
@@ -65,7 +66,7 @@ struct Checker: Sendable {
                 }
             }
         }
-        let input = LintInput(files: files, stacks: pipeline.stacks.map { .init(name: $0.name.value, path: $0.path) },
+        let input = LintInput(files: files, stacks: [.init(name: stack.name.value, path: stack.path)],
                               environments: pipeline.environments.map(\.name.value),
                               environmentInputs: pipeline.lint.envInputs ?? LintInput.defaultEnvironmentInputs,
                               expectedDifferences: pipeline.lint.expectedDifferences)

@@ -20,6 +20,8 @@ public struct Context: Sendable {
     public var processEnvironment: [String: String]
     /// Reads a pipeline file's bytes (the one sealed in a release) into a model.
     public var parsePipeline: @Sendable (Data) throws -> Pipeline
+    /// The release whose sealed pipeline `pipeline` is, once `sealed(_:)` has read it.
+    var sealedRelease: String?
 
     public init(pipeline: Pipeline, engine: any Engine, ledger: any Ledger, artifacts: any ArtifactStore, git: any Git,
                 signatures: any Signatures, shell: any Shell, effects: Effects, workRoot: String, actor: String,
@@ -44,12 +46,15 @@ public struct Context: Sendable {
     /// This context with the pipeline sealed in `release`: plans and applies never re-read the
     /// working tree's pipeline file once a release is cut.
     public func sealed(_ release: Release) throws -> Context {
+        // Promote seals once; the planner and applier it calls need not read the bundle again.
+        if sealedRelease == release.id { return self }
         let name = (pipeline.file as NSString).lastPathComponent
         guard let entry = try TarArchive.read(try artifacts.get(release.id)).first(where: { $0.path == name }) else {
             throw KitError.step("release \(Digest.short(release.id)) has no '\(name)'; cut the release again")
         }
         var copy = self
         copy.pipeline = try parsePipeline(entry.contents)
+        copy.sealedRelease = release.id
         return copy
     }
 

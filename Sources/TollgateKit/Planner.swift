@@ -40,6 +40,7 @@ public struct Planner: Sendable {
         let workspace = EngineWorkspace(directory: dirs.workspace, dataDirectory: dirs.data, variables: variables)
         let planFile = dirs.root + "/plan.tfplan"
         let json: Data
+        let summary: PlanSummary
         let changes: Bool
         let checks: [CheckResult]
         do {
@@ -54,14 +55,12 @@ public struct Planner: Sendable {
             async let early = checker.run(wanted.filter { $0 != .destructive }, stack: stack, env: env, workspace: workspace,
                                           sourceRoot: dirs.root + "/src", summary: PlanSummary())
             json = try await shown
+            summary = PlanSummary(try PlanJSON.decode(json))
             let late = await checker.run(wanted.filter { $0 == .destructive }, stack: stack, env: env, workspace: workspace,
-                                         sourceRoot: dirs.root + "/src", summary: PlanSummary(try PlanJSON.decode(json)))
-            let byName = Dictionary((await early + late).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-            var ordered: [CheckResult] = []
-            for check in wanted where !ordered.contains(where: { $0.name == check.rawValue }) {
-                if let result = byName[check.rawValue] { ordered.append(result) }
-            }
-            checks = ordered
+                                         sourceRoot: dirs.root + "/src", summary: summary)
+            // Report in the order the environment lists them.
+            let order = Dictionary(wanted.enumerated().map { ($1.rawValue, $0) }, uniquingKeysWith: min)
+            checks = (await early + late).sorted { order[$0.name, default: 0] < order[$1.name, default: 0] }
         } catch let error as CancellationError {
             throw error
         } catch {
@@ -85,13 +84,12 @@ public struct Planner: Sendable {
            same.releaseID == release.id, same.status == .pending {
             return same
         }
-        let decoded = try PlanJSON.decode(json)
         // The engine writes variable values (secrets included) into plan JSON: store it redacted.
         let redactedJSON = CanonicalJSON.data(redactor.redact(try JSONDecoder().decode(JSONValue.self, from: json)))
         let jsonID = try context.artifacts.put(redactedJSON)
         let record = PlanRecord(
             id: "p-" + context.effects.newID(), releaseID: release.id, env: env, stack: stack.name.value, digest: digest,
-            summary: PlanSummary(decoded), hasChanges: changes, priorSerial: prior.serial, priorLineage: prior.lineage,
+            summary: summary, hasChanges: changes, priorSerial: prior.serial, priorLineage: prior.lineage,
             planner: context.actor, engineKind: context.engine.info.kind, engineVersion: context.engine.info.version.description,
             createdAt: context.effects.now(), checks: checks.map { result in
                 CheckResult(name: result.name, status: result.status, details: result.details.map(redactor.redact))

@@ -50,16 +50,8 @@ import Testing
             results = log.runs[0].results
             print(" ".join(f"{r.rule_id}:{r.locations[0].physical_location.region.start_line}" for r in results))
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", check, path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(output)")
+        let (status, output) = try TestProcess.run(python, ["-c", check, path])
+        #expect(status == 0, "\(output)")
         #expect(output.contains("workspace-as-env:2"), "\(output)")
         #expect(output.contains("lockfile-missing:1"), "\(output)")
     }

@@ -39,17 +39,8 @@ struct PromotionRepo {
 
     @discardableResult
     static func shell(_ command: String, in directory: String? = nil) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestSupportError("\(command) failed: \(output)") }
+        let (status, output) = try TestProcess.run("/bin/sh", ["-c", command], in: directory)
+        guard status == 0 else { throw TestSupportError("\(command) failed: \(output)") }
         return output
     }
 

@@ -62,16 +62,8 @@ import Testing
         defer { directory.remove() }
         let oursPath = directory.path + "/ours.json"
         try JSONSerialization.data(withJSONObject: ours).write(to: URL(fileURLWithPath: oursPath))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [TestPaths.packageRoot + "/scripts/hcl2-differential.py", oursPath] + files
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(output)")
+        let (status, output) = try TestProcess.run(python, [TestPaths.packageRoot + "/scripts/hcl2-differential.py", oursPath] + files)
+        #expect(status == 0, "\(output)")
         // The comparison must have compared something, or it proves nothing.
         let compared = output.split(separator: "\n").last.flatMap { $0.split(separator: " ").dropFirst().first }.flatMap { Int($0) } ?? 0
         #expect(compared >= 50, "\(output)")

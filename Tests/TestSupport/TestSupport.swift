@@ -170,3 +170,20 @@ public actor FakeEngine: Engine {
 
     public nonisolated func priorState(ofPlan planFile: Data) throws -> StateIdentity { .empty }
 }
+
+/// Runs a program to the end and returns its exit status with stdout and stderr together.
+public enum TestProcess {
+    public static func run(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+}

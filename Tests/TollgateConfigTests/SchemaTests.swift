@@ -12,16 +12,8 @@ import TollgateConfig
     }
 
     func checkSchema(_ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", TestPaths.packageRoot + "/scripts/check-schema.py", TestPaths.packageRoot + "/docs/tollgate.schema.json"] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        try TestProcess.run("/usr/bin/env", ["python3", TestPaths.packageRoot + "/scripts/check-schema.py",
+                                             TestPaths.packageRoot + "/docs/tollgate.schema.json"] + arguments)
     }
 
     @Test func examplesValidateAgainstTheSchema() throws {

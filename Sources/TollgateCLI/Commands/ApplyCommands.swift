@@ -15,10 +15,7 @@ struct ApplyCommand: AsyncParsableCommand {
     var plan: String
 
     func run() async throws {
-        let composition = Composition(options: options)
-        let pipeline = try composition.pipeline()
-        try await Output.guarded(options.format) {
-            let context = try await composition.context(pipeline)
+        try await Composition.run(options) { context in
             let result = try await Applier(context: context).apply(plan: plan)
             if options.format == .json {
                 Output.json(result)
@@ -45,10 +42,7 @@ struct PromoteCommand: AsyncParsableCommand {
     var to: String
 
     func run() async throws {
-        let composition = Composition(options: options)
-        let pipeline = try composition.pipeline()
-        try await Output.guarded(options.format) {
-            let context = try await composition.context(pipeline)
+        try await Composition.run(options) { context in
             do {
                 let steps = try await Promoter(context: context).promote(release: release, to: to)
                 report(steps)
@@ -99,10 +93,7 @@ struct UnlockCommand: AsyncParsableCommand {
     var reason: String
 
     func run() async throws {
-        let composition = Composition(options: options)
-        let pipeline = try composition.pipeline()
-        try await Output.guarded(options.format) {
-            let context = try await composition.context(pipeline, needsEngine: false)
+        try await Composition.run(options, needsEngine: false) { context in
             let released = try await Auditor(context: context).unlock(env: env, stack: stack, reason: reason)
             if options.format == .json {
                 Output.json(released)

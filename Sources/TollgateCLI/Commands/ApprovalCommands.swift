@@ -53,10 +53,7 @@ struct RejectCommand: AsyncParsableCommand {
 enum Decision {
     static func run(options: GlobalOptions, plan: String, decision: ApprovalRecord.Decision, key: String, comment: String?,
                     acknowledgeDestroy: [String] = []) async throws {
-        let composition = Composition(options: options)
-        let pipeline = try composition.pipeline()
-        try await Output.guarded(options.format) {
-            let context = try await composition.context(pipeline, needsEngine: false)
+        try await Composition.run(options, needsEngine: false) { context in
             let record = try await Approver(context: context).decide(plan: plan, decision: decision, keyPath: PathResolution.absolute(key),
                                                                      comment: comment, acknowledgeDestroy: acknowledgeDestroy)
             if options.format == .json {

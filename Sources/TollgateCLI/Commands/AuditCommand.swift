@@ -16,10 +16,7 @@ struct AuditCommand: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            let composition = Composition(options: options)
-            let pipeline = try composition.pipeline()
-            try await Output.guarded(options.format) {
-                let context = try await composition.context(pipeline, needsEngine: false)
+            try await Composition.run(options, needsEngine: false) { context in
                 let result = try await Auditor(context: context).verify()
                 if options.format == .json {
                     Output.json(result)
@@ -42,10 +39,7 @@ struct AuditCommand: AsyncParsableCommand {
         var env: String?
 
         func run() async throws {
-            let composition = Composition(options: options)
-            let pipeline = try composition.pipeline()
-            try await Output.guarded(options.format) {
-                let context = try await composition.context(pipeline, needsEngine: false)
+            try await Composition.run(options, needsEngine: false) { context in
                 let traces = try await Auditor(context: context).trace(env: env)
                 if options.format == .json {
                     Output.json(traces)

@@ -21,10 +21,7 @@ struct PlanCommand: AsyncParsableCommand {
     var stack: [String] = []
 
     func run() async throws {
-        let composition = Composition(options: options)
-        let pipeline = try composition.pipeline()
-        try await Output.guarded(options.format) {
-            let context = try await composition.context(pipeline)
+        try await Composition.run(options) { context in
             if options.format == .text {
                 Output.diagnostic("planning \(Digest.short(release)) for '\(env)' with \(context.engine.info.kind) \(context.engine.info.version)")
             }

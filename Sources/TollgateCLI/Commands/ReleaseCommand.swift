@@ -18,10 +18,7 @@ struct ReleaseCommand: AsyncParsableCommand {
     var pr: Int?
 
     func run() async throws {
-        let composition = Composition(options: options)
-        let pipeline = try composition.pipeline()
-        try await Output.guarded(options.format) {
-            let context = try await composition.context(pipeline, needsEngine: false)
+        try await Composition.run(options, needsEngine: false) { context in
             let (release, created) = try await Releaser(context: context).release(commit: commit, pr: pr)
             if options.format == .json {
                 Output.json(release)

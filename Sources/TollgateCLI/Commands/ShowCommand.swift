@@ -31,10 +31,7 @@ struct ShowCommand: AsyncParsableCommand {
     func run() async throws {
         var options = try GlobalOptions.parse(config.map { ["--config", $0] } ?? [])
         options.format = format == .json ? .json : .text
-        let composition = Composition(options: options)
-        let pipeline = try composition.pipeline()
-        try await Output.guarded(options.format) {
-            let context = try await composition.context(pipeline, needsEngine: false)
+        try await Composition.run(options, needsEngine: false) { context in
             let record = try await context.plan(plan)
             let release = try await context.release(record.releaseID)
             let gates = try await Applier(context: context).gates(record, release: release)

@@ -12,10 +12,7 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() async throws {
-        let composition = Composition(options: options)
-        let pipeline = try composition.pipeline()
-        try await Output.guarded(options.format) {
-            let context = try await composition.context(pipeline, needsEngine: false)
+        try await Composition.run(options, needsEngine: false) { context in
             let report = try await StatusReport.build(context)
             if options.format == .json {
                 Output.json(report)
