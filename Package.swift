@@ -24,7 +24,7 @@ let package = Package(
             name: "TollgateCLI",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                "TollgateKit", "TollgateConfig", "TollgateEngine", "TollgateStore", "TollgateCore", "HCL", "TollgateLint",
+                "TollgateKit", "TollgateConfig", "TollgateEngine", "TollgateStore", "TollgateCore", "HCL", "TollgateLint", "TollgatePolicy",
             ]
         ),
 
@@ -53,6 +53,10 @@ let package = Package(
         // zlib, to read the members of a saved plan file (a zip archive).
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
 
+        // Rego engines behind the PolicyEngine port: the OPA and rego-cpp shared libraries (loaded at
+        // run time; the only module that touches their C handles), and `opa` / `conftest` binaries.
+        .target(name: "TollgatePolicy", dependencies: ["TollgateCore", "TollgateEngine"]),
+
         // Ledger (SQLite through GRDB) and the content-addressed artifact store.
         .target(name: "TollgateStore", dependencies: ["TollgateCore", .product(name: "GRDB", package: "GRDB.swift")]),
 
@@ -73,6 +77,7 @@ let package = Package(
             name: "TollgateEngineTests",
             dependencies: ["TollgateEngine", "TollgateCore", "TestSupport"]
         ),
+        .testTarget(name: "TollgatePolicyTests", dependencies: ["TollgatePolicy", "TollgateCore", "TollgateEngine", "TestSupport"]),
         .testTarget(name: "TollgateKitTests", dependencies: ["TollgateKit", "TollgateConfig", "TollgateCore", "TollgateStore", "TestSupport"]),
         .testTarget(name: "TollgateStoreTests", dependencies: ["TollgateStore", "TollgateCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),

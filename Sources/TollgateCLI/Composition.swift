@@ -4,6 +4,7 @@ import TollgateConfig
 import TollgateCore
 import TollgateEngine
 import TollgateKit
+import TollgatePolicy
 import TollgateStore
 
 /// The composition root: loads the pipeline and wires the concrete adapters into the services.
@@ -53,6 +54,14 @@ struct Composition {
                                runner: ProcessRunner(scratchDirectory: store(pipeline).root))
     }
 
+    /// Locates the Rego engine a policy evaluation asks for; rego-cpp runs in a child tollgate.
+    func policyEngine(_ pipeline: Pipeline) -> @Sendable (PolicyEngineChoice) throws -> any PolicyEngine {
+        let locator = PolicyEngineLocator(environment: environment, baseDirectory: pipeline.baseDirectory,
+                                          isolatingExecutable: Bundle.main.executablePath,
+                                          runner: ProcessRunner(scratchDirectory: store(pipeline).root))
+        return { choice in try locator.locate(choice) }
+    }
+
     func store(_ pipeline: Pipeline) -> StoreLayout {
         StoreLayout.forRepository(pipeline.baseDirectory, environment: environment)
     }
@@ -92,7 +101,7 @@ struct Composition {
         let ledger = try SQLiteLedger(path: ledgerPath(pipeline), effects: effects)
         let git = GitCLI(repository: pipeline.baseDirectory, environment: environment)
         let engine: any Engine = needsEngine ? try await self.engine(pipeline) : UnavailableEngine()
-        return Context(
+        var context = Context(
             pipeline: pipeline, engine: engine, ledger: ledger, artifacts: FileArtifactStore(root: layout.artifactsDirectory),
             git: git, signatures: SSHKeygenSignatures(environment: environment, scratchDirectory: layout.root),
             shell: shell(), effects: effects, workRoot: layout.workDirectory, actor: await actor(git: git),
@@ -105,6 +114,8 @@ struct Composition {
                 }
                 return sealed
             })
+        context.policyEngine = policyEngine(pipeline)
+        return context
     }
 }
 
@@ -113,7 +124,8 @@ struct UnavailableEngine: Engine {
     let info = EngineInfo(kind: "none", path: "", version: Version([0]))
     func fail() -> KitError { .step("this command does not run the engine") }
     func initialize(_ workspace: EngineWorkspace, backend: [(key: String, value: BackendValue)]) async throws { throw fail() }
-    func plan(_ workspace: EngineWorkspace, planFile: String, varFiles: [String]) async throws -> Bool { throw fail() }
+    func plan(_ workspace: EngineWorkspace, planFile: String, varFiles: [String], mode: PlanMode) async throws -> Bool { throw fail() }
+    func outputs(_ workspace: EngineWorkspace) async throws -> [String: EngineOutput] { throw fail() }
     func showJSON(_ workspace: EngineWorkspace, planFile: String) async throws -> Data { throw fail() }
     func apply(_ workspace: EngineWorkspace, planFile: String) async throws { throw fail() }
     func formatCheck(_ workspace: EngineWorkspace) async throws -> [String] { throw fail() }

@@ -38,6 +38,8 @@ enum Output {
 
     enum Code {
         static let error: Int32 = 1
+        /// `tollgate drift` found drift.
+        static let drift: Int32 = 2
         static let refused: Int32 = 3
         static let usage: Int32 = 64
         static let interrupted: Int32 = 130

@@ -79,14 +79,14 @@ struct PipelineReader {
     let file: String
     let baseDirectory: String
 
-    static let topKeys = ["version", "engine", "main_branch", "stacks", "environments", "approvers", "policies", "lint"]
+    static let topKeys = ["version", "engine", "main_branch", "stacks", "environments", "approvers", "policies", "lint", "ephemeral", "stateful_types"]
     static let lintKeys = ["env_inputs", "expected_differences"]
     static let engineKeys = ["binary", "version", "path", "provider_mirror"]
     static let stackKeys = ["name", "path", "depends_on"]
     static let environmentKeys = ["name", "account", "identity", "backend", "gate", "checks", "secrets"]
     static let backendKeys = ["type", "settings"]
     static let gateKeys = ["type", "required", "approvers", "max_plan_age"]
-    static let policyKeys = ["path", "namespaces"]
+    static let policyKeys = ["path", "namespaces", "engine"]
     static let nameRule = "start with a lowercase letter and use only a-z, 0-9, '-' and '_'"
 
     func read(_ root: Node) -> Pipeline? {
@@ -105,6 +105,15 @@ struct PipelineReader {
         pipeline.environments = reader.sequence(top["environments"], "'environments'")?.compactMap(readEnvironment) ?? []
         if let node = top["approvers"] { pipeline.approversFile = reader.nonEmptyString(node, "'approvers' (the allowed_signers path)") }
         if let node = top["policies"] { pipeline.policies = readPolicies(node) }
+        if let node = top["ephemeral"] { pipeline.ephemeral = readEphemeral(node) }
+        for type in reader.strings(top["stateful_types"], "'stateful_types'") ?? [] {
+            guard !type.value.isEmpty, type.value.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") }) else {
+                reader.report(Diagnostic(at: type.location, "'\(type.value)' is not a resource type",
+                                         hint: "write the type as in the code, like 'aws_db_instance' or 'google_sql_database_instance'"))
+                continue
+            }
+            pipeline.statefulTypes.append(type.value)
+        }
         if let node = top["lint"], let fields = reader.mapping(node, "'lint'", allowed: Self.lintKeys) {
             if let inputs = fields["env_inputs"].flatMap({ reader.strings($0, "'lint.env_inputs'") }) {
                 for input in inputs where !(input.value.hasPrefix("var.") || input.value.hasPrefix("local.")) {
@@ -308,12 +317,46 @@ struct PipelineReader {
         return secrets
     }
 
+    static let ephemeralKeys = ["backend", "ttl", "tests", "like"]
+    static let testKeys = ["name", "run"]
+
+    func readEphemeral(_ node: Node) -> EphemeralSettings? {
+        guard let fields = reader.mapping(node, "'ephemeral'", allowed: Self.ephemeralKeys, required: ["backend"]),
+              let backend = fields["backend"].flatMap({ readBackend($0, context: "'ephemeral'") }) else { return nil }
+        var settings = EphemeralSettings(backend: backend)
+        if let ttlNode = fields["ttl"], let text = reader.string(ttlNode, "'ephemeral.ttl'") {
+            if let ttl = PlanAge(parsing: text.value) {
+                settings.ttl = ttl
+            } else {
+                reader.error(ttlNode, "'\(text.value)' is not a duration", hint: "write it like '30m', '4h' or '1d'")
+            }
+        }
+        settings.like = fields["like"].flatMap { reader.nonEmptyString($0, "'ephemeral.like'") }?.value
+        for item in reader.sequence(fields["tests"], "'ephemeral.tests'") ?? [] {
+            guard let test = reader.mapping(item, "each item of 'ephemeral.tests'", allowed: Self.testKeys, required: ["name", "run"]),
+                  let name = reader.nonEmptyString(test["name"], "'name' of a test"),
+                  let run = reader.nonEmptyString(test["run"], "'run' of test '\(name.value)'") else { continue }
+            settings.tests.append(EphemeralTest(name: name.value, run: run.value))
+        }
+        return settings
+    }
+
     func readPolicies(_ node: Node) -> PolicySettings? {
         guard let fields = reader.mapping(node, "'policies'", allowed: Self.policyKeys) else { return nil }
         var settings = PolicySettings()
         if let path = fields["path"].flatMap({ reader.nonEmptyString($0, "'policies.path'") }) { settings.path = path.value }
         if let namespaces = fields["namespaces"].flatMap({ reader.strings($0, "'policies.namespaces'") }) {
             settings.namespaces = namespaces.map(\.value)
+        }
+        if let engine = fields["engine"].flatMap({ reader.string($0, "'policies.engine'") }) {
+            if let choice = PolicyEngineChoice(rawValue: engine.value) {
+                settings.engine = choice
+            } else {
+                let names = PolicyEngineChoice.allCases.map(\.rawValue)
+                reader.error(fields["engine"], "unknown policy engine '\(engine.value)' in 'policies.engine'",
+                             hint: Suggestion.closest(to: engine.value, in: names).map { "did you mean '\($0)'?" }
+                                ?? "use one of: \(names.joined(separator: ", "))")
+            }
         }
         return settings
     }

@@ -29,18 +29,30 @@ public struct Backend: Sendable, Equatable {
 
     /// The settings for one (env, stack), placeholders substituted.
     public func resolved(env: String, stack: String) -> [(key: String, value: BackendValue)] {
+        resolved(["env": env, "stack": stack])
+    }
+
+    /// The settings with the given placeholders substituted.
+    public func resolved(_ values: [String: String]) -> [(key: String, value: BackendValue)] {
         settings.map { setting in
             guard case .string(let text) = setting.value else { return (setting.key, setting.value) }
-            let filled = text.replacingPlaceholders(["env": env, "stack": stack])
-            return (setting.key, .string(filled))
+            return (setting.key, .string(text.replacingPlaceholders(values)))
         }
     }
 
-    /// Placeholders other than `{env}` and `{stack}`, with the setting that uses them.
-    public func unknownPlaceholders() -> [(setting: Setting, name: String)] {
+    /// Placeholders other than the allowed ones (`{env}` and `{stack}`), with the setting that uses them.
+    public func unknownPlaceholders(allowed: [String] = Backend.placeholders) -> [(setting: Setting, name: String)] {
         settings.flatMap { setting -> [(setting: Setting, name: String)] in
             guard case .string(let text) = setting.value else { return [] }
-            return text.placeholderNames().filter { !Self.placeholders.contains($0) }.map { (setting, $0) }
+            return text.placeholderNames().filter { !allowed.contains($0) }.map { (setting, $0) }
+        }
+    }
+
+    /// Whether any setting names the placeholder.
+    public func uses(placeholder name: String) -> Bool {
+        settings.contains { setting in
+            if case .string(let text) = setting.value { return text.placeholderNames().contains(name) }
+            return false
         }
     }
 

@@ -9,8 +9,8 @@ public protocol Engine: Sendable {
 
     /// `init` with the backend filled from the given settings.
     func initialize(_ workspace: EngineWorkspace, backend: [(key: String, value: BackendValue)]) async throws
-    /// `plan -out=PLANFILE`; returns whether the plan has changes.
-    func plan(_ workspace: EngineWorkspace, planFile: String, varFiles: [String]) async throws -> Bool
+    /// `plan -out PLANFILE` (with `-refresh-only` or `-destroy` for those modes); true when the plan has changes.
+    func plan(_ workspace: EngineWorkspace, planFile: String, varFiles: [String], mode: PlanMode) async throws -> Bool
     /// `show -json PLANFILE`: the plan as JSON bytes.
     func showJSON(_ workspace: EngineWorkspace, planFile: String) async throws -> Data
     /// `apply PLANFILE`: applies exactly the saved plan.
@@ -21,6 +21,8 @@ public protocol Engine: Sendable {
     func validate(_ workspace: EngineWorkspace) async throws -> EngineValidation
     /// `state pull`: the backend's current state, read after `initialize`.
     func pullState(_ workspace: EngineWorkspace) async throws -> StateIdentity
+    /// `output -json`, after `initialize`: the root module's outputs in the backend's state.
+    func outputs(_ workspace: EngineWorkspace) async throws -> [String: EngineOutput]
     /// The state a saved plan was made against (engines keep it inside the plan file).
     func priorState(ofPlan planFile: Data) throws -> StateIdentity
 }
@@ -101,5 +103,32 @@ public struct EngineValidation: Sendable, Equatable, Codable {
     public init(valid: Bool, diagnostics: [Diagnostic]) {
         self.valid = valid
         self.diagnostics = diagnostics
+    }
+}
+
+extension Engine {
+    /// A normal plan: `plan -out PLANFILE`.
+    public func plan(_ workspace: EngineWorkspace, planFile: String, varFiles: [String]) async throws -> Bool {
+        try await plan(workspace, planFile: planFile, varFiles: varFiles, mode: .normal)
+    }
+}
+
+/// What a plan is for.
+public enum PlanMode: Sendable, Equatable {
+    case normal
+    /// Only read the real world into the state: drift, never a change.
+    case refreshOnly
+    /// Destroy everything in the state.
+    case destroy
+}
+
+/// One root-module output of a state.
+public struct EngineOutput: Sendable, Equatable, Decodable {
+    public var value: JSONValue
+    public var sensitive: Bool
+
+    public init(value: JSONValue, sensitive: Bool) {
+        self.value = value
+        self.sensitive = sensitive
     }
 }

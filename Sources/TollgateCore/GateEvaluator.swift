@@ -14,9 +14,16 @@ public struct GateFacts: Sendable {
     public var mainBranch: String
     public var approvals: [VerifiedApproval]
     public var now: Date
+    /// Drift of this (env, stack) that is neither acknowledged nor reconciled (`DriftStatus.open`).
+    public var openDrift: DriftReport?
+    /// The pipeline's `stateful_types`, added to the built-in catalog for the destroy guard.
+    public var statefulTypes: Set<String>
 
     public init(environment: Environment, previousEnvironment: String?, release: Release, plan: PlanRecord, appliedToPrevious: Bool,
-                onMainBranch: Bool?, mainBranch: String, approvals: [VerifiedApproval], now: Date) {
+                onMainBranch: Bool?, mainBranch: String, approvals: [VerifiedApproval], now: Date, openDrift: DriftReport? = nil,
+                statefulTypes: Set<String> = []) {
+        self.openDrift = openDrift
+        self.statefulTypes = statefulTypes
         self.environment = environment
         self.previousEnvironment = previousEnvironment
         self.release = release
@@ -90,6 +97,7 @@ public enum GateEvaluator {
                 refusals.append(.init(rule: "on-merge", message: "environment '\(env)' only takes releases merged to '\(facts.mainBranch)', and commit \(facts.release.commit.prefix(12)) is not reachable from it; merge the change and cut a release from '\(facts.mainBranch)'"))
             }
         case .approval(let gate):
+            if let drift = facts.openDrift { refusals.append(DriftStatus.refusal(drift)) }
             let age = facts.now.timeIntervalSince(facts.plan.createdAt)
             if age > Double(gate.maxPlanAge.seconds) {
                 refusals.append(.init(rule: "expired", message: "plan '\(facts.plan.id)' is \(PlanAge(seconds: Int(age)).description) old, older than the \(gate.maxPlanAge) that environment '\(env)' allows; re-plan and ask for approval again"))
@@ -124,7 +132,7 @@ public enum GateEvaluator {
                 }
             }
             // Destroying stateful resources needs the address acknowledged inside a counted, signed approval.
-            let unacknowledged = StatefulCatalog.statefulDestroyed(facts.plan.summary).filter { !acknowledged.contains($0) }
+            let unacknowledged = StatefulCatalog.statefulDestroyed(facts.plan.summary, extra: facts.statefulTypes).filter { !acknowledged.contains($0) }
             if !unacknowledged.isEmpty {
                 refusals.append(.init(rule: "destroy", message: "plan '\(facts.plan.id)' destroys stateful \(unacknowledged.joined(separator: ", ")); an approver must sign for it: "
                     + "tollgate approve \(facts.plan.id) --key KEY " + unacknowledged.map { "--acknowledge-destroy '\($0)'" }.joined(separator: " ")))

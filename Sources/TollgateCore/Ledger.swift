@@ -33,6 +33,18 @@ public protocol Ledger: Sendable {
     func lastGood(env: String, stack: String) async throws -> LastGood?
     func pinnedLineage(env: String, stack: String) async throws -> String?
 
+    /// Records one drift run's result, drifted or clean.
+    func recordDrift(_ report: DriftReport, event: AuditEntry) async throws
+    /// Drift results of (env, stack), oldest first.
+    func drifts(env: String, stack: String) async throws -> [DriftReport]
+    func recordDriftAcknowledgement(_ acknowledgement: DriftAcknowledgement, event: AuditEntry) async throws
+    func driftAcknowledgements(env: String, stack: String) async throws -> [DriftAcknowledgement]
+
+    /// Inserts or updates an ephemeral copy's record.
+    func saveEphemeral(_ record: EphemeralRecord, event: AuditEntry) async throws
+    func ephemeral(name: String) async throws -> EphemeralRecord?
+    func ephemerals() async throws -> [EphemeralRecord]
+
     /// Appends an event on its own (refusals, verification results).
     func appendEvent(_ event: AuditEntry) async throws
     func events() async throws -> [AuditEvent]

@@ -16,6 +16,10 @@ public struct Pipeline: Sendable, Equatable {
     public var approversFile: Located<String>?
     public var policies: PolicySettings?
     public var lint: LintSettings = LintSettings()
+    /// Resource types the destroy guard treats as stateful, on top of `StatefulCatalog.types`.
+    public var statefulTypes: [String] = []
+    /// Throw-away environments for integration tests (`tollgate ephemeral`, the `ephemeral` check).
+    public var ephemeral: EphemeralSettings?
 
     public init(
         file: String,
@@ -231,14 +235,50 @@ public struct LintSettings: Sendable, Equatable {
     }
 }
 
-/// Where policies live and which Rego namespaces are evaluated.
+/// Throw-away copies of an environment: where their state goes, how long they may live, and the
+/// tests run against them.
+public struct EphemeralSettings: Sendable, Equatable {
+    /// A backend whose settings contain `{ephemeral}` (the copy's name), so no copy can touch a real
+    /// environment's state; `{env}` (the environment copied) and `{stack}` are substituted too.
+    public var backend: Backend
+    /// A copy older than this is destroyed by `tollgate ephemeral gc`.
+    public var ttl: PlanAge
+    /// Commands run by `tollgate ephemeral test`, with stack outputs as `TOLLGATE_OUTPUT_<STACK>_<NAME>`.
+    public var tests: [EphemeralTest]
+    /// The environment the `ephemeral` check copies; nil means the environment that requires it.
+    public var like: String?
+
+    public init(backend: Backend, ttl: PlanAge = PlanAge(seconds: 4 * 3600), tests: [EphemeralTest] = [], like: String? = nil) {
+        self.backend = backend
+        self.ttl = ttl
+        self.tests = tests
+        self.like = like
+    }
+
+    public static let placeholders = ["ephemeral", "env", "stack"]
+}
+
+/// One integration test: a shell command run in the repository against a live ephemeral copy.
+public struct EphemeralTest: Sendable, Equatable {
+    public var name: String
+    public var run: String
+
+    public init(name: String, run: String) {
+        self.name = name
+        self.run = run
+    }
+}
+
+/// Where policies live, which Rego namespaces are evaluated and by which engine.
 public struct PolicySettings: Sendable, Equatable {
     public var path: String
     public var namespaces: [String]
+    public var engine: PolicyEngineChoice
 
-    public init(path: String = "policies", namespaces: [String] = ["main"]) {
+    public init(path: String = "policies", namespaces: [String] = ["main"], engine: PolicyEngineChoice = .auto) {
         self.path = path
         self.namespaces = namespaces
+        self.engine = engine
     }
 }
 

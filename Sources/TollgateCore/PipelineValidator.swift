@@ -119,6 +119,20 @@ public enum PipelineValidator {
 
     static func backendPlaceholders(_ pipeline: Pipeline) -> [Diagnostic] {
         var diagnostics: [Diagnostic] = []
+        if let ephemeral = pipeline.ephemeral {
+            for (setting, name) in ephemeral.backend.unknownPlaceholders(allowed: EphemeralSettings.placeholders) {
+                diagnostics.append(Diagnostic(at: setting.location, "backend setting '\(setting.key)' of 'ephemeral' uses unknown placeholder '{\(name)}'",
+                                              hint: "only {ephemeral}, {env} and {stack} are substituted"))
+            }
+            if !ephemeral.backend.uses(placeholder: "ephemeral") {
+                diagnostics.append(Diagnostic(at: ephemeral.backend.type.location, "the 'ephemeral' backend does not use '{ephemeral}' in any setting",
+                                              hint: "put {ephemeral} in the state location (for example '../state/ephemeral/{ephemeral}/{stack}.tfstate'), so a copy can never write a real environment's state"))
+            }
+            if let like = ephemeral.like, pipeline.environment(named: like) == nil {
+                diagnostics.append(Diagnostic(at: ephemeral.backend.type.location, "'ephemeral.like' names unknown environment '\(like)'",
+                                              hint: "use one of: \(pipeline.environments.map(\.name.value).joined(separator: ", "))"))
+            }
+        }
         for environment in pipeline.environments {
             for (setting, name) in environment.backend.unknownPlaceholders() {
                 diagnostics.append(Diagnostic(

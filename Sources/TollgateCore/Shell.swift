@@ -1,6 +1,13 @@
 /// The port for running a user-supplied shell command (identity probes, `cmd:` secret references).
 public protocol Shell: Sendable {
-    func run(_ command: String, directory: String) async throws -> ShellResult
+    /// Runs `command` with `/bin/sh -c` in `directory`, with `environment` added to tollgate's own.
+    func run(_ command: String, directory: String, environment: [String: String]) async throws -> ShellResult
+}
+
+extension Shell {
+    public func run(_ command: String, directory: String) async throws -> ShellResult {
+        try await run(command, directory: directory, environment: [:])
+    }
 }
 
 public struct ShellResult: Sendable, Equatable {

@@ -15,6 +15,8 @@ public struct ProcessRunner: Sendable {
         public var status: Int32
         public var stdout: Data
         public var stderr: Data
+        /// The signal that ended the child, when one did (a crash, a kill); `status` is then its number.
+        public var signal: Int32? = nil
 
         public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
         public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
@@ -70,7 +72,9 @@ public struct ProcessRunner: Sendable {
         process.standardError = errHandle
 
         let exit = ExitSignal()
-        process.terminationHandler = { finished in exit.finish(finished.terminationStatus) }
+        process.terminationHandler = { finished in
+            exit.finish(finished.terminationStatus, signaled: finished.terminationReason == .uncaughtSignal)
+        }
         if Task.isCancelled { throw EngineError.cancelled(command: commandLine) }
         do {
             try process.run()
@@ -93,7 +97,7 @@ public struct ProcessRunner: Sendable {
         try errHandle.synchronize()
         let stdout = (try? Data(contentsOf: outURL)) ?? Data()
         let stderr = (try? Data(contentsOf: errURL)) ?? Data()
-        return Output(status: status, stdout: stdout, stderr: stderr)
+        return Output(status: status, stdout: stdout, stderr: stderr, signal: exit.signaled ? status : nil)
     }
 
     /// One interrupt to the group, then a kill once the grace period is over.
@@ -119,13 +123,17 @@ public struct ProcessRunner: Sendable {
 final class ExitSignal: @unchecked Sendable {
     private let lock = NSLock()
     private var status: Int32?
+    private var bySignal = false
     private var waiters: [CheckedContinuation<Int32, Never>] = []
 
     var isFinished: Bool { lock.withLock { status != nil } }
+    /// True when a signal, not an exit call, ended the child.
+    var signaled: Bool { lock.withLock { bySignal } }
 
-    func finish(_ value: Int32) {
+    func finish(_ value: Int32, signaled: Bool = false) {
         let pending: [CheckedContinuation<Int32, Never>] = lock.withLock {
             status = value
+            bySignal = signaled
             defer { waiters = [] }
             return waiters
         }

@@ -10,8 +10,9 @@ public struct ProcessShell: Shell {
         self.runner = runner
     }
 
-    public func run(_ command: String, directory: String) async throws -> ShellResult {
-        let output = try await runner.run("/bin/sh", ["-c", command], directory: directory, environment: environment)
+    public func run(_ command: String, directory: String, environment extra: [String: String]) async throws -> ShellResult {
+        let output = try await runner.run("/bin/sh", ["-c", command], directory: directory,
+                                          environment: environment.merging(extra) { _, new in new })
         return ShellResult(status: output.status, stdout: output.stdoutText, stderr: output.stderrText)
     }
 }

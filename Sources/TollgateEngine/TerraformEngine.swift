@@ -33,11 +33,25 @@ public struct TerraformEngine: Engine {
         _ = try await run(arguments, in: workspace)
     }
 
-    public func plan(_ workspace: EngineWorkspace, planFile: String, varFiles: [String]) async throws -> Bool {
+    public func plan(_ workspace: EngineWorkspace, planFile: String, varFiles: [String], mode: PlanMode) async throws -> Bool {
         var arguments = ["plan", "-input=false", "-no-color", "-lock-timeout=60s", "-detailed-exitcode", "-out=\(planFile)"]
+        switch mode {
+        case .normal: break
+        case .refreshOnly: arguments.append("-refresh-only")
+        case .destroy: arguments.append("-destroy")
+        }
         arguments += varFiles.map { "-var-file=\($0)" }
         let output = try await run(arguments, in: workspace, acceptedStatuses: [0, 2])
         return output.status == 2
+    }
+
+    public func outputs(_ workspace: EngineWorkspace) async throws -> [String: EngineOutput] {
+        let output = try await run(["output", "-json", "-no-color"], in: workspace)
+        do {
+            return try JSONDecoder().decode([String: EngineOutput].self, from: output.stdout)
+        } catch {
+            throw EngineError.malformedOutput(command: "output -json", detail: "\(error)")
+        }
     }
 
     public func showJSON(_ workspace: EngineWorkspace, planFile: String) async throws -> Data {

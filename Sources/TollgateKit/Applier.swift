@@ -31,9 +31,11 @@ public struct Applier: Sendable {
             onMain = try await context.git.isAncestor(release.commit, of: context.pipeline.mainBranch)
         }
         let approvals = try await Approver(context: context).verified(plan)
+        let drift = try await DriftDetector(context: context).openDrift(env: plan.env, stack: plan.stack)
         return GateEvaluator.evaluate(GateFacts(
             environment: environment, previousEnvironment: previous, release: release, plan: plan, appliedToPrevious: applied,
-            onMainBranch: onMain, mainBranch: context.pipeline.mainBranch, approvals: approvals, now: context.effects.now()))
+            onMainBranch: onMain, mainBranch: context.pipeline.mainBranch, approvals: approvals, now: context.effects.now(), openDrift: drift,
+            statefulTypes: Set(context.pipeline.statefulTypes)))
     }
 
     public func apply(plan reference: String) async throws -> Result {

@@ -43,12 +43,7 @@ public struct Approver: Sendable {
         let now = context.effects.now()
         let payload = ApprovalPayload(decision: decision, env: plan.env, stack: plan.stack, planDigest: plan.digest,
                                       releaseDigest: release.id, signer: principal, time: now, acknowledgeDestroy: acknowledgeDestroy).canonical
-        let signature: String
-        do {
-            signature = try await context.signatures.sign(payload, keyPath: keyPath)
-        } catch {
-            throw KitError.step("\(error)")
-        }
+        let signature = try await context.sign(payload, keyPath: keyPath)
         let record = ApprovalRecord(id: "a-" + context.effects.newID(), planID: plan.id, decision: decision, principal: principal,
                                     payload: payload, signature: signature, comment: comment, createdAt: now)
         try await context.ledger.recordApproval(record, event: AuditEntry(

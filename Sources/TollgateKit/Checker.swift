@@ -5,23 +5,39 @@ import TollgateLint
 /// Runs an environment's checks on a fresh plan, in the plan's own work dir.
 ///
 /// `fmt` and `validate` ask the engine, `lint` runs tollgate's rules on the release's files for
-/// this stack, and `destructive` lists what the plan destroys. Checks this version cannot run yet
-/// fail with a message saying so, rather than passing silently.
+/// this stack, `destructive` lists what the plan destroys, `policy` runs the release's Rego
+/// policies on the plan JSON, `drift` looks for unacknowledged drift, and `ephemeral` brings the
+/// release up as a throw-away copy and tests it. A check that cannot run fails with the reason,
+/// rather than passing silently.
 struct Checker: Sendable {
     var context: Context
     /// The files sealed in the release: lint sees these, not what `init` added to the work dir.
     var releaseFiles: Set<String>
+    /// The release being planned (the `ephemeral` check brings it up as a copy).
+    var release: Release
 
-    func run(_ checks: [Check], stack: Stack, env: String, workspace: EngineWorkspace, sourceRoot: String, summary: PlanSummary) async -> [CheckResult] {
+    /// What the checks that read the plan see; the others run before it exists.
+    struct Plan {
+        var summary = PlanSummary()
+        /// Exactly what `show -json` printed: the policies' `input`.
+        var json = Data()
+        /// `data.tollgate` for the policies.
+        var context: [String: JSONValue] = [:]
+    }
+
+    /// Checks that need the plan's JSON; the others run alongside `show -json`.
+    static let readsPlan: Set<Check> = [.destructive, .policy, .drift]
+
+    func run(_ checks: [Check], stack: Stack, env: String, workspace: EngineWorkspace, sourceRoot: String, plan: Plan) async -> [CheckResult] {
         var results: [CheckResult] = []
         var seen: Set<Check> = []
         for check in checks where seen.insert(check).inserted {
-            results.append(await run(check, stack: stack, env: env, workspace: workspace, sourceRoot: sourceRoot, summary: summary))
+            results.append(await run(check, stack: stack, env: env, workspace: workspace, sourceRoot: sourceRoot, plan: plan))
         }
         return results
     }
 
-    func run(_ check: Check, stack: Stack, env: String, workspace: EngineWorkspace, sourceRoot: String, summary: PlanSummary) async -> CheckResult {
+    func run(_ check: Check, stack: Stack, env: String, workspace: EngineWorkspace, sourceRoot: String, plan: Plan) async -> CheckResult {
         let name = check.rawValue
         switch check {
         case .fmt:
@@ -44,13 +60,49 @@ struct Checker: Sendable {
         case .lint:
             return lint(stack: stack, env: env, sourceRoot: sourceRoot)
         case .destructive:
-            let destroyed = summary.destructive
+            let destroyed = plan.summary.destructive
             return destroyed.isEmpty ? CheckResult(name: name, status: .pass)
                 : CheckResult(name: name, status: .warn, details: destroyed.map { "destroys \($0)" })
-        case .policy, .drift, .ephemeral:
-            return CheckResult(name: name, status: .fail,
-                               details: ["check '\(name)' is not available in this version of tollgate; remove it from the environment's checks until it is"])
+        case .policy:
+            return await policy(sourceRoot: sourceRoot, plan: plan)
+        case .drift:
+            return await drift(stack: stack.name.value, env: env, plan: plan)
+        case .ephemeral:
+            return await EphemeralManager(context: context).check(release: release, env: env)
         }
+    }
+
+    /// The release's policies on the plan JSON: any deny fails, warnings only warn. No engine, no
+    /// policies or a policy that does not compile fail too: a policy check never passes by default.
+    func policy(sourceRoot: String, plan: Plan) async -> CheckResult {
+        let settings = context.pipeline.policies ?? PolicySettings()
+        do {
+            let modules = try PolicySources.modules(in: sourceRoot + "/" + settings.path, prefix: settings.path, only: releaseFiles)
+            guard modules.contains(where: { !$0.isTest }) else {
+                return CheckResult(name: "policy", status: .fail,
+                                   details: ["the release has no .rego files under '\(settings.path)/'; add policies there or remove 'policy' from the environment's checks"])
+            }
+            let engine = try context.policyEngine(settings.engine)
+            let report = try await engine.check(PolicyRequest(modules: modules, namespaces: settings.namespaces, context: plan.context, input: plan.json))
+            return CheckResult(name: "policy", status: report.status,
+                               details: report.messages.map { "\($0.level.rawValue) \($0.rule): \($0.message)" } + ["engine: \(report.engine)"])
+        } catch {
+            return CheckResult(name: "policy", status: .fail, details: ["\(error)"])
+        }
+    }
+
+    /// Fails while the (env, stack) has drift nobody acknowledged; warns when the plan itself saw
+    /// drift, since applying it overwrites those outside changes.
+    func drift(stack: String, env: String, plan: Plan) async -> CheckResult {
+        do {
+            if let open = try await DriftDetector(context: context).openDrift(env: env, stack: stack) {
+                return CheckResult(name: "drift", status: .fail, details: [DriftStatus.refusal(open).message + ", and plan again"])
+            }
+        } catch {
+            return CheckResult(name: "drift", status: .fail, details: ["cannot read the drift record: \(error)"])
+        }
+        return plan.summary.drifted.isEmpty ? CheckResult(name: "drift", status: .pass)
+            : CheckResult(name: "drift", status: .warn, details: plan.summary.drifted.map { "\($0) changed outside tollgate; this plan overwrites that change" })
     }
 
     func lint(stack: Stack, env: String, sourceRoot: String) -> CheckResult {

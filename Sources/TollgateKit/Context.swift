@@ -22,6 +22,10 @@ public struct Context: Sendable {
     public var parsePipeline: @Sendable (Data) throws -> Pipeline
     /// The release whose sealed pipeline `pipeline` is, once `sealed(_:)` has read it.
     var sealedRelease: String?
+    /// The Rego engine `policies.engine` names, located only when a policy is evaluated.
+    public var policyEngine: @Sendable (PolicyEngineChoice) throws -> any PolicyEngine = { choice in
+        throw PolicyError.engineNotFound(choice: choice.rawValue, searched: [], install: "this command does not evaluate policies")
+    }
 
     public init(pipeline: Pipeline, engine: any Engine, ledger: any Ledger, artifacts: any ArtifactStore, git: any Git,
                 signatures: any Signatures, shell: any Shell, effects: Effects, workRoot: String, actor: String,
@@ -130,8 +134,13 @@ public struct Context: Sendable {
     /// The environment's backend settings for one stack; a local path is made absolute against the
     /// pipeline's directory, since the engine runs in a work dir elsewhere.
     public func backendSettings(_ environment: Environment, stack: String) -> [(key: String, value: BackendValue)] {
-        environment.backend.resolved(env: environment.name.value, stack: stack).map { key, value in
-            if environment.backend.type.value == "local", key == "path" || key == "workspace_dir", case .string(let path) = value {
+        backendSettings(environment.backend, values: ["env": environment.name.value, "stack": stack])
+    }
+
+    /// A backend's settings with placeholders filled and local paths made absolute.
+    func backendSettings(_ backend: Backend, values: [String: String]) -> [(key: String, value: BackendValue)] {
+        backend.resolved(values).map { key, value in
+            if backend.type.value == "local", key == "path" || key == "workspace_dir", case .string(let path) = value {
                 return (key, .string(PathText.absolute(path, base: pipeline.baseDirectory)))
             }
             return (key, value)
@@ -159,6 +168,21 @@ public struct Context: Sendable {
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyyMMdd'T'HHmmss"
         return formatter.string(from: date)
+    }
+
+    /// Signs canonical bytes with an SSH key; a signing failure is a step error naming the cause.
+    func sign(_ payload: String, keyPath: String) async throws -> String {
+        do {
+            return try await signatures.sign(payload, keyPath: keyPath)
+        } catch {
+            throw KitError.step("\(error)")
+        }
+    }
+
+    /// The var files of one (env, stack) in an unpacked release: `config/ENV/common.tfvars` then
+    /// `config/ENV/STACK.tfvars`, those that exist.
+    func varFiles(root: String, env: String, stack: Stack) -> [String] {
+        ["common", stack.name.value].map { "\(root)/src/config/\(env)/\($0).tfvars" }.filter { FileManager.default.fileExists(atPath: $0) }
     }
 
     /// Secret values of an environment, resolved now, for the engine and for redaction.

@@ -45,19 +45,21 @@ public struct Planner: Sendable {
         let checks: [CheckResult]
         do {
             try await context.engine.initialize(workspace, backend: context.backendSettings(environment, stack: stack.name.value))
-            let varFiles = ["common", stack.name.value].map { "\(dirs.root)/src/config/\(env)/\($0).tfvars" }
-                .filter { FileManager.default.fileExists(atPath: $0) }
-            changes = try await context.engine.plan(workspace, planFile: planFile, varFiles: varFiles)
+            changes = try await context.engine.plan(workspace, planFile: planFile, varFiles: context.varFiles(root: dirs.root, env: env, stack: stack))
             // show -json and the checks that only read the work dir run side by side.
             let wanted = environment.checks.map(\.value)
-            let checker = Checker(context: context, releaseFiles: Set(release.files))
+            let checker = Checker(context: context, releaseFiles: Set(release.files), release: release)
             async let shown = context.engine.showJSON(workspace, planFile: planFile)
-            async let early = checker.run(wanted.filter { $0 != .destructive }, stack: stack, env: env, workspace: workspace,
-                                          sourceRoot: dirs.root + "/src", summary: PlanSummary())
+            async let early = checker.run(wanted.filter { !Checker.readsPlan.contains($0) }, stack: stack, env: env, workspace: workspace,
+                                          sourceRoot: dirs.root + "/src", plan: Checker.Plan())
             json = try await shown
             summary = PlanSummary(try PlanJSON.decode(json))
-            let late = await checker.run(wanted.filter { $0 == .destructive }, stack: stack, env: env, workspace: workspace,
-                                         sourceRoot: dirs.root + "/src", summary: summary)
+            let policyContext: [String: JSONValue] = [
+                "env": .string(env), "stack": .string(stack.name.value), "release": .string(release.id), "commit": .string(release.commit),
+                "author": .string(release.author), "planner": .string(context.actor), "pr": release.pr.map { .number(Double($0)) } ?? .null,
+            ]
+            let late = await checker.run(wanted.filter { Checker.readsPlan.contains($0) }, stack: stack, env: env, workspace: workspace,
+                                         sourceRoot: dirs.root + "/src", plan: Checker.Plan(summary: summary, json: json, context: policyContext))
             // Report in the order the environment lists them.
             let order = Dictionary(wanted.enumerated().map { ($1.rawValue, $0) }, uniquingKeysWith: min)
             checks = (await early + late).sorted { order[$0.name, default: 0] < order[$1.name, default: 0] }

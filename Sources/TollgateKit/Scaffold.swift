@@ -93,7 +93,7 @@ public enum Scaffold {
               required: 1
               approvers: [approver@example.com]
               max_plan_age: 24h
-            checks: [fmt, validate, destructive]
+            checks: [fmt, validate, destructive, policy]
 
         """
     }
@@ -144,6 +144,27 @@ public enum Scaffold {
                   change.type == "null_resource"
                   startswith(change.name, "protected")
                   msg := sprintf("%s is protected and cannot be destroyed", [change.address])
+                }
+
+                """),
+            File(path: "policies/main_test.rego", contents: """
+                # Run with: tollgate policy test
+                package main
+
+                import rego.v1
+
+                test_protected_delete_denied if {
+                  count(deny) == 1 with input as {"resource_changes": [{
+                    "address": "null_resource.protected_db", "type": "null_resource", "name": "protected_db",
+                    "change": {"actions": ["delete"]},
+                  }]}
+                }
+
+                test_other_delete_allowed if {
+                  count(deny) == 0 with input as {"resource_changes": [{
+                    "address": "null_resource.scratch", "type": "null_resource", "name": "scratch",
+                    "change": {"actions": ["delete"]},
+                  }]}
                 }
 
                 """),

@@ -123,6 +123,46 @@ public final class SQLiteLedger: Ledger {
         migrator.registerMigration("v2: check results stored with each plan") { db in
             try db.execute(sql: "ALTER TABLE plans ADD COLUMN checks TEXT NOT NULL DEFAULT '[]'")
         }
+        migrator.registerMigration("v3: drift results and their signed acknowledgements") { db in
+            try db.execute(sql: """
+                CREATE TABLE drifts (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    env TEXT NOT NULL,
+                    stack TEXT NOT NULL,
+                    release_id TEXT NOT NULL REFERENCES releases(id),
+                    actor TEXT NOT NULL,
+                    detected_at INTEGER NOT NULL,
+                    resources TEXT NOT NULL
+                );
+                CREATE INDEX drifts_by_target ON drifts(env, stack, detected_at);
+                CREATE TABLE drift_acknowledgements (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    drift_id TEXT NOT NULL REFERENCES drifts(id),
+                    env TEXT NOT NULL,
+                    stack TEXT NOT NULL,
+                    principal TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    signature TEXT NOT NULL,
+                    comment TEXT NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+                """)
+        }
+        migrator.registerMigration("v4: ephemeral environments") { db in
+            try db.execute(sql: """
+                CREATE TABLE ephemerals (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    like_env TEXT NOT NULL,
+                    release_id TEXT NOT NULL REFERENCES releases(id),
+                    status TEXT NOT NULL CHECK (status IN ('creating', 'up', 'failed', 'destroying', 'down', 'destroy-failed')),
+                    actor TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    detail TEXT,
+                    tests TEXT NOT NULL DEFAULT '[]'
+                );
+                """)
+        }
         return migrator
     }
 
@@ -372,6 +412,81 @@ public final class SQLiteLedger: Ledger {
         try await read { db in
             try String.fetchOne(db, sql: "SELECT lineage FROM lineages WHERE env = ? AND stack = ?", arguments: [env, stack])
         }
+    }
+
+    // MARK: - Drift
+
+    public func recordDrift(_ report: DriftReport, event: AuditEntry) async throws {
+        try await write(event) { db in
+            try db.execute(sql: """
+                INSERT INTO drifts (id, env, stack, release_id, actor, detected_at, resources) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [report.id, report.env, report.stack, report.releaseID, report.actor,
+                                 AuditChain.milliseconds(report.detectedAt), Self.json(report.resources)])
+        }
+    }
+
+    public func drifts(env: String, stack: String) async throws -> [DriftReport] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM drifts WHERE env = ? AND stack = ? ORDER BY detected_at, rowid", arguments: [env, stack]).map { row in
+                DriftReport(id: row["id"], env: row["env"], stack: row["stack"], releaseID: row["release_id"], actor: row["actor"],
+                            detectedAt: AuditChain.date(milliseconds: row["detected_at"]),
+                            resources: (try? JSONDecoder().decode([DriftedResource].self, from: Data((row["resources"] as String).utf8))) ?? [])
+            }
+        }
+    }
+
+    public func recordDriftAcknowledgement(_ acknowledgement: DriftAcknowledgement, event: AuditEntry) async throws {
+        try await write(event) { db in
+            try db.execute(sql: """
+                INSERT INTO drift_acknowledgements (id, drift_id, env, stack, principal, payload, signature, comment, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [acknowledgement.id, acknowledgement.driftID, acknowledgement.env, acknowledgement.stack, acknowledgement.principal,
+                                 acknowledgement.payload, acknowledgement.signature, acknowledgement.comment,
+                                 AuditChain.milliseconds(acknowledgement.createdAt)])
+        }
+    }
+
+    public func driftAcknowledgements(env: String, stack: String) async throws -> [DriftAcknowledgement] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM drift_acknowledgements WHERE env = ? AND stack = ? ORDER BY created_at, rowid",
+                             arguments: [env, stack]).map { row in
+                DriftAcknowledgement(id: row["id"], driftID: row["drift_id"], env: row["env"], stack: row["stack"], principal: row["principal"],
+                                     payload: row["payload"], signature: row["signature"], comment: row["comment"],
+                                     createdAt: AuditChain.date(milliseconds: row["created_at"]))
+            }
+        }
+    }
+
+    // MARK: - Ephemeral environments
+
+    public func saveEphemeral(_ record: EphemeralRecord, event: AuditEntry) async throws {
+        try await write(event) { db in
+            try db.execute(sql: """
+                INSERT INTO ephemerals (name, like_env, release_id, status, actor, created_at, expires_at, detail, tests)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(name) DO UPDATE SET like_env = excluded.like_env, release_id = excluded.release_id, status = excluded.status,
+                    actor = excluded.actor, created_at = excluded.created_at, expires_at = excluded.expires_at, detail = excluded.detail,
+                    tests = excluded.tests
+                """, arguments: [record.name, record.like, record.releaseID, record.status.rawValue, record.actor,
+                                 AuditChain.milliseconds(record.createdAt), AuditChain.milliseconds(record.expiresAt), record.detail,
+                                 Self.json(record.tests)])
+        }
+    }
+
+    public func ephemeral(name: String) async throws -> EphemeralRecord? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM ephemerals WHERE name = ?", arguments: [name]).map(Self.ephemeral) }
+    }
+
+    public func ephemerals() async throws -> [EphemeralRecord] {
+        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM ephemerals ORDER BY created_at, name").map(Self.ephemeral) }
+    }
+
+    static func ephemeral(_ row: Row) -> EphemeralRecord {
+        EphemeralRecord(name: row["name"], like: row["like_env"], releaseID: row["release_id"],
+                        status: EphemeralRecord.Status(rawValue: row["status"]) ?? .failed, actor: row["actor"],
+                        createdAt: AuditChain.date(milliseconds: row["created_at"]), expiresAt: AuditChain.date(milliseconds: row["expires_at"]),
+                        detail: row["detail"],
+                        tests: (try? JSONDecoder().decode([EphemeralTestResult].self, from: Data((row["tests"] as String).utf8))) ?? [])
     }
 
     static func json<T: Encodable>(_ value: T) -> String {

@@ -118,7 +118,7 @@ public actor FakeShell: Shell {
         }
     }
 
-    public nonisolated func run(_ command: String, directory: String) async throws -> ShellResult {
+    public nonisolated func run(_ command: String, directory: String, environment: [String: String]) async throws -> ShellResult {
         await record(command)
         return answer(command)
     }
@@ -145,8 +145,13 @@ public actor FakeEngine: Engine {
         record("init \(workspace.directory) \(settings)", workspace)
     }
 
-    public func plan(_ workspace: EngineWorkspace, planFile: String, varFiles: [String]) async throws -> Bool {
-        record("plan \(workspace.directory) \(varFiles.map { ($0 as NSString).lastPathComponent }.joined(separator: ","))", workspace)
+    public func outputs(_ workspace: EngineWorkspace) async throws -> [String: EngineOutput] {
+        record("output \(workspace.directory)", workspace)
+        return [:]
+    }
+
+    public func plan(_ workspace: EngineWorkspace, planFile: String, varFiles: [String], mode: PlanMode) async throws -> Bool {
+        record("plan\(mode == .normal ? "" : " \(mode)") \(workspace.directory) \(varFiles.map { ($0 as NSString).lastPathComponent }.joined(separator: ","))", workspace)
         try Data("fake plan of \(workspace.directory)".utf8).write(to: URL(fileURLWithPath: planFile))
         return true
     }

@@ -77,6 +77,55 @@ import TollgateCore
         #expect(try StackOrder.order(pipeline.stacks).get() == ["network", "app"])
     }
 
+    @Test func policyEngineIsRead() throws {
+        let pipeline = try #require(parse(replacing("main_branch: main\n", with: "main_branch: main\npolicies:\n  engine: rego-cpp\n")).validPipeline)
+        #expect(pipeline.policies == PolicySettings(path: "policies", namespaces: ["main"], engine: .regoCpp))
+    }
+
+    @Test func unknownPolicyEngineSuggestsOne() throws {
+        let error = try onlyError(replacing("main_branch: main\n", with: "main_branch: main\npolicies:\n  engine: rego_cpp\n"))
+        #expect(error.message == "unknown policy engine 'rego_cpp' in 'policies.engine'")
+        #expect(error.hint == "did you mean 'rego-cpp'?")
+        #expect(error.location == SourceLocation(file: "tollgate.yaml", line: 7, column: 11))
+    }
+
+    @Test func ephemeralSectionIsRead() throws {
+        let text = Self.valid + """
+            ephemeral:
+              backend:
+                type: local
+                settings:
+                  path: ../state/ephemeral/{ephemeral}/{stack}.tfstate
+              ttl: 90m
+              like: dev
+              tests:
+                - name: smoke
+                  run: ./smoke.sh
+
+            """
+        let result = parse(text)
+        #expect(result.diagnostics.isEmpty, "\(result.diagnostics)")
+        let settings = try #require(result.validPipeline?.ephemeral)
+        #expect(settings.ttl == PlanAge(seconds: 5400))
+        #expect(settings.like == "dev")
+        #expect(settings.tests == [EphemeralTest(name: "smoke", run: "./smoke.sh")])
+        #expect(settings.backend.resolved(["ephemeral": "pr-1", "env": "dev", "stack": "app"]).map(\.value.text) == ["../state/ephemeral/pr-1/app.tfstate"])
+    }
+
+    @Test func ephemeralBackendMustUseItsPlaceholder() throws {
+        let text = Self.valid + """
+            ephemeral:
+              backend:
+                type: local
+                settings:
+                  path: ../state/{env}/{stack}.tfstate
+
+            """
+        let error = try onlyError(text)
+        #expect(error.message == "the 'ephemeral' backend does not use '{ephemeral}' in any setting")
+        #expect(error.location == SourceLocation(file: "tollgate.yaml", line: 37, column: 11))
+    }
+
     @Test func unknownKeySuggestsTheClosestOne() throws {
         let error = try onlyError(replacing("    gate: auto\n", with: "    gate: auto\n    chekcs: [fmt]\n"))
         #expect(error.message == "unknown key 'chekcs' in environment 'dev'")

@@ -71,6 +71,20 @@ import TollgateCore
         #expect(!decide(plan, [approval("alice@x", plan), approval("author@x", plan, acknowledge: ["module.data.aws_db_instance.main[0]"])]).allowed)
     }
 
+    @Test func openDriftBlocksAnApprovalEnvironment() {
+        let plan = plan()
+        let drift = DriftReport(id: "d-9", env: "prod", stack: "db", releaseID: release.id, actor: "ci", detectedAt: Self.now,
+                                resources: [DriftedResource(address: "aws_db_instance.main", kind: .deleted, attributes: [])])
+        let facts = GateFacts(environment: environment(), previousEnvironment: nil, release: release, plan: plan, appliedToPrevious: true,
+                              onMainBranch: nil, mainBranch: "main", approvals: [approval("alice@x", plan)], now: Self.now, openDrift: drift)
+        let decision = GateEvaluator.evaluate(facts)
+        #expect(decision.refusals.map(\.rule) == ["drift"])
+        #expect(decision.refusals.first?.message.contains("tollgate drift ack prod db --key KEY --comment TEXT") == true)
+        var noDrift = facts
+        noDrift.openDrift = nil
+        #expect(GateEvaluator.evaluate(noDrift).allowed)
+    }
+
     @Test func addressesMapToTypes() {
         #expect(StatefulCatalog.type(ofAddress: "aws_s3_bucket.logs") == "aws_s3_bucket")
         #expect(StatefulCatalog.type(ofAddress: "module.a.module.b.google_sql_database_instance.db[\"x.y\"]") == "google_sql_database_instance")

@@ -94,6 +94,53 @@ import TollgateStore
         #expect(try await ledger.pinnedLineage(env: "prod", stack: "app") == "lin-1")
     }
 
+    @Test(arguments: names) func driftResultsAndAcknowledgementsAreKept(name: String) async throws {
+        let (ledger, directory) = try make(name)
+        defer { directory.remove() }
+        try await ledger.recordRelease(release, event: entry("release"))
+        let drifted = DriftedResource(address: "aws_s3_bucket.logs", kind: .changed,
+                                      attributes: [DriftedAttribute(path: "tags.owner", recorded: #""team-a""#, actual: nil)])
+        let clean = DriftReport(id: "d-1", env: "prod", stack: "app", releaseID: release.id, actor: "ci", detectedAt: Self.time, resources: [])
+        let found = DriftReport(id: "d-2", env: "prod", stack: "app", releaseID: release.id, actor: "ci",
+                                detectedAt: Self.time.addingTimeInterval(60), resources: [drifted])
+        try await ledger.recordDrift(clean, event: entry("drift"))
+        try await ledger.recordDrift(found, event: entry("drift"))
+        try await ledger.recordDrift(DriftReport(id: "d-3", env: "dev", stack: "app", releaseID: release.id, actor: "ci", detectedAt: Self.time, resources: []),
+                                     event: entry("drift"))
+        #expect(try await ledger.drifts(env: "prod", stack: "app") == [clean, found])
+        let acknowledgement = DriftAcknowledgement(id: "k-1", driftID: "d-2", env: "prod", stack: "app", principal: "alice@example.com",
+                                                   payload: "{}", signature: "sig", comment: "expected: manual hotfix", createdAt: Self.time)
+        try await ledger.recordDriftAcknowledgement(acknowledgement, event: entry("ack"))
+        #expect(try await ledger.driftAcknowledgements(env: "prod", stack: "app") == [acknowledgement])
+        #expect(try await ledger.driftAcknowledgements(env: "dev", stack: "app").isEmpty)
+        // An acknowledgement of a drift run that does not exist is refused, and nothing is recorded.
+        var orphan = acknowledgement
+        orphan.id = "k-2"
+        orphan.driftID = "d-404"
+        await #expect(throws: (any Error).self) { try await ledger.recordDriftAcknowledgement(orphan, event: entry("ack")) }
+        #expect(try await ledger.events().count == 5)
+    }
+
+    @Test(arguments: names) func ephemeralRecordsAreUpdatedInPlace(name: String) async throws {
+        let (ledger, directory) = try make(name)
+        defer { directory.remove() }
+        try await ledger.recordRelease(release, event: entry("release"))
+        var record = EphemeralRecord(name: "pr-7", like: "stage", releaseID: release.id, status: .creating, actor: "ci",
+                                     createdAt: Self.time, expiresAt: Self.time.addingTimeInterval(3600))
+        try await ledger.saveEphemeral(record, event: entry("ephemeral"))
+        record.status = .up
+        record.tests = [EphemeralTestResult(name: "smoke", command: "./smoke.sh", exitStatus: 4, output: "expected 3")]
+        try await ledger.saveEphemeral(record, event: entry("ephemeral"))
+        #expect(try await ledger.ephemeral(name: "pr-7") == record)
+        #expect(try await ledger.ephemerals() == [record])
+        #expect(try await ledger.ephemeral(name: "pr-8") == nil)
+        var orphan = record
+        orphan.name = "pr-9"
+        orphan.releaseID = "sha256:" + String(repeating: "f", count: 64)
+        await #expect(throws: (any Error).self) { try await ledger.saveEphemeral(orphan, event: entry("ephemeral")) }
+        #expect(try await ledger.events().count == 3)
+    }
+
     @Test(arguments: names) func unlockMarksTheApplyInterrupted(name: String) async throws {
         let (ledger, directory) = try make(name)
         defer { directory.remove() }

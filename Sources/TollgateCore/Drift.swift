@@ -1,0 +1,168 @@
+import Foundation
+
+/// One attribute whose real value moved away from the recorded one.
+public struct DriftedAttribute: Sendable, Equatable, Codable {
+    /// `tags.owner`, `ingress[0].cidr_blocks`.
+    public var path: String
+    /// Compact JSON, `(sensitive)` for sensitive values, or nil where the attribute is absent.
+    public var recorded: String?
+    public var actual: String?
+
+    public init(path: String, recorded: String?, actual: String?) {
+        self.path = path
+        self.recorded = recorded
+        self.actual = actual
+    }
+}
+
+/// A resource that changed outside tollgate since the state was last written.
+public struct DriftedResource: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable {
+        /// Deleted outside tollgate: the state still has it, the real world does not.
+        case deleted
+        /// Changed outside tollgate.
+        case changed
+    }
+
+    public var address: String
+    public var kind: Kind
+    public var attributes: [DriftedAttribute]
+
+    public init(address: String, kind: Kind, attributes: [DriftedAttribute]) {
+        self.address = address
+        self.kind = kind
+        self.attributes = attributes
+    }
+
+    /// The drifted resources of a refresh-only plan (`resource_drift`), with attribute-level
+    /// differences; sensitive values never appear.
+    public static func all(in plan: PlanJSON) -> [DriftedResource] {
+        (plan.resourceDrift ?? []).compactMap { drift in
+            let change = drift.change
+            if change.after == nil || change.after == .null || change.actions == [.delete] {
+                return DriftedResource(address: drift.address, kind: .deleted, attributes: [])
+            }
+            let attributes = differences(change.before ?? .null, change.after ?? .null, path: "",
+                                         beforeSensitive: change.beforeSensitive ?? .bool(false), afterSensitive: change.afterSensitive ?? .bool(false))
+            return attributes.isEmpty ? nil : DriftedResource(address: drift.address, kind: .changed, attributes: attributes)
+        }
+        .sorted { $0.address < $1.address }
+    }
+
+    /// Leaf-level differences between two values; objects and arrays are walked.
+    static func differences(_ before: JSONValue, _ after: JSONValue, path: String,
+                            beforeSensitive: JSONValue, afterSensitive: JSONValue) -> [DriftedAttribute] {
+        if before == after { return [] }
+        let hidden = beforeSensitive == .bool(true) || afterSensitive == .bool(true)
+        switch (before, after) {
+        case (.object(let old), .object(let new)) where !hidden:
+            return Set(old.keys).union(new.keys).sorted().flatMap { key in
+                differences(old[key] ?? .null, new[key] ?? .null, path: path.isEmpty ? key : "\(path).\(key)",
+                            beforeSensitive: beforeSensitive[key] ?? .bool(false), afterSensitive: afterSensitive[key] ?? .bool(false))
+            }
+        case (.array(let old), .array(let new)) where !hidden && old.count == new.count:
+            return old.indices.flatMap { index in
+                differences(old[index], new[index], path: "\(path)[\(index)]",
+                            beforeSensitive: element(beforeSensitive, index), afterSensitive: element(afterSensitive, index))
+            }
+        default:
+            func shown(_ value: JSONValue) -> String? {
+                if value == .null { return nil }
+                return CanonicalJSON.encode(value)
+            }
+            return [DriftedAttribute(path: path.isEmpty ? "(value)" : path, recorded: hidden ? "(sensitive)" : shown(before),
+                                     actual: hidden ? "(sensitive)" : shown(after))]
+        }
+    }
+
+    static func element(_ marker: JSONValue, _ index: Int) -> JSONValue {
+        if case .array(let items) = marker, index < items.count { return items[index] }
+        return marker == .bool(true) ? .bool(true) : .bool(false)
+    }
+}
+
+/// The result of one drift run for one (env, stack): recorded whether or not anything drifted.
+public struct DriftReport: Sendable, Equatable, Codable {
+    public var id: String
+    public var env: String
+    public var stack: String
+    /// The release whose configuration was refreshed (the environment's last-good).
+    public var releaseID: String
+    public var actor: String
+    public var detectedAt: Date
+    public var resources: [DriftedResource]
+
+    public init(id: String, env: String, stack: String, releaseID: String, actor: String, detectedAt: Date, resources: [DriftedResource]) {
+        self.id = id
+        self.env = env
+        self.stack = stack
+        self.releaseID = releaseID
+        self.actor = actor
+        self.detectedAt = detectedAt
+        self.resources = resources
+    }
+
+    public var hasDrift: Bool { !resources.isEmpty }
+}
+
+/// A signed acknowledgement of one drift report: someone accountable saw it and accepts it.
+public struct DriftAcknowledgement: Sendable, Equatable, Codable {
+    public var id: String
+    public var driftID: String
+    public var env: String
+    public var stack: String
+    public var principal: String
+    /// The canonical JSON that was signed (`DriftAcknowledgement.payload`).
+    public var payload: String
+    public var signature: String
+    public var comment: String
+    public var createdAt: Date
+
+    public init(id: String, driftID: String, env: String, stack: String, principal: String, payload: String, signature: String,
+                comment: String, createdAt: Date) {
+        self.id = id
+        self.driftID = driftID
+        self.env = env
+        self.stack = stack
+        self.principal = principal
+        self.payload = payload
+        self.signature = signature
+        self.comment = comment
+        self.createdAt = createdAt
+    }
+
+    /// The bytes signed for an acknowledgement: the drift, its addresses, who, when and why.
+    public static func payload(drift: DriftReport, signer: String, comment: String, time: Date) -> String {
+        CanonicalJSON.encode(.object([
+            "decision": .string("acknowledge-drift"),
+            "drift": .string(drift.id),
+            "env": .string(drift.env),
+            "stack": .string(drift.stack),
+            "addresses": .array(drift.resources.map { .string($0.address) }),
+            "signer": .string(signer),
+            "comment": .string(comment),
+            "time": .number(Double(AuditChain.milliseconds(time))),
+        ]))
+    }
+}
+
+/// Whether drift still stands in the way, as a pure function of ledger facts.
+public enum DriftStatus {
+    /// The latest report of (env, stack) when it found drift that is neither acknowledged (by a
+    /// verified signature) nor reconciled by a successful apply that started after it; else nil.
+    public static func open(latest: DriftReport?, acknowledgedDrifts: Set<String>, applies: [ApplyRecord]) -> DriftReport? {
+        guard let latest, latest.hasDrift, !acknowledgedDrifts.contains(latest.id) else { return nil }
+        let reconciled = applies.contains { $0.env == latest.env && $0.stack == latest.stack && $0.outcome == .success && $0.startedAt > latest.detectedAt }
+        return reconciled ? nil : latest
+    }
+
+    /// The refusal of the approval gate while drift is open.
+    public static func refusal(_ drift: DriftReport) -> GateDecision.Refusal {
+        let addresses = drift.resources.map(\.address)
+        return GateDecision.Refusal(
+            rule: "drift",
+            message: "'\(drift.env)/\(drift.stack)' drifted outside tollgate (\(addresses.prefix(5).joined(separator: ", "))\(addresses.count > 5 ? ", …" : "")), "
+                + "found by drift run '\(drift.id)'; see it with 'tollgate drift --env \(drift.env) --stack \(drift.stack)', "
+                + "then acknowledge it: tollgate drift ack \(drift.env) \(drift.stack) --key KEY --comment TEXT")
+    }
+}
