@@ -15,7 +15,7 @@ public struct Tollgate: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             InitCommand.self, ValidateCommand.self, DoctorCommand.self,
-            ReleaseCommand.self, PlanCommand.self, ShowCommand.self, ApproveCommand.self, RejectCommand.self,
+            ReleaseCommand.self, PlanCommand.self, ShowCommand.self, ChecksCommand.self, ApproveCommand.self, RejectCommand.self,
             ApplyCommand.self, PromoteCommand.self, StatusCommand.self, AuditCommand.self, UnlockCommand.self, DemoCommand.self, LintCommand.self, AssessCommand.self, ParseHCLCommand.self, SummarizePlanCommand.self,
         ]
     )
