@@ -12,6 +12,14 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Never colour output (also off when NO_COLOR or CI is set, or stdout is not a terminal).")
     var noColor = false
 
+    /// The options of a command that declares its own `--format` (with formats beyond text and
+    /// json) and `--config`: errors are reported as JSON only when the command prints JSON.
+    static func with(config: String?, json: Bool) throws -> GlobalOptions {
+        var options = try GlobalOptions.parse(config.map { ["--config", $0] } ?? [])
+        options.format = json ? .json : .text
+        return options
+    }
+
     /// The pipeline file to use: `--config`, else the nearest `tollgate.yaml` upwards from here.
     func pipelinePath() -> String {
         let manager = FileManager.default

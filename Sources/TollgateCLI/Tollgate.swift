@@ -15,8 +15,10 @@ public struct Tollgate: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             InitCommand.self, ValidateCommand.self, DoctorCommand.self,
-            ReleaseCommand.self, PlanCommand.self, ShowCommand.self, ApproveCommand.self, RejectCommand.self,
-            ApplyCommand.self, PromoteCommand.self, StatusCommand.self, AuditCommand.self, UnlockCommand.self, DemoCommand.self, LintCommand.self, AssessCommand.self, PolicyCommand.self, DriftCommand.self, EphemeralCommand.self, ParseHCLCommand.self,
+            ReleaseCommand.self, PlanCommand.self, ShowCommand.self, ChecksCommand.self, ApproveCommand.self, RejectCommand.self,
+            ApplyCommand.self, PromoteCommand.self, StatusCommand.self, AuditCommand.self, UnlockCommand.self, DemoCommand.self,
+            LintCommand.self, AssessCommand.self, PolicyCommand.self, DriftCommand.self, EphemeralCommand.self,
+            ParseHCLCommand.self, SummarizePlanCommand.self,
         ]
     )
 

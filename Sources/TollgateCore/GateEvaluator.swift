@@ -57,6 +57,12 @@ public struct GateDecision: Sendable, Equatable, Codable {
     /// Approvals that did not count, with the reason.
     public var ignored: [String]
 
+    public init(refusals: [Refusal], approvedBy: [String], ignored: [String]) {
+        self.refusals = refusals
+        self.approvedBy = approvedBy
+        self.ignored = ignored
+    }
+
     public var allowed: Bool { refusals.isEmpty }
 }
 

@@ -86,16 +86,7 @@ public struct Change: Sendable, Codable, Equatable {
     }
 
     /// The single verb a reviewer reads: create, update, replace, delete, read or no-op.
-    public var kind: ChangeKind {
-        let set = Set(actions)
-        if set.contains(.create) && set.contains(.delete) { return .replace }
-        if set.contains(.create) { return .create }
-        if set.contains(.delete) { return .delete }
-        if set.contains(.update) { return .update }
-        if set.contains(.read) { return .read }
-        if set.contains(.forget) { return .forget }
-        return .noOp
-    }
+    public var kind: ChangeKind { ChangeKind(actions: actions) }
 }
 
 /// An action in a change's `actions` list; unknown future actions are kept as text.
@@ -104,7 +95,11 @@ public enum Action: Sendable, Hashable, Codable, CustomStringConvertible {
     case other(String)
 
     public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
+        self.init(text: try decoder.singleValueContainer().decode(String.self))
+    }
+
+    /// The action an engine wrote as text, such as `no-op` or `create`.
+    public init(text: String) {
         switch text {
         case "no-op": self = .noOp
         case "create": self = .create
@@ -137,6 +132,18 @@ public enum Action: Sendable, Hashable, Codable, CustomStringConvertible {
 public enum ChangeKind: String, Sendable, Codable, CaseIterable {
     case create, update, replace, delete, read, forget
     case noOp = "no-op"
+
+    /// The single verb for a list of actions: create and delete together are a replace.
+    public init(actions: [Action]) {
+        let set = Set(actions)
+        if set.contains(.create) && set.contains(.delete) { self = .replace }
+        else if set.contains(.create) { self = .create }
+        else if set.contains(.delete) { self = .delete }
+        else if set.contains(.update) { self = .update }
+        else if set.contains(.read) { self = .read }
+        else if set.contains(.forget) { self = .forget }
+        else { self = .noOp }
+    }
 }
 
 /// The state the plan was made against (`prior_state`), as values.

@@ -15,20 +15,25 @@ public struct PlanSummary: Sendable, Codable, Equatable {
     /// Summarises decoded plan JSON.
     public init(_ plan: PlanJSON) {
         for resource in plan.resourceChanges ?? [] {
-            switch resource.change.kind {
-            case .create: create.append(resource.address)
-            case .update: update.append(resource.address)
-            case .replace: replace.append(resource.address)
-            case .delete: delete.append(resource.address)
-            case .read: read.append(resource.address)
-            case .forget: forget.append(resource.address)
-            case .noOp: break
-            }
+            add(resource.address, resource.change.kind)
         }
         for (name, change) in (plan.outputChanges ?? [:]).sorted(by: { $0.key < $1.key }) where change.kind != .noOp {
             outputChanges.append(name)
         }
         drifted = (plan.resourceDrift ?? []).map(\.address)
+    }
+
+    /// Files a resource's address under the verb of its change (no-ops are not listed).
+    mutating func add(_ address: String, _ kind: ChangeKind) {
+        switch kind {
+        case .create: create.append(address)
+        case .update: update.append(address)
+        case .replace: replace.append(address)
+        case .delete: delete.append(address)
+        case .read: read.append(address)
+        case .forget: forget.append(address)
+        case .noOp: break
+        }
     }
 
     public var hasChanges: Bool {

@@ -50,8 +50,13 @@ public enum StatefulCatalog {
         return String(parts[0])
     }
 
+    /// Whether the resource at an address is of a stateful type (listed here or in `extra`).
+    public static func isStateful(_ address: String, extra: Set<String> = []) -> Bool {
+        type(ofAddress: address).map { types.contains($0) || extra.contains($0) } ?? false
+    }
+
     /// The stateful addresses among those a plan deletes or replaces.
     public static func statefulDestroyed(_ summary: PlanSummary, extra: Set<String> = []) -> [String] {
-        summary.destructive.filter { address in type(ofAddress: address).map { types.contains($0) || extra.contains($0) } ?? false }
+        summary.destructive.filter { isStateful($0, extra: extra) }
     }
 }

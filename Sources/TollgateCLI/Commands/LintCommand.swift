@@ -25,8 +25,7 @@ struct LintCommand: AsyncParsableCommand {
     var config: String?
 
     func run() async throws {
-        var options = try GlobalOptions.parse(config.map { ["--config", $0] } ?? [])
-        options.format = format == .json ? .json : .text
+        let options = try GlobalOptions.with(config: config, json: format == .json)
         let pipelinePath = path.map { PathResolution.absolute($0) + "/tollgate.yaml" } ?? options.pipelinePath()
         let loaded = PipelineLoader.load(path: pipelinePath)
         guard let pipeline = loaded.pipeline else {

@@ -13,10 +13,10 @@ struct ShowCommand: AsyncParsableCommand {
         case text, json, markdown
     }
 
-    @Argument(help: "The plan id.")
-    var plan: String
+    @Argument(help: "The plan ids (several make one review, such as every stack of a release in one environment).")
+    var plans: [String]
 
-    @Option(help: "Output format: text, json or markdown.")
+    @Option(help: "Output format: text, json or markdown (a pull-request comment).")
     var format: Format = .text
 
     @Option(help: "Path of the pipeline file.")
@@ -29,48 +29,52 @@ struct ShowCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var options = try GlobalOptions.parse(config.map { ["--config", $0] } ?? [])
-        options.format = format == .json ? .json : .text
+        let options = try GlobalOptions.with(config: config, json: format == .json)
         try await Composition.run(options, needsEngine: false) { context in
-            let record = try await context.plan(plan)
-            let release = try await context.release(record.releaseID)
-            let gates = try await Applier(context: context).gates(record, release: release)
+            var reviews: [Review] = []
+            for reference in plans {
+                let record = try await context.plan(reference)
+                let release = try await context.release(record.releaseID)
+                reviews.append(Review(plan: record, release: release, gates: try await Applier(context: context).gates(record, release: release)))
+            }
             switch format {
-            case .json: Output.json(Review(plan: record, release: release, gates: gates))
-            case .text: Output.line(render(record, release, gates, markdown: false))
-            case .markdown: Output.line(render(record, release, gates, markdown: true))
+            // One plan keeps the object shape scripts already read; several are an array.
+            case .json: if reviews.count == 1 { Output.json(reviews[0]) } else { Output.json(reviews) }
+            case .text: Output.line(reviews.map { render($0.plan, $0.release, $0.gates) }.joined(separator: "\n\n"))
+            case .markdown: Output.line(ReviewMarkdown(statefulTypes: Set(context.pipeline.statefulTypes)).render(reviews.map { ReviewMarkdown.Entry(plan: $0.plan, release: $0.release, gates: $0.gates) }))
             }
         }
     }
 
-    func render(_ plan: PlanRecord, _ release: Release, _ gates: GateDecision, markdown: Bool) -> String {
-        let heading = markdown ? "### " : ""
-        let bullet = markdown ? "- " : "  "
-        let code: (String) -> String = { markdown ? "`\($0)`" : $0 }
+    func render(_ plan: PlanRecord, _ release: Release, _ gates: GateDecision) -> String {
         var lines: [String] = []
-        lines.append("\(heading)plan \(plan.id): \(plan.env)/\(plan.stack) (\(plan.status.rawValue))")
+        lines.append("plan \(plan.id): \(plan.env)/\(plan.stack) (\(plan.status.rawValue))")
         lines.append("")
         let summary = plan.summary
         if !summary.destructive.isEmpty {
-            lines.append("\(heading)DESTRUCTIVE: \(summary.destructive.count) resource\(summary.destructive.count == 1 ? "" : "s") destroyed or replaced")
-            lines += summary.delete.map { "\(bullet)delete   \(code($0))" } + summary.replace.map { "\(bullet)replace  \(code($0))" }
+            lines.append("DESTRUCTIVE: \(summary.destructive.count) resource\(summary.destructive.count == 1 ? "" : "s") destroyed or replaced")
+            lines += summary.delete.map { "  delete   \($0)" } + summary.replace.map { "  replace  \($0)" }
             lines.append("")
         }
-        lines.append("\(heading)changes: \(plan.hasChanges ? summary.counts : "none")")
-        lines += summary.create.map { "\(bullet)create   \(code($0))" } + summary.update.map { "\(bullet)update   \(code($0))" }
-        if !summary.outputChanges.isEmpty { lines.append("\(bullet)outputs: \(summary.outputChanges.joined(separator: ", "))") }
-        if !summary.drifted.isEmpty { lines.append("\(bullet)drifted since last apply: \(summary.drifted.joined(separator: ", "))") }
+        lines.append("changes: \(plan.hasChanges ? summary.counts : "none")")
+        lines += summary.create.map { "  create   \($0)" } + summary.update.map { "  update   \($0)" }
+        if !summary.outputChanges.isEmpty { lines.append("  outputs: \(summary.outputChanges.joined(separator: ", "))") }
+        if !summary.drifted.isEmpty { lines.append("  drifted since last apply: \(summary.drifted.joined(separator: ", "))") }
+        if !plan.checks.isEmpty {
+            lines.append("")
+            lines.append("checks: " + plan.checks.map { "\($0.name) \($0.status.rawValue)" }.joined(separator: ", "))
+        }
         lines.append("")
-        lines.append("\(heading)provenance")
-        lines.append("\(bullet)release  \(code(release.id))")
-        lines.append("\(bullet)commit   \(code(release.commit))\(release.pr.map { " (PR #\($0))" } ?? "") by \(release.author)")
-        lines.append("\(bullet)digest   \(code(plan.digest))")
-        lines.append("\(bullet)planner  \(plan.planner), \(plan.engineKind) \(plan.engineVersion), state serial \(plan.priorSerial)")
+        lines.append("provenance")
+        lines.append("  release  \(release.id)")
+        lines.append("  commit   \(release.commit)\(release.pr.map { " (PR #\($0))" } ?? "") by \(release.author)")
+        lines.append("  digest   \(plan.digest)")
+        lines.append("  planner  \(plan.planner), \(plan.engineKind) \(plan.engineVersion), state serial \(plan.priorSerial)")
         lines.append("")
-        lines.append("\(heading)gates: \(gates.allowed ? "all pass" : "\(gates.refusals.count) not met")")
-        lines += gates.approvedBy.map { "\(bullet)approved by \($0)" }
-        lines += gates.refusals.map { "\(bullet)missing: \($0.message)" }
-        lines += gates.ignored.map { "\(bullet)not counted: \($0)" }
+        lines.append("gates: \(gates.allowed ? "all pass" : "\(gates.refusals.count) not met")")
+        lines += gates.approvedBy.map { "  approved by \($0)" }
+        lines += gates.refusals.map { "  missing: \($0.message)" }
+        lines += gates.ignored.map { "  not counted: \($0)" }
         return lines.joined(separator: "\n")
     }
 }

@@ -1,0 +1,104 @@
+import Foundation
+import TestSupport
+import Testing
+import TollgateCore
+import TollgateKit
+
+/// The pull-request comment: exact text against a golden file, and a huge plan within the limit.
+///
+/// Regenerate the golden file after an intended change with
+/// `TOLLGATE_UPDATE_GOLDEN=1 swift test --filter ReviewMarkdownTests`, then read its diff.
+@Suite struct ReviewMarkdownTests {
+    static let date = Date(timeIntervalSince1970: 1_790_000_000)
+
+    static let release = Release(id: "sha256:4f2a9c1e0b7d3a5f6e8c9b0a1d2e3f405162738495a6b7c8d9e0f1a2b3c4d5e6", commit: "9c1e77b0c0ffee1234567890abcdef0123456789",
+                                 branch: "main", pr: 42, author: "author@example.com", createdAt: date, files: [])
+
+    static func plan(_ id: String, stack: String, summary: PlanSummary, checks: [CheckResult]) -> PlanRecord {
+        PlanRecord(id: id, releaseID: release.id, env: "prod", stack: stack, digest: "sha256:77b0" + String(repeating: "0", count: 60),
+                   summary: summary, hasChanges: summary.hasChanges, priorSerial: 7, priorLineage: "lineage-\(stack)",
+                   planner: "ci@example.com", engineKind: "terraform", engineVersion: "1.11.4", createdAt: date, checks: checks)
+    }
+
+    /// Two stacks of one release in prod: one blocked, destroying a database, one ready.
+    static let entries: [ReviewMarkdown.Entry] = {
+        var data = PlanSummary()
+        data.create = ["aws_db_parameter_group.main"]
+        data.update = ["aws_security_group.db"]
+        data.replace = ["null_resource.migrate", "module.cache.aws_elasticache_cluster.main"]
+        data.delete = ["aws_db_instance.main", "null_resource.each[\"a\"]"]
+        data.outputChanges = ["endpoint"]
+        data.drifted = ["aws_security_group.db"]
+        let dataChecks = [
+            CheckResult(name: "fmt", status: .pass),
+            CheckResult(name: "lint", status: .warn, details: ["stacks/data/main.tf:12: [env-conditional] 'var.env == \"prod\"' decides by environment; move it to config/ENV"]),
+            CheckResult(name: "policy", status: .fail, details: ["deny: aws_db_instance.main must keep deletion_protection <true>", "warn: tags & owners\nare missing"]),
+        ]
+        var network = PlanSummary()
+        network.create = ["aws_vpc.main", "aws_subnet.private[0]"]
+        return [
+            ReviewMarkdown.Entry(plan: plan("p-data01", stack: "data", summary: data, checks: dataChecks), release: release, gates: GateDecision(
+                refusals: [
+                    .init(rule: "check", message: "check 'policy' failed on plan 'p-data01': deny: aws_db_instance.main must keep deletion_protection <true>; fix it in the code and cut a new release"),
+                    .init(rule: "approval", message: "plan 'p-data01' has 0 of 1 required approvals for 'prod'; ask approver@example.com to run 'tollgate approve p-data01 --key KEY'"),
+                ],
+                approvedBy: [], ignored: ["a-0001 (author@example.com): the release author cannot approve their own change"])),
+            ReviewMarkdown.Entry(plan: plan("p-net002", stack: "network", summary: network, checks: [CheckResult(name: "fmt", status: .pass), CheckResult(name: "validate", status: .pass)]),
+                                 release: release, gates: GateDecision(refusals: [], approvedBy: ["approver@example.com"], ignored: [])),
+        ]
+    }()
+
+    @Test func matchesTheGoldenFile() throws {
+        let path = TestPaths.fixtures + "/review/prod-release.md"
+        // The file holds what `tollgate show --format markdown` prints: the comment and a newline.
+        let rendered = ReviewMarkdown().render(Self.entries) + "\n"
+        if ProcessInfo.processInfo.environment["TOLLGATE_UPDATE_GOLDEN"] == "1" {
+            try Data(rendered.utf8).write(to: URL(fileURLWithPath: path))
+        }
+        let golden = try TestPaths.fixture("review/prod-release.md")
+        #expect(Data(rendered.utf8) == golden, "the comment differs from \(path); if the change is intended, regenerate it with TOLLGATE_UPDATE_GOLDEN=1 and review the diff")
+    }
+
+    @Test func destructiveAndStatefulComeFirst() {
+        let text = ReviewMarkdown().render(Self.entries)
+        let delete = text.range(of: "**delete** `aws_db_instance.main` — ⚠️ **stateful**")
+        let create = text.range(of: "create `aws_db_parameter_group.main`")
+        #expect(delete != nil && create != nil && delete!.lowerBound < create!.lowerBound)
+        #expect(!text.contains("`null_resource.each[\"a\"]` — ⚠️"))
+        #expect(text.contains("**Destroys or replaces 2 stateful resources** in `prod/data` (2)"))
+        #expect(!text.contains("<true>") && text.contains("&lt;true&gt;"))
+    }
+
+    /// A 20,000-resource plan stays under the limit and says how much it left out.
+    @Test(arguments: [ReviewMarkdown.githubLimit, 8_000]) func hugePlanIsShortenedToTheLimit(limit: Int) throws {
+        var summary = PlanSummary()
+        summary.create = (0..<15_000).map { "module.fleet.aws_instance.node[\($0)]" }
+        summary.delete = (0..<5_000).map { "aws_s3_bucket.logs[\"bucket-\($0)\"]" }
+        let lint = CheckResult(name: "lint", status: .fail, details: (0..<2_000).map { "stacks/fleet/main.tf:\($0): [env-conditional] decides by environment" })
+        let entries = [ReviewMarkdown.Entry(plan: Self.plan("p-huge01", stack: "fleet", summary: summary, checks: [lint]), release: Self.release,
+                                            gates: GateDecision(refusals: [], approvedBy: [], ignored: []))]
+        let text = ReviewMarkdown(limit: limit).render(entries)
+        #expect(text.utf8.count <= limit)
+        // The summary counts everything, and the cut is named in the list and at the top.
+        #expect(text.contains("**15000 to create, 0 to update, 0 to replace, 5000 to delete**"))
+        let lines = text.components(separatedBy: "\n")
+        let deletes = lines.filter { $0.hasPrefix("- 🔴 **delete**") }.count
+        let creates = lines.filter { $0.hasPrefix("- create") }.count
+        #expect(deletes > 0)
+        let hidden = text.matches(of: /- … (\d+) more resources not shown; run `tollgate show p-huge01` for all/).compactMap { Int($0.1) }.reduce(0, +)
+        #expect(text.contains("Shortened to fit a GitHub comment: \(hidden) resources"))
+        #expect(text.contains("</details>"))
+        // Nothing is counted twice or lost: shown and hidden resources add up to the plan.
+        #expect(deletes + creates + hidden == 20_000, "\(deletes) deletions and \(creates) creations shown, \(hidden) hidden")
+        // Destructive changes are kept before any creation is.
+        #expect(creates == 0 || deletes == 5_000)
+        // Even at a tiny limit, the comment fits and says it was cut.
+        let tiny = ReviewMarkdown(limit: 600).render(entries)
+        #expect(tiny.utf8.count <= 600 && tiny.contains("Cut at 600 bytes"))
+    }
+
+    @Test func aPlanThatFitsIsNotShortened() {
+        let text = ReviewMarkdown().render(Self.entries)
+        #expect(!text.contains("not shown") && !text.contains("Shortened"))
+    }
+}
