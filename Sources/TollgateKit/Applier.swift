@@ -25,7 +25,7 @@ public struct Applier: Sendable {
     public func gates(_ plan: PlanRecord, release: Release) async throws -> GateDecision {
         let environment = try context.environment(plan.env)
         let previous = context.pipeline.environment(before: plan.env)?.name.value
-        let applied = previous == nil ? true : try await context.appliedSuccessfully(release: release.id, env: previous!, stack: plan.stack)
+        let applied = try await context.orderSatisfied(release: release.id, env: plan.env, stack: plan.stack, previous: previous)
         var onMain: Bool?
         if environment.gate.value == .onMerge {
             onMain = try await context.git.isAncestor(release.commit, of: context.pipeline.mainBranch)

@@ -102,6 +102,14 @@ public struct Context: Sendable {
         return try await ledger.applies(env: env, stack: stack).contains { $0.outcome == .success && plans[$0.planID] == release }
     }
 
+    /// The order rule: the release reached the previous environment for this stack, or this
+    /// environment already ran it (a rollback to a release it had before).
+    func orderSatisfied(release: String, env: String, stack: String, previous: String?) async throws -> Bool {
+        guard let previous else { return true }
+        if try await appliedSuccessfully(release: release, env: previous, stack: stack) { return true }
+        return try await appliedSuccessfully(release: release, env: env, stack: stack)
+    }
+
     /// Records a refusal on the audit log and returns the error to throw.
     func refuse(_ refusals: [GateDecision.Refusal], subjects: [String: String]) async -> KitError {
         try? await ledger.appendEvent(AuditEntry(actor: actor, kind: "refused", subjects: subjects,

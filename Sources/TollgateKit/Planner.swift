@@ -9,6 +9,11 @@ public struct Planner: Sendable {
     public init(context: Context) { self.context = context }
 
     public func plan(release reference: String, env name: String, stacks only: [String] = []) async throws -> [PlanRecord] {
+        try await planned(release: reference, env: name, stacks: only).map(\.record)
+    }
+
+    /// Plans with the engine's plan JSON of each (what `show -json` printed, before redaction).
+    func planned(release reference: String, env name: String, stacks only: [String] = []) async throws -> [(record: PlanRecord, json: Data)] {
         let release = try await self.context.release(reference)
         let context = try self.context.sealed(release)
         let environment = try context.environment(name)
@@ -16,8 +21,7 @@ public struct Planner: Sendable {
         let previous = context.pipeline.environment(before: name)?.name.value
         var refusals: [GateDecision.Refusal] = []
         for stack in stacks {
-            let applied = previous == nil ? true
-                : try await context.appliedSuccessfully(release: release.id, env: previous!, stack: stack.name.value)
+            let applied = try await context.orderSatisfied(release: release.id, env: name, stack: stack.name.value, previous: previous)
             if let refusal = GateEvaluator.order(env: name, stack: stack.name.value, previousEnvironment: previous,
                                                  appliedToPrevious: applied, release: release.id) {
                 refusals.append(refusal)
@@ -26,14 +30,14 @@ public struct Planner: Sendable {
         if !refusals.isEmpty { throw await context.refuse(refusals, subjects: ["release": release.id, "env": name]) }
         try await context.checkIdentity(environment, subjects: ["release": release.id, "env": name])
         let variables = try await context.secretVariables(environment)
-        var plans: [PlanRecord] = []
+        var plans: [(record: PlanRecord, json: Data)] = []
         for stack in stacks {
             plans.append(try await Planner(context: context).plan(stack, release: release, environment: environment, variables: variables))
         }
         return plans
     }
 
-    func plan(_ stack: Stack, release: Release, environment: Environment, variables: [String: String]) async throws -> PlanRecord {
+    func plan(_ stack: Stack, release: Release, environment: Environment, variables: [String: String]) async throws -> (record: PlanRecord, json: Data) {
         let env = environment.name.value
         let redactor = Redactor(variables.values)
         let dirs = try context.workDirectory(release: release, env: env, stack: stack, purpose: "plan")
@@ -84,7 +88,7 @@ public struct Planner: Sendable {
         // record is that plan.
         if let same = try await context.ledger.plans(env: env, stack: stack.name.value).first(where: { $0.digest == digest }),
            same.releaseID == release.id, same.status == .pending {
-            return same
+            return (same, json)
         }
         // The engine writes variable values (secrets included) into plan JSON: store it redacted.
         let redactedJSON = CanonicalJSON.data(redactor.redact(try JSONDecoder().decode(JSONValue.self, from: json)))
@@ -103,6 +107,6 @@ public struct Planner: Sendable {
                       "prior_serial": .number(Double(prior.serial)), "prior_lineage": .string(prior.lineage),
                       "engine": .string("\(record.engineKind) \(record.engineVersion)"),
                       "checks": .object(Dictionary(record.checks.map { ($0.name, JSONValue.string($0.status.rawValue)) }, uniquingKeysWith: { a, _ in a }))]))
-        return record
+        return (record, json)
     }
 }

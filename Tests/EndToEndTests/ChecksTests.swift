@@ -61,34 +61,12 @@ import Testing
         let repo = try PromotionRepo(engine: TestEngines.all[0])
         defer { repo.remove() }
         // The servers count as stateful here, and prod already runs them.
-        let yaml = repo.repository + "/tollgate.yaml"
-        try Data((try String(contentsOfFile: yaml, encoding: .utf8) + "\nstateful_types: [null_resource]\n").utf8).write(to: URL(fileURLWithPath: yaml))
-        try repo.cli.git("commit", "-q", "-am", "servers are stateful")
-        func release() throws -> String { try repo.cli.run("release").stdout.trimmingCharacters(in: .whitespacesAndNewlines) }
-        func toProd(_ release: String) throws -> String {
-            for env in ["dev", "stage"] {
-                let promoted = try repo.cli.run("promote", release, "--to", env)
-                guard promoted.status == 0 else { throw TestSupportError("promote \(env): \(promoted.stderr)") }
-            }
-            for stack in ["network", "app"] {
-                let planned = try repo.cli.run("plan", release, "--env", "prod", "--stack", stack, "--format", "json")
-                guard let id = try planned.jsonArray().first?["id"] as? String else { throw TestSupportError("plan: \(planned.stderr)") }
-                if stack == "app" { return id }
-                #expect(try repo.cli.run("approve", id, "--key", repo.key("approver")).status == 0)
-                #expect(try repo.cli.run("apply", id).status == 0)
-            }
-            return ""
-        }
-        let first = try toProd(try release())
-        #expect(try repo.cli.run("approve", first, "--key", repo.key("approver")).status == 0)
-        #expect(try repo.cli.run("apply", first).status == 0)
+        try repo.edit("tollgate.yaml", commit: "servers are stateful") { $0 + "\nstateful_types: [null_resource]\n" }
+        try repo.releaseToProd(try repo.cutRelease())
 
         // A new image tag for prod replaces the server.
-        let config = repo.repository + "/config/prod/app.tfvars"
-        let text = try String(contentsOfFile: config, encoding: .utf8)
-        try Data(text.replacingOccurrences(of: "image_tag      = \"v1\"", with: "image_tag      = \"v2\"").utf8).write(to: URL(fileURLWithPath: config))
-        try repo.cli.git("commit", "-q", "-am", "v2 in prod")
-        let replacing = try toProd(try release())
+        try repo.edit("config/prod/app.tfvars", commit: "v2 in prod") { $0.replacingOccurrences(of: "image_tag      = \"v1\"", with: "image_tag      = \"v2\"") }
+        let replacing = try #require(try repo.releaseToProd(try repo.cutRelease(), apply: ["network"])["app"])
         #expect(try repo.cli.run("show", replacing).stdout.contains("replace  null_resource.server[0]"))
         #expect(try repo.cli.run("approve", replacing, "--key", repo.key("approver")).status == 0)
         let refused = try repo.cli.run("apply", replacing)

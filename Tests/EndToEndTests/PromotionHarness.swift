@@ -76,3 +76,48 @@ struct PromotionRepo {
 
     func statePath(_ env: String, _ stack: String) -> String { "\(root)/repo-state/\(env)/\(stack).tfstate" }
 }
+
+extension PromotionRepo {
+    /// Cuts a release of the working tree as committed now.
+    func cutRelease() throws -> String {
+        let released = try cli.run("release")
+        guard released.status == 0 else { throw TestSupportError("release: \(released.stderr)") }
+        return released.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Promotes a release through dev and stage, plans every prod stack, and approves and applies
+    /// those in `apply` (all by default). Returns the prod plan ids by stack.
+    @discardableResult
+    func releaseToProd(_ release: String, apply: Set<String> = ["network", "app"]) throws -> [String: String] {
+        for env in ["dev", "stage"] {
+            let promoted = try cli.run("promote", release, "--to", env)
+            guard promoted.status == 0 else { throw TestSupportError("promote \(env): \(promoted.stderr)") }
+        }
+        var plans: [String: String] = [:]
+        for stack in ["network", "app"] {
+            let id = try plan("prod", stack, release: release)
+            plans[stack] = id
+            guard apply.contains(stack) else { continue }
+            let approved = try cli.run("approve", id, "--key", key("approver"))
+            let applied = try cli.run("apply", id)
+            guard approved.status == 0, applied.status == 0 else { throw TestSupportError("prod \(stack): \(approved.stderr) \(applied.stderr)") }
+        }
+        return plans
+    }
+
+    /// Plans one stack of a given release and returns the plan id.
+    func plan(_ env: String, _ stack: String, release: String) throws -> String {
+        let result = try cli.run("plan", release, "--env", env, "--stack", stack, "--format", "json")
+        guard result.status == 0, let id = try result.jsonArray().first?["id"] as? String else {
+            throw TestSupportError("plan \(env)/\(stack): \(result.stderr)")
+        }
+        return id
+    }
+
+    /// Rewrites one file of the repository and commits it.
+    func edit(_ relative: String, commit message: String, _ change: (String) -> String) throws {
+        let path = repository + "/" + relative
+        try Data(change(try String(contentsOfFile: path, encoding: .utf8)).utf8).write(to: URL(fileURLWithPath: path))
+        try cli.git("commit", "-q", "-am", message)
+    }
+}

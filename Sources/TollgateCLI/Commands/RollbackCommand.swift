@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import TollgateCore
+import TollgateKit
+
+struct RollbackCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollback",
+        abstract: "Plan a rollback to the release an environment ran before, judge its risks and write a playbook.",
+        discussion: """
+            The rollback plans are normal plans: approve them through the environment's gate and apply \
+            them with 'tollgate apply'. Recommendation: revert (stateless changes only), revert-with-care \
+            (with the steps to take), or forward-fix (with why).
+            """
+    )
+
+    enum Format: String, ExpressibleByArgument {
+        case text, json, markdown
+    }
+
+    @Option(help: "The environment to roll back.")
+    var env: String
+
+    @Option(help: "Only this stack (repeatable); default: every stack, dependents first.")
+    var stack: [String] = []
+
+    @Option(help: "The release to go back to (default: the one the environment ran before its current one).")
+    var to: String?
+
+    @Option(help: "Output format: text, json or markdown (the playbook).")
+    var format: Format = .text
+
+    @Option(help: "Also write the Markdown playbook to this file.")
+    var playbook: String?
+
+    @Option(help: "Path of the pipeline file.")
+    var config: String?
+
+    func run() async throws {
+        let options = try GlobalOptions.parse((config.map { ["--config", $0] } ?? []) + ["--format", format == .json ? "json" : "text"])
+        try await Composition.run(options) { context in
+            let result = try await RollbackPlanner(context: context).plan(env: env, stacks: stack, to: to)
+            if let playbook {
+                do {
+                    try Data(result.playbook.utf8).write(to: URL(fileURLWithPath: PathResolution.absolute(playbook)))
+                } catch {
+                    throw KitError.fileSystem(path: playbook, reason: "\(error)")
+                }
+            }
+            switch format {
+            case .json: Output.json(result)
+            case .markdown: Output.line(result.playbook)
+            case .text: Output.line(Self.render(result))
+            }
+        }
+    }
+
+    static func render(_ result: RollbackPlanner.Result) -> String {
+        var lines: [String] = []
+        for rollback in result.stacks {
+            let plan = rollback.plan.map { "plan \($0.id): \($0.hasChanges ? $0.summary.counts : "no changes")" } ?? (rollback.blocked ?? "no plan")
+            lines.append("\(result.env)/\(rollback.stack): \(Digest.short(rollback.current)) → \(Digest.short(rollback.target)), \(plan)")
+            lines += rollback.risks.map { "  \($0.kind.rawValue): \($0.detail)" }
+        }
+        for (stack, reason) in result.skipped.sorted(by: { $0.key < $1.key }) { lines.append("\(result.env)/\(stack): skipped, \(reason)") }
+        lines.append("recommendation: \(result.recommendation.rawValue)")
+        lines += result.reasons.map { "  because \($0)" }
+        lines += result.steps.enumerated().map { "  step \($0.offset + 1): \($0.element)" }
+        if result.recommendation != .forwardFix {
+            for plan in result.stacks.compactMap(\.plan) { lines.append("next: tollgate approve \(plan.id) --key KEY && tollgate apply \(plan.id)") }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The rollback planner on real terraform: a stateless rollback applied through the gate, a
+/// stateful one classified with its addresses, `--to`, and a target the environment never ran.
+@Suite struct RollbackTests {
+    @Test func aStatelessRollbackIsAppliedThroughTheGate() throws {
+        let repo = try PromotionRepo(engine: TestEngines.all[0])
+        defer { repo.remove() }
+        let first = try repo.cutRelease()
+        try repo.releaseToProd(first)
+        try repo.edit("config/prod/app.tfvars", commit: "four servers in prod") { $0.replacingOccurrences(of: "instance_count = 3", with: "instance_count = 4") }
+        let second = try repo.cutRelease()
+        try repo.releaseToProd(second)
+
+        let planned = try repo.cli.run("rollback", "--env", "prod", "--format", "json", "--playbook", repo.root + "/playbook.md")
+        #expect(planned.status == 0, "\(planned.stderr)")
+        let result = try planned.json()
+        #expect(result["recommendation"] as? String == "revert")
+        let stacks = result["stacks"] as? [[String: Any]] ?? []
+        // Dependents first: app before network.
+        #expect(stacks.map { $0["stack"] as? String } == ["app", "network"])
+        let app = try #require(stacks.first)
+        #expect(app["target"] as? String == first)
+        #expect(app["current"] as? String == second)
+        let risks = app["risks"] as? [[String: Any]] ?? []
+        #expect(risks.map { $0["kind"] as? String } == ["created-since-target"])
+        #expect(risks.first?["subject"] as? String == "null_resource.server[3]")
+        let playbook = try String(contentsOfFile: repo.root + "/playbook.md", encoding: .utf8)
+        #expect(playbook.contains("**Recommendation: `revert`**"))
+        #expect(playbook.contains("- delete `null_resource.server[3]`"))
+
+        // The rollback plan is a normal plan: the prod gate wants an approval, then it applies.
+        let plan = try #require((app["plan"] as? [String: Any])?["id"] as? String)
+        let refused = try repo.cli.run("apply", plan)
+        #expect(refused.status == 3)
+        #expect(refused.stderr.contains("has 0 of 1 required approvals"))
+        #expect(try repo.cli.run("approve", plan, "--key", repo.key("approver")).status == 0)
+        let applied = try repo.cli.run("apply", plan)
+        #expect(applied.status == 0, "\(applied.stderr)")
+        let status = try repo.cli.run("status", "--format", "json").stdout
+        #expect(status.contains(first))
+        // prod now runs the first release for app again: rolling back once more goes to the second.
+        let again = try repo.cli.run("rollback", "--env", "prod", "--stack", "app", "--format", "json")
+        #expect((try again.json()["stacks"] as? [[String: Any]])?.first?["target"] as? String == second)
+    }
+
+    @Test func aStatefulRollbackIsClassifiedAndToIsChecked() throws {
+        let repo = try PromotionRepo(engine: TestEngines.all[0])
+        defer { repo.remove() }
+        try repo.edit("tollgate.yaml", commit: "servers are stateful") { $0 + "\nstateful_types: [null_resource]\n" }
+        let first = try repo.cutRelease()
+        try repo.releaseToProd(first)
+        // v2 replaces every prod server; the approver acknowledges it.
+        try repo.edit("config/prod/app.tfvars", commit: "v2 in prod") { $0.replacingOccurrences(of: "image_tag      = \"v1\"", with: "image_tag      = \"v2\"") }
+        let second = try repo.cutRelease()
+        let plans = try repo.releaseToProd(second, apply: ["network"])
+        let app = try #require(plans["app"])
+        let addresses = (0..<3).map { "null_resource.server[\($0)]" }
+        #expect(try repo.cli.run(["approve", app, "--key", repo.key("approver")] + addresses.flatMap { ["--acknowledge-destroy", $0] }).status == 0)
+        #expect(try repo.cli.run("apply", app).status == 0)
+
+        // A third release reaches dev only: prod never ran it, so it is no rollback target.
+        try repo.edit("config/dev/app.tfvars", commit: "dev only") { $0.replacingOccurrences(of: "instance_count = 1", with: "instance_count = 2") }
+        let third = try repo.cutRelease()
+        #expect(try repo.cli.run("promote", third, "--to", "dev").status == 0)
+        let never = try repo.cli.run("rollback", "--env", "prod", "--to", third)
+        #expect(never.status == 3)
+        #expect(never.stderr.contains("was never applied to 'prod/app'"))
+
+        let planned = try repo.cli.run("rollback", "--env", "prod", "--stack", "app", "--to", first, "--format", "json")
+        #expect(planned.status == 0, "\(planned.stderr)")
+        let result = try planned.json()
+        #expect(result["recommendation"] as? String == "revert-with-care")
+        let risks = (result["stacks"] as? [[String: Any]])?.first?["risks"] as? [[String: Any]] ?? []
+        #expect(risks.filter { $0["kind"] as? String == "data-loss" }.compactMap { $0["subject"] as? String } == addresses)
+        let steps = result["steps"] as? [String] ?? []
+        #expect(steps.first == "before applying, snapshot or back up null_resource.server[0] in app and check the backup restores")
+        let text = try repo.cli.run("rollback", "--env", "prod", "--stack", "app", "--to", first)
+        #expect(text.stdout.contains("recommendation: revert-with-care"))
+        #expect(text.stdout.contains("data-loss: null_resource.server[1] (null_resource) is replaced; the data it holds is lost"))
+    }
+}

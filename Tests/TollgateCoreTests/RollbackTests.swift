@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+import TollgateCore
+
+/// Risks of a rollback plan and the recommendation, on plan JSON written for each case.
+@Suite struct RollbackAnalyzerTests {
+    func plan(_ changes: String, outputs: String = "{}") throws -> PlanJSON {
+        try PlanJSON.decode(Data(#"{"format_version": "1.2", "resource_changes": [\#(changes)], "output_changes": \#(outputs)}"#.utf8))
+    }
+
+    func change(_ address: String, _ type: String, _ actions: String, before: String = "{}", after: String = "{}") -> String {
+        let name = address.split(separator: ".").last.map(String.init) ?? address
+        return #"{"address": "\#(address)", "mode": "managed", "type": "\#(type)", "name": "\#(name)", "change": {"actions": \#(actions), "before": \#(before), "after": \#(after)}}"#
+    }
+
+    @Test func eachKindOfRiskIsFound() throws {
+        let json = try plan([
+            change("aws_db_instance.main", "aws_db_instance", #"["delete", "create"]"#),
+            change("random_password.db", "random_password", #"["create", "delete"]"#),
+            change("aws_instance.new", "aws_instance", #"["delete"]"#, after: "null"),
+            change("aws_rds_cluster.main", "aws_rds_cluster", #"["update"]"#, before: #"{"engine_version": "15.4", "port": 5432}"#,
+                   after: #"{"engine_version": "14.9", "port": 5432}"#),
+            change("aws_instance.web", "aws_instance", #"["update"]"#, before: #"{"ami_version": "2"}"#, after: #"{"ami_version": "3"}"#),
+        ].joined(separator: ","), outputs: #"{"db_host": {"actions": ["update"], "before": "a", "after": "b"}, "same": {"actions": ["no-op"]}}"#)
+        let risks = RollbackAnalyzer.risks(of: json, stack: "data", dependents: ["app"])
+        #expect(risks.map { "\($0.kind.rawValue) \($0.subject)" } == [
+            "data-loss aws_db_instance.main",
+            "secret-regenerated random_password.db",
+            "created-since-target aws_instance.new",
+            "downgrade aws_rds_cluster.main",
+            "consumed-output db_host",
+        ])
+        #expect(risks[3].detail == "aws_rds_cluster.main: engine_version goes down from 15.4 to 14.9, which providers usually refuse")
+        #expect(RollbackAnalyzer.risks(of: json, stack: "data", dependents: []).contains { $0.kind == .consumedOutput } == false)
+    }
+
+    @Test func recommendations() {
+        func risk(_ kind: RollbackRisk.Kind, _ subject: String = "x.y") -> RollbackRisk {
+            RollbackRisk(kind: kind, stack: "s", subject: subject, detail: "\(kind.rawValue) of \(subject)")
+        }
+        #expect(RollbackAnalyzer.recommend([]).0 == .revert)
+        #expect(RollbackAnalyzer.recommend([risk(.createdSinceTarget)]).0 == .revert)
+        let careful = RollbackAnalyzer.recommend([risk(.createdSinceTarget), risk(.dataLoss, "aws_db_instance.main"), risk(.secretRegenerated, "random_password.db")])
+        #expect(careful.0 == .revertWithCare)
+        #expect(careful.steps == [
+            "before applying, snapshot or back up aws_db_instance.main in s and check the backup restores",
+            "after applying, hand the new value of random_password.db to everything that used the old one (rotate consumers)",
+        ])
+        let forward = RollbackAnalyzer.recommend([risk(.dataLoss), risk(.downgrade, "aws_rds_cluster.main")])
+        #expect(forward.0 == .forwardFix)
+        #expect(forward.reasons == ["downgrade of aws_rds_cluster.main"])
+        #expect(forward.steps.last?.contains("keeping aws_rds_cluster.main as they are now") == true)
+    }
+
+    @Test func preventDestroyErrorsNameTheirAddresses() {
+        let error = """
+            Error: Instance cannot be destroyed
+
+              on main.tf line 1:
+               1: resource "null_resource" "db" {
+
+            Resource null_resource.db has lifecycle.prevent_destroy set, but the plan calls for this resource to be destroyed.
+            """
+        #expect(RollbackAnalyzer.preventDestroyAddresses(inError: error) == ["null_resource.db"])
+        #expect(RollbackAnalyzer.preventDestroyAddresses(inError: "Error: something else about resource x.y").isEmpty)
+    }
+}
