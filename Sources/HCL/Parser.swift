@@ -904,9 +904,16 @@ private struct Parser {
         var stack: [Frame] = []
         while !atEnd {
             let byte = bytes[pos]
-            if byte == Byte.dollar || byte == Byte.percent, parseTemplateMarker(into: &builder, stack: &stack, quoted: false) { continue }
-            builder.appendByte(byte)
-            pos += 1
+            if byte == Byte.dollar || byte == Byte.percent {
+                if parseTemplateMarker(into: &builder, stack: &stack, quoted: false) { continue }
+                builder.appendByte(byte)
+                pos += 1
+            }
+            // The text up to the next possible marker, in one piece.
+            var end = pos
+            while end < limit && bytes[end] != Byte.dollar && bytes[end] != Byte.percent { end += 1 }
+            builder.append(contentsOf: bytes[pos..<end])
+            pos = end
         }
         reportUnterminated(stack)
         return builder.finished()
@@ -1016,6 +1023,15 @@ struct TemplateBuilder {
             stripNextLeading = false
         }
         pending.append(byte)
+    }
+
+    mutating func append(contentsOf text: ArraySlice<UInt8>) {
+        var rest = text
+        while stripNextLeading, let first = rest.first {
+            appendByte(first)
+            rest = rest.dropFirst()
+        }
+        pending.append(contentsOf: rest)
     }
 
     mutating func appendText(_ text: String) {
