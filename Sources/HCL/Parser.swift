@@ -51,17 +51,20 @@ private struct Parser {
         limit = bytes.count
         var starts = [0]
         var ascii: [Bool] = []
-        var lineASCII = true
-        for (index, byte) in bytes.enumerated() {
-            if byte == Byte.newline {
-                starts.append(index + 1)
-                ascii.append(lineASCII)
-                lineASCII = true
-            } else if byte >= 0x80 {
-                lineASCII = false
+        bytes.withUnsafeBufferPointer { buffer in
+            var lineASCII = true
+            for index in 0..<buffer.count {
+                let byte = buffer[index]
+                if byte == Byte.newline {
+                    starts.append(index + 1)
+                    ascii.append(lineASCII)
+                    lineASCII = true
+                } else if byte >= 0x80 {
+                    lineASCII = false
+                }
             }
+            ascii.append(lineASCII)
         }
-        ascii.append(lineASCII)
         lineStarts = starts
         lineIsASCII = ascii
     }
@@ -71,21 +74,12 @@ private struct Parser {
 
     // MARK: - Positions
 
-    /// The line of the last position asked for: positions come mostly in order, so it is the
+    /// The line of the furthest position asked for: positions come mostly in order, so it is the
     /// first guess before a binary search.
     var lineHint = 0
 
     mutating func position(_ offset: Int) -> HCLPosition {
-        if lineHint < lineStarts.count, lineStarts[lineHint] <= offset,
-           lineHint + 1 == lineStarts.count || offset < lineStarts[lineHint + 1] {
-            if lineIsASCII[lineHint] { return HCLPosition(line: lineHint + 1, column: offset - lineStarts[lineHint] + 1, offset: offset) }
-        }
-        var low = 0, high = lineStarts.count - 1
-        while low < high {
-            let mid = (low + high + 1) / 2
-            if lineStarts[mid] <= offset { low = mid } else { high = mid - 1 }
-        }
-        lineHint = low
+        let low = line(of: offset)
         if lineIsASCII[low] { return HCLPosition(line: low + 1, column: offset - lineStarts[low] + 1, offset: offset) }
         var column = 1
         var index = lineStarts[low]
@@ -94,6 +88,36 @@ private struct Parser {
             index += 1
         }
         return HCLPosition(line: low + 1, column: column, offset: offset)
+    }
+
+    /// The 0-based line holding `offset`. The hint follows the parser forward: the line itself,
+    /// a few lines on, or else a binary search (below the hint for a node's start, which does
+    /// not move the hint back).
+    mutating func line(of offset: Int) -> Int {
+        let count = lineStarts.count
+        var line = lineHint
+        if lineStarts[line] <= offset {
+            let stop = min(count, line + 4)
+            while line + 1 < stop && lineStarts[line + 1] <= offset { line += 1 }
+            if line + 1 == count || offset < lineStarts[line + 1] {
+                lineHint = line
+                return line
+            }
+            line = search(offset, line + 1, count - 1)
+            lineHint = line
+            return line
+        }
+        return search(offset, 0, line - 1)
+    }
+
+    /// The last line in `low...high` that starts at or before `offset`.
+    func search(_ offset: Int, _ low: Int, _ high: Int) -> Int {
+        var low = low, high = high
+        while low < high {
+            let mid = (low + high + 1) / 2
+            if lineStarts[mid] <= offset { low = mid } else { high = mid - 1 }
+        }
+        return low
     }
 
     mutating func range(_ start: Int, _ end: Int) -> HCLRange { HCLRange(start: position(start), end: position(max(start, end))) }
@@ -116,6 +140,9 @@ private struct Parser {
 
     // MARK: - Whitespace and comments
 
+    /// Where the unterminated block comment already reported starts.
+    var reportedComment = -1
+
     /// Skips blanks and comments; newlines too when `newlines` (or inside brackets).
     mutating func skipSpace(newlines: Bool = false, ignoringDepth: Bool = false) {
         let skipNewlines = newlines || (newlineDepth > 0 && !ignoringDepth)
@@ -130,7 +157,13 @@ private struct Parser {
                 let start = pos
                 pos += 2
                 while !atEnd && !(peek() == Byte.star && peek(1) == Byte.slash) { pos += 1 }
-                if atEnd { error("unterminated comment: '/*' has no closing '*/'", start, start + 2) } else { pos += 2 }
+                if !atEnd {
+                    pos += 2
+                } else if reportedComment != start {
+                    // Backtracking may skip the same comment again; report it once.
+                    reportedComment = start
+                    error("unterminated comment: '/*' has no closing '*/'", start, start + 2)
+                }
             } else {
                 break
             }
@@ -259,47 +292,42 @@ private struct Parser {
         return .conditional(condition, whenTrue, whenFalse, range(start, pos))
     }
 
-    static let levelCount = 6
-
-    /// The binary operator of precedence `level` at the current position, if any.
-    func matchOperator(_ level: Int) -> String? {
+    /// The binary operator at the current position, if any, with its precedence level (0 binds
+    /// loosest: `||`, then `&&`, equality, comparison, `+ -`, `* / %`).
+    func matchOperator() -> (op: String, level: Int)? {
         guard let first = peek() else { return nil }
         let second = peek(1)
-        switch level {
-        case 0: return first == UInt8(ascii: "|") && second == UInt8(ascii: "|") ? "||" : nil
-        case 1: return first == UInt8(ascii: "&") && second == UInt8(ascii: "&") ? "&&" : nil
-        case 2:
-            if second == Byte.equals && first == Byte.equals { return "==" }
-            if second == Byte.equals && first == Byte.bang { return "!=" }
-            return nil
-        case 3:
-            if first == Byte.less { return second == Byte.equals ? "<=" : (second == Byte.less ? nil : "<") }
-            if first == Byte.greater { return second == Byte.equals ? ">=" : ">" }
-            return nil
-        case 4:
-            if first == UInt8(ascii: "+") { return "+" }
-            return first == Byte.minus ? "-" : nil
-        default:
-            if first == Byte.star { return "*" }
-            if first == Byte.slash { return "/" }
-            return first == Byte.percent && second != Byte.lbrace ? "%" : nil
+        switch first {
+        case UInt8(ascii: "|"): return second == UInt8(ascii: "|") ? ("||", 0) : nil
+        case UInt8(ascii: "&"): return second == UInt8(ascii: "&") ? ("&&", 1) : nil
+        case Byte.equals: return second == Byte.equals ? ("==", 2) : nil
+        case Byte.bang: return second == Byte.equals ? ("!=", 2) : nil
+        case Byte.less: return second == Byte.equals ? ("<=", 3) : (second == Byte.less ? nil : ("<", 3))
+        case Byte.greater: return second == Byte.equals ? (">=", 3) : (">", 3)
+        case UInt8(ascii: "+"): return ("+", 4)
+        case Byte.minus: return ("-", 4)
+        case Byte.star: return ("*", 5)
+        case Byte.slash: return ("/", 5)
+        case Byte.percent: return second != Byte.lbrace ? ("%", 5) : nil
+        default: return nil
         }
     }
 
+    /// Binary operators of precedence `level` and tighter, left-associative (precedence climbing:
+    /// one operator check per operand instead of one per level).
     mutating func parseBinary(_ level: Int) -> HCLExpression {
-        if level == Self.levelCount { return parseUnary() }
         let start = pos
-        var left = parseBinary(level + 1)
+        var left = parseUnary()
         while true {
             let saved = pos
             skipSpace()
-            guard let op = matchOperator(level) else {
+            guard let (op, found) = matchOperator(), found >= level else {
                 pos = saved
                 return left
             }
             pos += op.utf8.count
             skipSpace()
-            let right = parseBinary(level + 1)
+            let right = parseBinary(found + 1)
             left = .binary(op, left, right, range(start, pos))
         }
     }
@@ -618,6 +646,18 @@ private struct Parser {
     mutating func parseQuoted() -> HCLExpression {
         let start = pos
         pos += 1
+        // Most strings are plain text: no escapes, interpolations or directives.
+        var end = pos
+        while end < limit {
+            let byte = bytes[end]
+            if byte == Byte.quote {
+                let text = String(decoding: bytes[pos..<end], as: UTF8.self)
+                pos = end + 1
+                return .literal(.string(text), range(start, pos))
+            }
+            if byte == Byte.backslash || byte == Byte.dollar || byte == Byte.percent || byte == Byte.newline { break }
+            end += 1
+        }
         var builder = TemplateBuilder()
         var stack: [Frame] = []
         while true {
@@ -633,7 +673,7 @@ private struct Parser {
                 parseEscape(into: &builder)
                 continue
             }
-            if parseTemplateMarker(into: &builder, stack: &stack, quoted: true) { continue }
+            if byte == Byte.dollar || byte == Byte.percent, parseTemplateMarker(into: &builder, stack: &stack, quoted: true) { continue }
             builder.appendByte(byte)
             pos += 1
         }
@@ -863,9 +903,17 @@ private struct Parser {
         var builder = TemplateBuilder()
         var stack: [Frame] = []
         while !atEnd {
-            if parseTemplateMarker(into: &builder, stack: &stack, quoted: false) { continue }
-            builder.appendByte(bytes[pos])
-            pos += 1
+            let byte = bytes[pos]
+            if byte == Byte.dollar || byte == Byte.percent {
+                if parseTemplateMarker(into: &builder, stack: &stack, quoted: false) { continue }
+                builder.appendByte(byte)
+                pos += 1
+            }
+            // The text up to the next possible marker, in one piece.
+            var end = pos
+            while end < limit && bytes[end] != Byte.dollar && bytes[end] != Byte.percent { end += 1 }
+            builder.append(contentsOf: bytes[pos..<end])
+            pos = end
         }
         reportUnterminated(stack)
         return builder.finished()
@@ -873,6 +921,73 @@ private struct Parser {
 
     /// `<<-` strips the smallest indentation of the body's lines from every line.
     static func dedent(_ parts: [HCLTemplatePart]) -> [HCLTemplatePart] {
+        let plain = parts.allSatisfy { part in
+            guard case .literal(let text) = part else { return true }
+            return text.utf8.allSatisfy { $0 < 0x80 && $0 != Byte.cr }
+        }
+        return plain ? dedentASCII(parts) : dedentCharacters(parts)
+    }
+
+    /// `dedent` for ASCII text without carriage returns, where bytes and characters are the same:
+    /// byte loops instead of character splitting and trimming.
+    static func dedentASCII(_ parts: [HCLTemplatePart]) -> [HCLTemplatePart] {
+        var indent = Int.max
+        var atLineStart = true
+        for part in parts {
+            guard case .literal(let text) = part else {
+                atLineStart = false
+                continue
+            }
+            var first = atLineStart, leading = 0, blank = true
+            for byte in text.utf8 {
+                if byte == Byte.newline {
+                    if first && !blank { indent = min(indent, leading) }
+                    first = true
+                    leading = 0
+                    blank = true
+                } else if blank && (byte == Byte.space || byte == Byte.tab) {
+                    leading += 1
+                } else {
+                    blank = false
+                }
+            }
+            if first && !blank { indent = min(indent, leading) }
+            atLineStart = text.utf8.last == Byte.newline
+        }
+        guard indent > 0 && indent != Int.max else { return parts }
+        return mapLiterals(parts) { text, atLineStart in
+            var out: [UInt8] = []
+            out.reserveCapacity(text.utf8.count)
+            var strip = atLineStart ? indent : 0
+            for byte in text.utf8 {
+                if byte == Byte.newline {
+                    out.append(byte)
+                    strip = indent
+                } else if strip > 0 && (byte == Byte.space || byte == Byte.tab) {
+                    strip -= 1
+                } else {
+                    strip = 0
+                    out.append(byte)
+                }
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+    }
+
+    /// Rewrites each literal part, told whether the part begins a line; other parts stay.
+    static func mapLiterals(_ parts: [HCLTemplatePart], _ transform: (String, Bool) -> String) -> [HCLTemplatePart] {
+        var atLineStart = true
+        return parts.map { part in
+            guard case .literal(let text) = part else {
+                atLineStart = false
+                return part
+            }
+            defer { atLineStart = text.hasSuffix("\n") }
+            return .literal(transform(text, atLineStart))
+        }
+    }
+
+    static func dedentCharacters(_ parts: [HCLTemplatePart]) -> [HCLTemplatePart] {
         var lines: [Substring] = []
         var atLineStart = true
         for part in parts {
@@ -888,21 +1003,11 @@ private struct Parser {
         let indent = lines.filter { !$0.trimmingCharacters(in: [" ", "\t"]).isEmpty }
             .map { $0.prefix { $0 == " " || $0 == "\t" }.count }.min() ?? 0
         guard indent > 0 else { return parts }
-        var result: [HCLTemplatePart] = []
-        atLineStart = true
-        for part in parts {
-            guard case .literal(let text) = part else {
-                result.append(part)
-                atLineStart = false
-                continue
-            }
-            let pieces = text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().map { index, line -> String in
+        return mapLiterals(parts) { text, atLineStart in
+            text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().map { index, line -> String in
                 (index > 0 || atLineStart) ? String(line.dropFirst(min(indent, line.prefix { $0 == " " || $0 == "\t" }.count))) : String(line)
-            }
-            result.append(.literal(pieces.joined(separator: "\n")))
-            atLineStart = text.hasSuffix("\n")
+            }.joined(separator: "\n")
         }
-        return result
     }
 }
 
@@ -918,6 +1023,15 @@ struct TemplateBuilder {
             stripNextLeading = false
         }
         pending.append(byte)
+    }
+
+    mutating func append(contentsOf text: ArraySlice<UInt8>) {
+        var rest = text
+        while stripNextLeading, let first = rest.first {
+            appendByte(first)
+            rest = rest.dropFirst()
+        }
+        pending.append(contentsOf: rest)
     }
 
     mutating func appendText(_ text: String) {

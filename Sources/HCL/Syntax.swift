@@ -93,23 +93,26 @@ public struct HCLBlock: Sendable, Hashable {
 }
 
 /// An expression node with its range.
-public indirect enum HCLExpression: Sendable, Hashable {
+///
+/// Only the cases that hold an expression directly are `indirect` (boxed): leaves such as
+/// literals and variables, the most common nodes, are stored inline without an allocation.
+public enum HCLExpression: Sendable, Hashable {
     case literal(HCLLiteral, HCLRange)
     case template(HCLTemplate, HCLRange)
     case variable(String, HCLRange)
     case tuple([HCLExpression], HCLRange)
     case object([HCLObjectItem], HCLRange)
     case functionCall(name: String, arguments: [HCLExpression], expandFinal: Bool, HCLRange)
-    case getAttribute(HCLExpression, String, HCLRange)
-    case index(HCLExpression, HCLExpression, HCLRange)
+    indirect case getAttribute(HCLExpression, String, HCLRange)
+    indirect case index(HCLExpression, HCLExpression, HCLRange)
     /// `.*` (attribute splat) or `[*]` (full splat), with the traversal applied to each element.
-    case splat(HCLExpression, full: Bool, traversal: [HCLTraversalStep], HCLRange)
-    case unary(String, HCLExpression, HCLRange)
-    case binary(String, HCLExpression, HCLExpression, HCLRange)
-    case conditional(HCLExpression, HCLExpression, HCLExpression, HCLRange)
-    case forTuple(HCLForClause, value: HCLExpression, HCLRange)
-    case forObject(HCLForClause, key: HCLExpression, value: HCLExpression, grouping: Bool, HCLRange)
-    case parenthesized(HCLExpression, HCLRange)
+    indirect case splat(HCLExpression, full: Bool, traversal: [HCLTraversalStep], HCLRange)
+    indirect case unary(String, HCLExpression, HCLRange)
+    indirect case binary(String, HCLExpression, HCLExpression, HCLRange)
+    indirect case conditional(HCLExpression, HCLExpression, HCLExpression, HCLRange)
+    indirect case forTuple(HCLForClause, value: HCLExpression, HCLRange)
+    indirect case forObject(HCLForClause, key: HCLExpression, value: HCLExpression, grouping: Bool, HCLRange)
+    indirect case parenthesized(HCLExpression, HCLRange)
     /// Placeholder where an expression could not be parsed (a diagnostic says why).
     case invalid(HCLRange)
 

@@ -53,6 +53,14 @@ public struct Assessor: Sendable {
         public var similarity: [String]
         public var branches: [String]
         public var findings: [Finding]
+        /// The account each environment deploys into, where a provider block names it.
+        public var accounts: [AccountDetection.Account]
+        /// State moves each environment needs before its directory can become the shared stack.
+        public var moves: [Consolidation.Move]
+        /// Resources and module calls in only some environment directories, and their config flag.
+        public var conditionals: [Consolidation.Conditional]
+        /// The `moved` blocks of each environment that needs any, by environment.
+        public var movedBlocks: [String: String]
         public var pipeline: String
         public var configFiles: [String: String]
         public var steps: [String]
@@ -138,10 +146,52 @@ public struct Assessor: Sendable {
         let directories = dirList.map { env, path in
             Report.EnvironmentDirectory(env: env, path: path, backend: backend(in: path, parsed: parsed).map { "\($0.type) \($0.settings.map { "\($0.0)=\($0.1)" }.joined(separator: " "))" })
         }
-        let (pipeline, configs) = draft(environments: ordered, envDirs: envDirs, tfvars: tfvarsEnvs, parsed: parsed, workspaces: styles.contains(.workspaces))
+        let words = Set(Self.environmentWords).union(ordered)
+        let consolidation = Consolidation.plan(dirList.map { env, path in
+            (env, parsed.filter { Linter.directlyInside($0.key, path) && $0.key.hasSuffix(".tf") }.sorted { $0.key < $1.key }.map(\.value))
+        }, words: words)
+        let accounts = ordered.compactMap { env in
+            scope(env, envDirs: envDirs, tfvars: tfvarsEnvs, parsed: parsed, workspaces: styles.contains(.workspaces)).flatMap(AccountDetection.detect)
+        }
+        let (pipeline, configs) = draft(environments: ordered, envDirs: envDirs, tfvars: tfvarsEnvs, parsed: parsed, workspaces: styles.contains(.workspaces),
+                                        accounts: accounts, flags: consolidation.flags)
+        let movedBlocks = ordered.reduce(into: [String: String]()) { blocks, env in
+            let text = consolidation.movedBlocks(for: env)
+            if !text.isEmpty { blocks[env] = text }
+        }
         return Report(styles: styles, environments: ordered, directories: directories, similarity: similarity,
                       branches: envBranches.map { "\($0.name): \($0.ahead) ahead, \($0.behind) behind \(input.defaultBranch); differing files: \($0.differingFiles.joined(separator: ", "))" },
-                      findings: findings, pipeline: pipeline, configFiles: configs, steps: steps(styles))
+                      findings: findings, accounts: accounts, moves: consolidation.moves, conditionals: consolidation.conditionals, movedBlocks: movedBlocks,
+                      pipeline: pipeline, configFiles: configs,
+                      steps: steps(styles, consolidation: consolidation, envDirs: envDirs, stack: stackName(envDirs)))
+    }
+
+    /// The code an environment runs and the variable values set for it: its own directory, or the
+    /// shared code with its tfvars file (workspaces and tfvars per environment). Nil when its code
+    /// is not in this checkout (an environment branch).
+    func scope(_ env: String, envDirs: [String: String], tfvars: [String: String], parsed: [String: HCLFile], workspaces: Bool) -> AccountDetection.Scope? {
+        let code: [String: HCLFile]
+        var variableFiles: [HCLFile] = []
+        if let directory = envDirs[env] {
+            code = parsed.filter { Linter.directlyInside($0.key, directory) && $0.key.hasSuffix(".tf") }
+            variableFiles = parsed.filter { Linter.directlyInside($0.key, directory) && $0.key.hasSuffix(".tfvars") }.sorted { $0.key < $1.key }.map(\.value)
+        } else if workspaces || tfvars[env] != nil {
+            code = parsed.filter { path, _ in path.hasSuffix(".tf") && !envDirs.values.contains { Linter.inside(path, $0) } }
+            variableFiles = tfvars[env].flatMap { parsed[$0] }.map { [$0] } ?? []
+        } else {
+            return nil
+        }
+        var variables: [String: HCLValue] = [:]
+        for file in variableFiles {
+            for attribute in file.body.attributes { variables[attribute.name] = attribute.value.literalValue }
+        }
+        return AccountDetection.Scope(env: env, code: code.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, variables: variables)
+    }
+
+    /// The stack's name: the directory that holds the environment directories, unless it only groups them.
+    func stackName(_ envDirs: [String: String]) -> String {
+        envDirs.values.first.map { ((($0 as NSString).deletingLastPathComponent as NSString).lastPathComponent) }
+            .flatMap { $0.isEmpty || $0 == "." || Self.environmentWords.contains($0) || Self.containers.contains($0) ? nil : $0 } ?? "main"
     }
 
     func allAttributes(_ body: HCLBody) -> [HCLAttribute] {
@@ -173,9 +223,11 @@ public struct Assessor: Sendable {
     }
 
     /// A draft tollgate.yaml (each environment keeps its existing state location) and config files.
-    func draft(environments: [String], envDirs: [String: String], tfvars: [String: String], parsed: [String: HCLFile], workspaces: Bool) -> (String, [String: String]) {
-        let stack = envDirs.values.first.map { ((($0 as NSString).deletingLastPathComponent as NSString).lastPathComponent) }
-            .flatMap { $0.isEmpty || $0 == "." || Self.environmentWords.contains($0) || Self.containers.contains($0) ? nil : $0 } ?? "main"
+    func draft(environments: [String], envDirs: [String: String], tfvars: [String: String], parsed: [String: HCLFile], workspaces: Bool,
+               accounts: [AccountDetection.Account], flags: (String) -> [String]) -> (String, [String: String]) {
+        let stack = stackName(envDirs)
+        // tollgate refuses two environments in one account, so only the first keeps a shared one.
+        var owners: [String: String] = [:]
         var yaml = """
             # Draft written by 'tollgate assess': review every REPLACE before use.
             version: 1
@@ -208,10 +260,18 @@ public struct Assessor: Sendable {
             } else if !workspaces {
                 backendText = "      type: local\n      settings:\n        path: state/\(env)/{stack}.tfstate"
             }
+            var account = "account: REPLACE-\(env)-account\n    identity: echo REPLACE-\(env)-account"
+            if let found = accounts.first(where: { $0.env == env }) {
+                if let owner = owners[found.account] {
+                    account += "  # shares \(found.provider) account \(found.account) with \(owner); give it its own"
+                } else {
+                    owners[found.account] = env
+                    account = "account: \"\(found.account)\"\n    identity: \(found.identity)"
+                }
+            }
             yaml += """
                   - name: \(env)
-                    account: REPLACE-\(env)-account
-                    identity: echo REPLACE-\(env)-account
+                    \(account)
                     backend:
                 \(backendText)
                     gate:\(gate)
@@ -226,12 +286,13 @@ public struct Assessor: Sendable {
                     values += file.body.attributes.map { file.text(of: $0.range) }
                 }
             }
+            values += flags(env)
             configs["config/\(env)/\(stack).tfvars"] = values.joined(separator: "\n") + (values.isEmpty ? "" : "\n")
         }
         return (yaml, configs)
     }
 
-    func steps(_ styles: [Style]) -> [String] {
+    func steps(_ styles: [Style], consolidation: Consolidation, envDirs: [String: String], stack: String) -> [String] {
         var steps = [
             "1. Add tollgate.yaml (the draft below) and .tollgate/allowed_signers; run 'tollgate validate'. Risk: none, nothing is applied.",
         ]
@@ -242,8 +303,32 @@ public struct Assessor: Sendable {
         } else {
             steps.append("2. Replace terraform.workspace and per-environment maps with variables set in config/ENV/. Risk: low, code only.")
         }
+        let keep = "3. Keep each environment's existing state location as its backend (already in the draft), so no state moves."
+        if !styles.contains(.directoryPerEnvironment) {
+            steps.append(keep + (styles.contains(.branchPerEnvironment)
+                ? " If an environment branch names a resource differently, rename it on that branch first and apply it there with moved { from = OLD to = NEW } blocks."
+                : " The code is already shared, so every resource keeps its address and no moved blocks are needed."))
+        } else if consolidation.moves.isEmpty && consolidation.conditionals.isEmpty {
+            steps.append(keep + " No moved blocks are needed: every resource and module call has the same address in every environment directory.")
+        } else {
+            var text = keep + " First give every resource the address it will have in the shared stack, in each environment directory on its own: "
+                + "rename the blocks listed here (and their references), add the count or for_each for the conditional ones, put the environment's moved blocks (below) in its directory as moved.tf, and apply it there. "
+                + "One shared stack cannot hold them, since two moved blocks may not move to the same address. Risk: low; the plan must show only moves."
+            for move in consolidation.moves {
+                text += "\n   - \(move.env) (\(envDirs[move.env] ?? move.env)): \(move.from) → \(move.to)"
+            }
+            let unchanged = envDirs.keys.filter { env in !consolidation.moves.contains { $0.env == env } }
+            if !unchanged.isEmpty {
+                text += "\n   - no moves in " + unchanged.sorted { (Self.order.firstIndex(of: $0) ?? 99, $0) < (Self.order.firstIndex(of: $1) ?? 99, $1) }.joined(separator: ", ")
+            }
+            for block in consolidation.conditionals {
+                text += "\n   - \(block.address) is only in \(block.environments.joined(separator: ", ")), not in \(block.missing.joined(separator: ", ")): "
+                    + "it becomes conditional on the config flag '\(block.flag)' (variable of type bool, default false) through its \(block.meta): '\(block.argument)'; "
+                    + "\(block.flag) = true in " + block.environments.map { "config/\($0)/\(stack).tfvars" }.joined(separator: ", ") + " and false in the others (already in the drafts)"
+            }
+            steps.append(text)
+        }
         steps += [
-            "3. Keep each environment's existing state location as its backend (already in the draft), so no state moves. Resource addresses stay the same, so no moved blocks are needed; if you rename resources while refactoring, add moved { from = OLD, to = NEW } blocks.",
             "4. Plan every environment with 'tollgate release' + 'tollgate plan RELEASE --env ENV' and require no changes before the first apply. Risk: a non-empty plan means a value was lost in step 2; fix it before applying.",
             "5. Fix the lint findings below, then make 'lint' a check of every environment. Risk: low.",
         ]
@@ -262,8 +347,20 @@ extension Assessor.Report {
         }
         if !similarity.isEmpty { text += "\n" + similarity.map { "- \($0)\n" }.joined() }
         if !branches.isEmpty { text += "\n## Environment branches\n\n" + branches.map { "- \($0)\n" }.joined() }
+        text += "\n## Accounts and backends\n\n"
+        for env in environments {
+            let account = accounts.first { $0.env == env }.map { "account \($0.account) (\($0.provider), \($0.source))" }
+                ?? "account not found in provider blocks; set it in tollgate.yaml"
+            let backend = directories.first { $0.env == env }?.backend.map { "; backend \($0)" } ?? ""
+            text += "- \(env): \(account)\(backend)\n"
+        }
         text += "\n## Findings\n\n" + (findings.isEmpty ? "none\n" : findings.map { "- \($0.location) [\($0.rule)] \($0.message)\n" }.joined())
         text += "\n## Migration plan\n\n" + steps.map { "\($0)\n" }.joined()
+        for env in environments {
+            guard let blocks = movedBlocks[env] else { continue }
+            let directory = directories.first { $0.env == env }?.path ?? env
+            text += "\n### \(directory)/moved.tf (\(env))\n\n```hcl\n\(blocks)```\n"
+        }
         text += "\n### Draft tollgate.yaml\n\n```yaml\n\(pipeline)```\n"
         for (path, contents) in configFiles.sorted(by: { $0.key < $1.key }) {
             text += "\n### \(path)\n\n```hcl\n\(contents)```\n"

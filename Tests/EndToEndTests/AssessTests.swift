@@ -47,6 +47,71 @@ import Testing
         #expect(rules(report).filter { $0 == "backend-values-in-code" }.count == 3)
         #expect((report["configFiles"] as? [String: String])?["config/prod/main.tfvars"] == "size = 3\n")
         #expect((report["pipeline"] as? String)?.contains("bucket: \"acme-prod-state\"") == true)
+        #expect((report["movedBlocks"] as? [String: String])?.isEmpty == true)
+        #expect((report["steps"] as? [String])?.contains { $0.contains("No moved blocks are needed") } == true)
+        try draftValidates(cli, report, in: root.path)
+    }
+
+    /// Resources named per environment get exact moved blocks per environment, and the accounts
+    /// named in provider blocks go into the draft, which still validates.
+    @Test func renamesAndAccountsPerEnvironmentDirectory() throws {
+        let root = try TemporaryDirectory("tollgate-assess-renames")
+        defer { root.remove() }
+        for (env, account, module) in [("dev", "111111111111", "network"), ("prod", "333333333333", "network_prod")] {
+            try write(root.path + "/repo", [
+                "envs/\(env)/main.tf": """
+                    provider "aws" {
+                      region              = "eu-west-1"
+                      allowed_account_ids = [var.account_id]
+                    }
+
+                    variable "account_id" {}
+
+                    resource "aws_s3_bucket" "\(env)_logs" {
+                      bucket = "acme-\(env)-logs"
+                    }
+
+                    module "\(module)" {
+                      source = "../../modules/network"
+                      cidr   = "10.0.0.0/16"
+                    }
+
+                    """ + (env == "prod" ? "resource \"aws_cloudwatch_dashboard\" \"ops\" {\n  dashboard_name = \"ops\"\n}\n" : ""),
+                "envs/\(env)/terraform.tfvars": "account_id = \"\(account)\"\n",
+            ])
+        }
+        let cli = CLI(directory: root.path, engine: nil, cache: root.path + "/cache")
+        let report = try assess(cli, root.path + "/repo")
+        let moved = report["movedBlocks"] as? [String: String] ?? [:]
+        #expect(moved["dev"] == "moved {\n  from = aws_s3_bucket.dev_logs\n  to   = aws_s3_bucket.logs\n}\n")
+        #expect(moved["prod"] == """
+            moved {
+              from = aws_cloudwatch_dashboard.ops
+              to   = aws_cloudwatch_dashboard.ops[0]
+            }
+
+            moved {
+              from = aws_s3_bucket.prod_logs
+              to   = aws_s3_bucket.logs
+            }
+
+            moved {
+              from = module.network_prod
+              to   = module.network
+            }
+
+            """)
+        let conditionals = report["conditionals"] as? [[String: Any]] ?? []
+        #expect(conditionals.map { "\($0["address"] ?? "") \($0["argument"] ?? "")" } == ["aws_cloudwatch_dashboard.ops count = var.enable_ops ? 1 : 0"])
+        let accounts = report["accounts"] as? [[String: Any]] ?? []
+        #expect(accounts.map { "\($0["env"] ?? "") \($0["account"] ?? "")" } == ["dev 111111111111", "prod 333333333333"])
+        let pipeline = report["pipeline"] as? String ?? ""
+        #expect(pipeline.contains("account: \"111111111111\"\n    identity: aws sts get-caller-identity --query Account --output text"))
+        #expect(pipeline.contains("account: \"333333333333\""))
+        #expect(!pipeline.contains("REPLACE-prod-account"))
+        #expect((report["configFiles"] as? [String: String])?["config/prod/main.tfvars"] == "account_id = \"333333333333\"\nenable_ops = true\n")
+        let markdown = try cli.run("assess", root.path + "/repo")
+        #expect(markdown.stdout.contains("### envs/prod/moved.tf (prod)\n\n```hcl\nmoved {\n  from = aws_cloudwatch_dashboard.ops\n"))
         try draftValidates(cli, report, in: root.path)
     }
 

@@ -189,6 +189,35 @@ import Testing
         #expect(attribute.value.references.map(\.path) == ["var.name"])
     }
 
+    @Test func positionsAcrossLinesAndNonASCIIText() throws {
+        let source = "a = {\n  k = 1\n\n  m = 2\n}\nb = \"é\" + y\nc = [\n  1,\n]\n"
+        let file = HCLParser.parse(source)
+        #expect(file.diagnostics.isEmpty, "\(file.diagnostics)")
+        #expect(file.body.attribute("a")?.value.range.description == "1:5-5:2")
+        guard case .binary(_, _, let right, _)? = file.body.attribute("b")?.value else {
+            Issue.record("b is not a binary expression")
+            return
+        }
+        #expect(right.range.start == HCLPosition(line: 6, column: 11, offset: 36))
+        #expect(file.body.attribute("c")?.range.description == "7:1-9:2")
+    }
+
+    @Test func indentedHeredocsWithNonASCIIText() throws {
+        let file = HCLParser.parse("a = <<-EOT\n    é one\n\n      two ${x}  three\n    EOT\n")
+        #expect(file.diagnostics.isEmpty, "\(file.diagnostics)")
+        guard case .template(let template, _)? = file.body.attribute("a")?.value else {
+            Issue.record("a is not a template")
+            return
+        }
+        #expect(template.parts.first == .literal("é one\n\n  two "))
+        #expect(template.parts.last == .literal("  three\n"))
+    }
+
+    @Test func anUnclosedCommentIsReportedOnce() {
+        let file = HCLParser.parse("x = 1 + 2 /* never closed")
+        #expect(file.diagnostics.map(\.description) == ["1:11: unterminated comment: '/*' has no closing '*/'"])
+    }
+
     @Test func literalValues() throws {
         let file = HCLParser.parse("a = [1, -2.5, \"s\", true, null, { k = \"v\" }]\nb = var.x\nc = \"${var.y}\"\n")
         #expect(file.body.attribute("a")?.value.literalValue
