@@ -90,7 +90,8 @@ public enum GateEvaluator {
             refusals.append(.init(rule: "check", message: "check '\(check.name)' failed on plan '\(facts.plan.id)': "
                 + check.details.prefix(3).joined(separator: "; ") + "; fix it in the code and cut a new release"))
         }
-        if let order = order(env: env, stack: stack, previousEnvironment: facts.previousEnvironment,
+        // A break-glass plan skips the lower environments on purpose (and is on the record as such).
+        if facts.plan.breakGlass == nil, let order = order(env: env, stack: stack, previousEnvironment: facts.previousEnvironment,
                              appliedToPrevious: facts.appliedToPrevious, release: facts.release.id) {
             refusals.append(order)
         }

@@ -45,6 +45,11 @@ public protocol Ledger: Sendable {
     func ephemeral(name: String) async throws -> EphemeralRecord?
     func ephemerals() async throws -> [EphemeralRecord]
 
+    func recordBreakGlass(_ record: BreakGlassRecord, event: AuditEntry) async throws
+    func breakGlasses() async throws -> [BreakGlassRecord]
+    func recordBreakGlassReview(_ review: BreakGlassReview, event: AuditEntry) async throws
+    func breakGlassReviews(id: String) async throws -> [BreakGlassReview]
+
     /// Appends an event on its own (refusals, verification results).
     func appendEvent(_ event: AuditEntry) async throws
     func events() async throws -> [AuditEvent]

@@ -53,10 +53,13 @@ public struct PlanRecord: Sendable, Equatable, Codable {
     public var status: Status
     /// Results of the environment's checks on this plan.
     public var checks: [CheckResult]
+    /// The break-glass invocation that let this plan skip the lower environments, if any.
+    public var breakGlass: String?
 
     public init(id: String, releaseID: String, env: String, stack: String, digest: String, summary: PlanSummary, hasChanges: Bool,
                 priorSerial: Int, priorLineage: String, planner: String, engineKind: String, engineVersion: String,
-                createdAt: Date, status: Status = .pending, checks: [CheckResult] = []) {
+                createdAt: Date, status: Status = .pending, checks: [CheckResult] = [], breakGlass: String? = nil) {
+        self.breakGlass = breakGlass
         self.id = id
         self.releaseID = releaseID
         self.env = env
@@ -197,5 +200,55 @@ public struct LastGood: Sendable, Equatable, Codable {
         self.applyID = applyID
         self.sequence = sequence
         self.appliedAt = appliedAt
+    }
+}
+
+/// An emergency release sent to an environment without passing the ones before it. It still needs
+/// the environment's gate, and it shows as needing post-hoc review until a second approver signs.
+public struct BreakGlassRecord: Sendable, Equatable, Codable {
+    public var id: String
+    public var releaseID: String
+    public var env: String
+    public var reason: String
+    public var actor: String
+    public var createdAt: Date
+
+    public init(id: String, releaseID: String, env: String, reason: String, actor: String, createdAt: Date) {
+        self.id = id
+        self.releaseID = releaseID
+        self.env = env
+        self.reason = reason
+        self.actor = actor
+        self.createdAt = createdAt
+    }
+
+    /// What a post-hoc reviewer signs.
+    public static func reviewPayload(_ record: BreakGlassRecord, signer: String, time: Date) -> String {
+        CanonicalJSON.encode(.object([
+            "decision": .string("review-break-glass"), "break_glass": .string(record.id), "env": .string(record.env),
+            "release": .string(record.releaseID), "reason": .string(record.reason), "signer": .string(signer),
+            "time": .number(Double(AuditChain.milliseconds(time))),
+        ]))
+    }
+}
+
+/// A signed post-hoc review of a break-glass invocation.
+public struct BreakGlassReview: Sendable, Equatable, Codable {
+    public var id: String
+    public var breakGlassID: String
+    public var principal: String
+    public var payload: String
+    public var signature: String
+    public var comment: String?
+    public var createdAt: Date
+
+    public init(id: String, breakGlassID: String, principal: String, payload: String, signature: String, comment: String?, createdAt: Date) {
+        self.id = id
+        self.breakGlassID = breakGlassID
+        self.principal = principal
+        self.payload = payload
+        self.signature = signature
+        self.comment = comment
+        self.createdAt = createdAt
     }
 }

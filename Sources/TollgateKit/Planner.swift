@@ -8,12 +8,15 @@ public struct Planner: Sendable {
 
     public init(context: Context) { self.context = context }
 
-    public func plan(release reference: String, env name: String, stacks only: [String] = []) async throws -> [PlanRecord] {
-        try await planned(release: reference, env: name, stacks: only).map(\.record)
+    /// Plans a release for an environment. With `breakGlass` (a reason), the order rule is skipped:
+    /// an emergency release goes straight to this environment, on the record as a break-glass event
+    /// that needs a post-hoc review; its gates still apply.
+    public func plan(release reference: String, env name: String, stacks only: [String] = [], breakGlass: String? = nil) async throws -> [PlanRecord] {
+        try await planned(release: reference, env: name, stacks: only, breakGlass: breakGlass).map(\.record)
     }
 
     /// Plans with the engine's plan JSON of each (what `show -json` printed, before redaction).
-    func planned(release reference: String, env name: String, stacks only: [String] = []) async throws -> [(record: PlanRecord, json: Data)] {
+    func planned(release reference: String, env name: String, stacks only: [String] = [], breakGlass reason: String? = nil) async throws -> [(record: PlanRecord, json: Data)] {
         let release = try await self.context.release(reference)
         let context = try self.context.sealed(release)
         let environment = try context.environment(name)
@@ -27,17 +30,31 @@ public struct Planner: Sendable {
                 refusals.append(refusal)
             }
         }
-        if !refusals.isEmpty { throw await context.refuse(refusals, subjects: ["release": release.id, "env": name]) }
+        if let reason, reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw KitError.step("--break-glass needs a reason for the record; say why this release cannot go through the lower environments")
+        }
+        if !refusals.isEmpty, reason == nil { throw await context.refuse(refusals, subjects: ["release": release.id, "env": name]) }
         try await context.checkIdentity(environment, subjects: ["release": release.id, "env": name])
+        var breakGlass: String?
+        if let reason {
+            let record = BreakGlassRecord(id: "bg-" + context.effects.newID(), releaseID: release.id, env: name, reason: reason,
+                                          actor: context.actor, createdAt: context.effects.now())
+            try await context.ledger.recordBreakGlass(record, event: AuditEntry(
+                actor: context.actor, kind: "breakglass.invoked", subjects: ["break_glass": record.id, "release": release.id, "env": name],
+                payload: ["reason": .string(reason), "skipped": .array(refusals.map { .string($0.message) })]))
+            breakGlass = record.id
+        }
         let variables = try await context.secretVariables(environment)
         var plans: [(record: PlanRecord, json: Data)] = []
         for stack in stacks {
-            plans.append(try await Planner(context: context).plan(stack, release: release, environment: environment, variables: variables))
+            plans.append(try await Planner(context: context).plan(stack, release: release, environment: environment, variables: variables,
+                                                                  breakGlass: breakGlass))
         }
         return plans
     }
 
-    func plan(_ stack: Stack, release: Release, environment: Environment, variables: [String: String]) async throws -> (record: PlanRecord, json: Data) {
+    func plan(_ stack: Stack, release: Release, environment: Environment, variables: [String: String],
+              breakGlass: String? = nil) async throws -> (record: PlanRecord, json: Data) {
         let env = environment.name.value
         let redactor = Redactor(variables.values)
         let dirs = try context.workDirectory(release: release, env: env, stack: stack, purpose: "plan")
@@ -87,7 +104,7 @@ public struct Planner: Sendable {
         // Byte-identical plan files happen (same state, same config, same second): the plan already on
         // record is that plan.
         if let same = try await context.ledger.plans(env: env, stack: stack.name.value).first(where: { $0.digest == digest }),
-           same.releaseID == release.id, same.status == .pending {
+           same.releaseID == release.id, same.status == .pending, same.breakGlass == breakGlass {
             return (same, json)
         }
         // The engine writes variable values (secrets included) into plan JSON: store it redacted.
@@ -99,14 +116,15 @@ public struct Planner: Sendable {
             planner: context.actor, engineKind: context.engine.info.kind, engineVersion: context.engine.info.version.description,
             createdAt: context.effects.now(), checks: checks.map { result in
                 CheckResult(name: result.name, status: result.status, details: result.details.map(redactor.redact))
-            })
+            }, breakGlass: breakGlass)
         try await context.ledger.recordPlan(record, event: AuditEntry(
             actor: context.actor, kind: "plan.created",
             subjects: ["plan": record.id, "release": release.id, "env": env, "stack": stack.name.value],
             payload: ["digest": .string(digest), "json": .string(jsonID), "counts": .string(record.summary.counts),
                       "prior_serial": .number(Double(prior.serial)), "prior_lineage": .string(prior.lineage),
                       "engine": .string("\(record.engineKind) \(record.engineVersion)"),
-                      "checks": .object(Dictionary(record.checks.map { ($0.name, JSONValue.string($0.status.rawValue)) }, uniquingKeysWith: { a, _ in a }))]))
+                      "checks": .object(Dictionary(record.checks.map { ($0.name, JSONValue.string($0.status.rawValue)) }, uniquingKeysWith: { a, _ in a })),
+                      "break_glass": JSONValue(breakGlass)]))
         return (record, json)
     }
 }

@@ -69,7 +69,7 @@ public struct RollbackPlanner: Sendable {
             do {
                 let (record, json) = try await Planner(context: context).planned(release: target, env: env, stacks: [name])[0]
                 let risks = RollbackAnalyzer.risks(of: try PlanJSON.decode(json), stack: name, dependents: dependents,
-                                                   statefulTypes: Set(context.pipeline.statefulTypes))
+                                                   statefulTypes: try await statefulTypes(releases: [lastGood.releaseID, target]))
                 rollbacks.append(StackRollback(stack: name, current: lastGood.releaseID, target: target, plan: record, risks: risks))
             } catch let error as KitError where !error.isRefusal {
                 let blocked = RollbackAnalyzer.preventDestroyAddresses(inError: error.description)
@@ -90,6 +90,17 @@ public struct RollbackPlanner: Sendable {
                       "targets": .object(Dictionary(uniqueKeysWithValues: rollbacks.map { ($0.stack, JSONValue.string($0.target)) })),
                       "risks": .array(rollbacks.flatMap(\.risks).map { .string("\($0.kind.rawValue) \($0.subject)") })]))
         return result
+    }
+
+    /// `stateful_types` of the working tree and of the releases involved: a type declared stateful by
+    /// the release running now counts, even when the target release predates the declaration.
+    func statefulTypes(releases: [String]) async throws -> Set<String> {
+        var types = Set(context.pipeline.statefulTypes)
+        for id in releases {
+            guard let release = try await context.ledger.release(id: id) else { continue }
+            types.formUnion(try context.sealed(release).pipeline.statefulTypes)
+        }
+        return types
     }
 
     /// Releases applied successfully to (env, stack), oldest first, each once (its latest apply).

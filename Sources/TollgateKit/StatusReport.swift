@@ -44,6 +44,8 @@ public struct StatusReport: Sendable, Codable, Equatable {
     }
 
     public var cells: [Cell]
+    /// Every break-glass release; those without an eligible second approver's review need one.
+    public var breakGlass: [BreakGlassReviewer.Entry] = []
 
     public static func build(_ context: Context) async throws -> StatusReport {
         let locks = try await context.ledger.locks()
@@ -76,6 +78,6 @@ public struct StatusReport: Sendable, Codable, Equatable {
                 cells.append(cell)
             }
         }
-        return StatusReport(cells: cells)
+        return StatusReport(cells: cells, breakGlass: try await BreakGlassReviewer(context: context).entries())
     }
 }

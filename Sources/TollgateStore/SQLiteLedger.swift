@@ -163,6 +163,28 @@ public final class SQLiteLedger: Ledger {
                 );
                 """)
         }
+        migrator.registerMigration("v5: break-glass plans and their post-hoc reviews") { db in
+            try db.execute(sql: """
+                CREATE TABLE break_glass (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    release_id TEXT NOT NULL REFERENCES releases(id),
+                    env TEXT NOT NULL,
+                    reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+                    actor TEXT NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE TABLE break_glass_reviews (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    break_glass_id TEXT NOT NULL REFERENCES break_glass(id),
+                    principal TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    signature TEXT NOT NULL,
+                    comment TEXT,
+                    created_at INTEGER NOT NULL
+                );
+                ALTER TABLE plans ADD COLUMN break_glass TEXT REFERENCES break_glass(id);
+                """)
+        }
         return migrator
     }
 
@@ -254,11 +276,11 @@ public final class SQLiteLedger: Ledger {
                            arguments: [plan.env, plan.stack])
             try db.execute(sql: """
                 INSERT INTO plans (id, release_id, env, stack, digest, summary, has_changes, prior_serial, prior_lineage, planner,
-                                   engine_kind, engine_version, created_at, status, checks)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   engine_kind, engine_version, created_at, status, checks, break_glass)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [plan.id, plan.releaseID, plan.env, plan.stack, plan.digest, Self.json(plan.summary), plan.hasChanges,
                                  plan.priorSerial, plan.priorLineage, plan.planner, plan.engineKind, plan.engineVersion,
-                                 AuditChain.milliseconds(plan.createdAt), plan.status.rawValue, Self.json(plan.checks)])
+                                 AuditChain.milliseconds(plan.createdAt), plan.status.rawValue, Self.json(plan.checks), plan.breakGlass])
         }
     }
 
@@ -287,7 +309,8 @@ public final class SQLiteLedger: Ledger {
                    planner: row["planner"], engineKind: row["engine_kind"], engineVersion: row["engine_version"],
                    createdAt: AuditChain.date(milliseconds: row["created_at"]),
                    status: PlanRecord.Status(rawValue: row["status"]) ?? .stale,
-                   checks: (try? JSONDecoder().decode([CheckResult].self, from: Data((row["checks"] as String).utf8))) ?? [])
+                   checks: (try? JSONDecoder().decode([CheckResult].self, from: Data((row["checks"] as String).utf8))) ?? [],
+                   breakGlass: row["break_glass"])
     }
 
     // MARK: - Approvals
@@ -487,6 +510,42 @@ public final class SQLiteLedger: Ledger {
                         createdAt: AuditChain.date(milliseconds: row["created_at"]), expiresAt: AuditChain.date(milliseconds: row["expires_at"]),
                         detail: row["detail"],
                         tests: (try? JSONDecoder().decode([EphemeralTestResult].self, from: Data((row["tests"] as String).utf8))) ?? [])
+    }
+
+    // MARK: - Break-glass
+
+    public func recordBreakGlass(_ record: BreakGlassRecord, event: AuditEntry) async throws {
+        try await write(event) { db in
+            try db.execute(sql: "INSERT INTO break_glass (id, release_id, env, reason, actor, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [record.id, record.releaseID, record.env, record.reason, record.actor, AuditChain.milliseconds(record.createdAt)])
+        }
+    }
+
+    public func breakGlasses() async throws -> [BreakGlassRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM break_glass ORDER BY created_at, rowid").map { row in
+                BreakGlassRecord(id: row["id"], releaseID: row["release_id"], env: row["env"], reason: row["reason"], actor: row["actor"],
+                                 createdAt: AuditChain.date(milliseconds: row["created_at"]))
+            }
+        }
+    }
+
+    public func recordBreakGlassReview(_ review: BreakGlassReview, event: AuditEntry) async throws {
+        try await write(event) { db in
+            try db.execute(sql: """
+                INSERT INTO break_glass_reviews (id, break_glass_id, principal, payload, signature, comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [review.id, review.breakGlassID, review.principal, review.payload, review.signature, review.comment,
+                                 AuditChain.milliseconds(review.createdAt)])
+        }
+    }
+
+    public func breakGlassReviews(id: String) async throws -> [BreakGlassReview] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM break_glass_reviews WHERE break_glass_id = ? ORDER BY created_at, rowid", arguments: [id]).map { row in
+                BreakGlassReview(id: row["id"], breakGlassID: row["break_glass_id"], principal: row["principal"], payload: row["payload"],
+                                 signature: row["signature"], comment: row["comment"], createdAt: AuditChain.date(milliseconds: row["created_at"]))
+            }
+        }
     }
 
     static func json<T: Encodable>(_ value: T) -> String {

@@ -34,7 +34,7 @@ import Testing
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         var started = false
-        for _ in 0..<300 where !started {
+        for _ in 0..<1200 where !started {
             try await Task.sleep(for: .milliseconds(100))
             started = try processCount(matching: marker) > 0
         }

@@ -82,3 +82,45 @@ import Testing
         #expect(text.stdout.contains("data-loss: null_resource.server[1] (null_resource) is replaced; the data it holds is lost"))
     }
 }
+
+/// Break-glass: an emergency release straight to prod, still gated, on the record as needing a
+/// post-hoc review until a second approver signs it.
+@Suite struct BreakGlassTests {
+    @Test func breakGlassIsRecordedAndUnreviewedUntilASecondApproverSigns() throws {
+        let repo = try PromotionRepo(engine: TestEngines.all[0])
+        defer { repo.remove() }
+        try repo.edit("tollgate.yaml", commit: "two prod approvers") {
+            $0.replacingOccurrences(of: "approvers: [approver@example.com]", with: "approvers: [approver@example.com, ops@example.com]")
+        }
+        let hotfix = try repo.cutRelease()
+        let ordered = try repo.cli.run("plan", hotfix, "--env", "prod", "--stack", "network")
+        #expect(ordered.status == 3)
+        #expect(ordered.stderr.contains("has not been applied successfully to 'stage'"))
+
+        let planned = try repo.cli.run("plan", hotfix, "--env", "prod", "--stack", "network", "--break-glass", "outage: cert expired", "--format", "json")
+        #expect(planned.status == 0, "\(planned.stderr)")
+        let plan = try #require(try planned.jsonArray().first)
+        let id = try #require(plan["id"] as? String)
+        let breakGlass = try #require(plan["breakGlass"] as? String ?? plan["break_glass"] as? String)
+        // Still gated: no apply without prod's approval.
+        #expect(try repo.cli.run("apply", id).status == 3)
+        #expect(try repo.cli.run("approve", id, "--key", repo.key("approver")).status == 0)
+        let applied = try repo.cli.run("apply", id)
+        #expect(applied.status == 0, "\(applied.stderr)")
+
+        let waiting = try repo.cli.run("status")
+        #expect(waiting.stdout.contains("break-glass \(breakGlass)"))
+        #expect(waiting.stdout.contains("(outage: cert expired); needs post-hoc review: tollgate review \(breakGlass) --key KEY"))
+        // The approver of the break-glass plan cannot be its second pair of eyes.
+        let same = try repo.cli.run("review", breakGlass, "--key", repo.key("approver"))
+        #expect(same.status == 3)
+        #expect(same.stderr.contains("a second approver must review it"))
+        let reviewed = try repo.cli.run("review", breakGlass, "--key", repo.key("ops"), "--comment", "checked the cert rotation")
+        #expect(reviewed.status == 0, "\(reviewed.stderr)")
+        let after = try repo.cli.run("status", "--format", "json")
+        let entries = try after.json()["breakGlass"] as? [[String: Any]] ?? []
+        #expect(entries.count == 1)
+        #expect(entries.first?["reviewedBy"] as? [String] == ["ops@example.com"])
+        #expect(try repo.cli.run("audit", "verify").status == 0)
+    }
+}

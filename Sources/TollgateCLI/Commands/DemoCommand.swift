@@ -8,7 +8,7 @@ import TollgateKit
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run the whole story on the example: release, dev, stage, a refused and an accepted prod approval, apply, audit."
+        abstract: "Run the whole story on the example: release, dev, stage, a refused and an accepted prod approval, apply, audit, then a rollback applied and a risky one judged."
     )
 
     @Option(help: "Directory for the demo repository (default: a new temporary directory).")
@@ -98,12 +98,63 @@ struct DemoCommand: AsyncParsableCommand {
             }
             let tags = try await sh("git tag --list 'tollgate/*'").split(separator: "\n").joined(separator: " ")
             say("   git tags: \(tags)")
+
+            // A stateless change reaches prod and is rolled back for real, through the approval gate.
+            _ = try await sh("sed -i 's/instance_count = 3/instance_count = 4/' config/prod/app.tfvars && "
+                + "git -c user.name=Author -c user.email=author@example.com commit -q -am 'a fourth server in prod'")
+            let fourth = try await demoRelease(context, pr: 2, "a fourth server in prod")
+            try await demoToProd(context, fourth, root: root)
+            say("\n== rollback --env prod --stack app")
+            let stateless = try await RollbackPlanner(context: context).plan(env: "prod", stacks: ["app"])
+            for line in RollbackCommand.render(stateless).split(separator: "\n") { say("   \(line)") }
+            if let plan = stateless.stacks.first?.plan {
+                _ = try await Approver(context: context).decide(plan: plan.id, decision: .approve, keyPath: root + "/approver", comment: "roll back the fourth server")
+                let result = try await Applier(context: context).apply(plan: plan.id)
+                say("   approved by approver@example.com and applied: prod/app runs \(Digest.short(result.release)) again (\(result.tag ?? "no tag"))")
+            }
+
+            // A change that replaces stateful resources reaches prod; rolling it back would replace them again.
+            _ = try await sh("printf '\\n# The servers hold data in this story.\\nstateful_types: [null_resource]\\n' >> tollgate.yaml && "
+                + "sed -i 's/image_tag      = \"v1\"/image_tag      = \"v2\"/' config/prod/app.tfvars && "
+                + "git -c user.name=Author -c user.email=author@example.com commit -q -am 'servers are stateful; image v2 in prod'")
+            let replacing = try await demoRelease(context, pr: 3, "image v2 in prod, which replaces the stateful servers")
+            try await demoToProd(context, replacing, root: root)
+            say("\n== rollback --env prod --stack app (to \(Digest.short(release.id)))")
+            let stateful = try await RollbackPlanner(context: context).plan(env: "prod", stacks: ["app"], to: release.id)
+            for line in RollbackCommand.render(stateful).split(separator: "\n") { say("   \(line)") }
+            say("   (not applied: the playbook says what to do first; see 'tollgate rollback --env prod --format markdown')")
             say("\nthe demo repository is \(repository); try: cd \(repository) && tollgate status")
             if !verification.intact { throw ExitCode(Output.Code.error) }
         } catch let exit as ExitCode {
             throw exit
         } catch {
             throw Output.fail(error, format: .text)
+        }
+    }
+
+    func demoRelease(_ context: Context, pr: Int, _ what: String) async throws -> Release {
+        let (release, _) = try await Releaser(context: context).release(commit: "HEAD", pr: pr)
+        say("\n== release \(Digest.short(release.id)) (PR #\(pr)): \(what)")
+        return release
+    }
+
+    /// Promotes through dev and stage, then approves prod's plans as the approver, acknowledging
+    /// whatever stateful resources they destroy.
+    func demoToProd(_ context: Context, _ release: Release, root: String) async throws {
+        for target in ["dev", "stage"] { _ = try await Promoter(context: context).promote(release: release.id, to: target) }
+        while true {
+            do {
+                let steps = try await Promoter(context: context).promote(release: release.id, to: "prod")
+                for step in steps { say("   prod/\(step.stack): \(step.status.rawValue) \(step.plan ?? "") \(step.tag ?? "")") }
+                return
+            } catch let paused as PromotionPaused {
+                let waiting = paused.steps.last!
+                let plan = try await context.plan(waiting.plan!)
+                let stateful = StatefulCatalog.statefulDestroyed(plan.summary, extra: Set(try context.sealed(release).pipeline.statefulTypes))
+                _ = try await Approver(context: context).decide(plan: plan.id, decision: .approve, keyPath: root + "/approver", comment: "reviewed",
+                                                               acknowledgeDestroy: stateful)
+                say("   prod/\(waiting.stack): \(waiting.summary ?? ""); approved\(stateful.isEmpty ? "" : ", acknowledging \(stateful.joined(separator: ", "))")")
+            }
         }
     }
 }

@@ -20,12 +20,19 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(help: "Only this stack (repeatable).")
     var stack: [String] = []
 
+    @Option(name: .customLong("break-glass"),
+            help: "Skip the lower environments for an emergency release, with the reason; the gate still applies and a second approver must review it afterwards.")
+    var breakGlass: String?
+
     func run() async throws {
         try await Composition.run(options) { context in
             if options.format == .text {
                 Output.diagnostic("planning \(Digest.short(release)) for '\(env)' with \(context.engine.info.kind) \(context.engine.info.version)")
             }
-            let plans = try await Planner(context: context).plan(release: release, env: env, stacks: stack)
+            let plans = try await Planner(context: context).plan(release: release, env: env, stacks: stack, breakGlass: breakGlass)
+            if options.format == .text, let id = plans.first?.breakGlass {
+                Output.diagnostic("break-glass \(id) is on the record; once applied, a second approver reviews it: tollgate review \(id) --key KEY")
+            }
             if options.format == .json {
                 Output.json(plans)
             } else {

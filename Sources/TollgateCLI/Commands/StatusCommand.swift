@@ -29,6 +29,11 @@ struct StatusCommand: AsyncParsableCommand {
                 return [cell.env, cell.stack, applied, waiting, lock, problem]
             }
             Output.line(Table.render(header: ["env", "stack", "applied", "waiting", "lock", "note"], rows: rows))
+            for entry in report.breakGlass {
+                let record = entry.record
+                let state = entry.needsReview ? "needs post-hoc review: tollgate review \(record.id) --key KEY" : "reviewed by \(entry.reviewedBy.joined(separator: ", "))"
+                Output.line("break-glass \(record.id): \(Digest.short(record.releaseID)) to \(record.env) by \(record.actor) (\(record.reason)); \(state)")
+            }
         }
     }
 }

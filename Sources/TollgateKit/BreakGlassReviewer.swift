@@ -1,0 +1,79 @@
+import Foundation
+import TollgateCore
+
+/// Post-hoc review of break-glass releases: who may sign it, and which still wait for one.
+public struct BreakGlassReviewer: Sendable {
+    public var context: Context
+
+    public init(context: Context) { self.context = context }
+
+    /// A break-glass invocation and whether an eligible second approver has reviewed it.
+    public struct Entry: Sendable, Codable, Equatable {
+        public var record: BreakGlassRecord
+        public var reviewedBy: [String]
+        public var needsReview: Bool { reviewedBy.isEmpty }
+    }
+
+    public func entries() async throws -> [Entry] {
+        var entries: [Entry] = []
+        for record in try await context.ledger.breakGlasses() {
+            var reviewers: [String] = []
+            let excluded = try await excludedReviewers(record)
+            for review in try await context.ledger.breakGlassReviews(id: record.id) {
+                let valid = (try? await context.signatures.verify(review.payload, signature: review.signature, principal: review.principal,
+                                                                 allowedSigners: context.allowedSignersPath)) ?? false
+                let signed = try? JSONDecoder().decode(JSONValue.self, from: Data(review.payload.utf8))
+                guard valid, signed?["break_glass"]?.stringValue == record.id, signed?["signer"]?.stringValue == review.principal,
+                      eligible(review.principal, env: record.env), !excluded.contains(review.principal) else { continue }
+                if !reviewers.contains(review.principal) { reviewers.append(review.principal) }
+            }
+            entries.append(Entry(record: record, reviewedBy: reviewers))
+        }
+        return entries
+    }
+
+    /// Whoever invoked it, wrote the release or approved its plans cannot be the second pair of eyes.
+    func excludedReviewers(_ record: BreakGlassRecord) async throws -> Set<String> {
+        var excluded: Set<String> = [record.actor]
+        if let release = try await context.ledger.release(id: record.releaseID) { excluded.insert(release.author) }
+        for plan in try await context.ledger.plans(env: record.env, stack: nil) where plan.breakGlass == record.id {
+            excluded.insert(plan.planner)
+            for approval in try await context.ledger.approvals(planID: plan.id) { excluded.insert(approval.principal) }
+        }
+        return excluded
+    }
+
+    func eligible(_ principal: String, env: String) -> Bool {
+        guard case .approval(let gate)? = context.pipeline.environment(named: env)?.gate.value else { return true }
+        return gate.approvers.contains(principal)
+    }
+
+    /// Signs the post-hoc review of one break-glass invocation.
+    public func review(_ id: String, keyPath: String, comment: String?) async throws -> BreakGlassReview {
+        guard let record = try await context.ledger.breakGlasses().first(where: { $0.id == id }) else {
+            throw KitError.step("no break-glass '\(id)'; 'tollgate status' lists the ones waiting for review")
+        }
+        let subjects = ["break_glass": id, "env": record.env, "release": record.releaseID]
+        let principals = try await context.signatures.principals(forKey: keyPath, allowedSigners: context.allowedSignersPath)
+        guard let principal = principals.first else {
+            throw await context.refuse([.init(rule: "signer", message: "the key '\(keyPath)' is not in \(context.allowedSignersPath); sign with a listed key")], subjects: subjects)
+        }
+        if !eligible(principal, env: record.env) {
+            throw await context.refuse([.init(rule: "approver", message: "\(principal) is not an approver of '\(record.env)', so cannot review its break-glass; ask one of its approvers")],
+                                       subjects: subjects)
+        }
+        if try await excludedReviewers(record).contains(principal) {
+            throw await context.refuse([.init(rule: "second-approver", message: "\(principal) invoked, wrote, planned or approved break-glass '\(id)'; a second approver must review it")],
+                                       subjects: subjects)
+        }
+        let now = context.effects.now()
+        let payload = BreakGlassRecord.reviewPayload(record, signer: principal, time: now)
+        let signature = try await context.sign(payload, keyPath: keyPath)
+        let review = BreakGlassReview(id: "r-" + context.effects.newID(), breakGlassID: id, principal: principal, payload: payload,
+                                      signature: signature, comment: comment, createdAt: now)
+        try await context.ledger.recordBreakGlassReview(review, event: AuditEntry(
+            actor: principal, kind: "breakglass.reviewed", subjects: subjects.merging(["review": review.id]) { a, _ in a },
+            payload: ["comment": JSONValue(comment)]))
+        return review
+    }
+}
