@@ -16,7 +16,7 @@ public struct Tollgate: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, ValidateCommand.self, DoctorCommand.self,
             ReleaseCommand.self, PlanCommand.self, ShowCommand.self, ChecksCommand.self, ApproveCommand.self, RejectCommand.self,
-            ApplyCommand.self, PromoteCommand.self, StatusCommand.self, AuditCommand.self, UnlockCommand.self, DemoCommand.self,
+            ApplyCommand.self, PromoteCommand.self, StatusCommand.self, HistoryCommand.self, AuditCommand.self, UnlockCommand.self, DemoCommand.self,
             LintCommand.self, AssessCommand.self, PolicyCommand.self, DriftCommand.self, EphemeralCommand.self, RollbackCommand.self, ReviewCommand.self,
             ParseHCLCommand.self, SummarizePlanCommand.self,
         ]

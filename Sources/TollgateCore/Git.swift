@@ -14,7 +14,28 @@ public protocol Git: Sendable {
     func files(commit: String, under paths: [String]) async throws -> [GitFile]
     func contents(of objects: [String]) async throws -> [Data]
     func isAncestor(_ commit: String, of reference: String) async throws -> Bool
+    /// Creates or moves an annotated tag on a commit.
     func tag(_ name: String, commit: String, message: String) async throws
+    /// Tags whose names start with `prefix` (`tollgate/prod/`), with their messages and the commits they point at.
+    func tags(prefix: String) async throws -> [GitTag]
+}
+
+/// One tag as git stores it: annotated tags carry a message, lightweight ones only point at a commit.
+public struct GitTag: Sendable, Equatable {
+    /// The name without `refs/tags/`.
+    public var name: String
+    /// The commit the tag points at (peeled through the tag object).
+    public var commit: String
+    public var annotated: Bool
+    /// The tag's message; empty for a lightweight tag.
+    public var message: String
+
+    public init(name: String, commit: String, annotated: Bool, message: String) {
+        self.name = name
+        self.commit = commit
+        self.annotated = annotated
+        self.message = message
+    }
 }
 
 public struct GitFile: Sendable, Equatable {

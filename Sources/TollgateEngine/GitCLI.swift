@@ -90,6 +90,24 @@ public struct GitCLI: Git {
     public func tag(_ name: String, commit: String, message: String) async throws {
         _ = try await git(["-c", "user.name=tollgate", "-c", "user.email=tollgate@localhost", "tag", "-a", "-f", "-m", message, name, commit])
     }
+
+    public func tags(prefix: String) async throws -> [GitTag] {
+        // Five NUL-terminated fields a tag; for-each-ref ends each record with a newline. A message
+        // cannot hold a NUL, so the split is exact.
+        let format = "%(refname:strip=2)%00%(objecttype)%00%(objectname)%00%(*objectname)%00%(contents)%00"
+        let output = try await git(["for-each-ref", "--sort=refname", "--format=" + format, "refs/tags/" + prefix])
+        let fields = output.stdoutText.split(separator: "\0", omittingEmptySubsequences: false).map(String.init)
+        var tags: [GitTag] = []
+        var index = 0
+        while index + 5 <= fields.count {
+            let name = fields[index].trimmingCharacters(in: .newlines)
+            let annotated = fields[index + 1] == "tag"
+            let commit = annotated ? fields[index + 3] : fields[index + 2]
+            tags.append(GitTag(name: name, commit: commit, annotated: annotated, message: annotated ? fields[index + 4] : ""))
+            index += 5
+        }
+        return tags
+    }
 }
 
 public enum GitError: Error, CustomStringConvertible, Equatable {

@@ -120,9 +120,11 @@ public struct Applier: Sendable {
             let good = try await finish(.success, planStatus: .applied, detail: nil, lineage: lineage)
             var tag: String?
             if let good {
-                let name = "tollgate/\(plan.env)/\(plan.stack)/\(good.sequence)"
-                if (try? await context.git.tag(name, commit: release.commit, message: "tollgate: \(release.id) applied to \(plan.env)/\(plan.stack) by plan \(plan.id)")) != nil {
-                    tag = name
+                let marker = ReleaseTag(env: plan.env, stack: plan.stack, sequence: good.sequence, release: release.id, plan: plan.id,
+                                        planDigest: plan.digest, commit: release.commit, pr: release.pr, apply: applyID,
+                                        approvers: decision.approvedBy, appliedAt: good.appliedAt)
+                if (try? await context.git.tag(marker.name, commit: release.commit, message: marker.message)) != nil {
+                    tag = marker.name
                 }
             }
             return Result(plan: plan.id, apply: applyID, env: plan.env, stack: plan.stack, release: release.id, tag: tag, approvedBy: decision.approvedBy)

@@ -50,6 +50,15 @@ import Testing
         let cell = try #require(cells.first { $0["env"] as? String == "dev" && $0["stack"] as? String == "app" })
         #expect((cell["lastProblem"] as? [String: Any])?["outcome"] as? String == "interrupted")
         #expect(cell["lock"] == nil)
+        // The history lists the attempt as interrupted, with no tag and not last-good.
+        let history = try repo.cli.run("history", "--env", "dev", "--stack", "app", "--format", "json")
+        let report = try history.json()
+        #expect(report["source"] as? String == "ledger")
+        let entries = try #require(report["entries"] as? [[String: Any]])
+        #expect(entries.map { $0["outcome"] as? String } == ["interrupted"])
+        #expect(entries.first?["plan"] as? String == id)
+        #expect(entries.first?["tag"] == nil)
+        #expect(entries.first?["lastGood"] as? Bool == false)
         #expect(try repo.cli.run("audit", "verify").status == 0)
     }
 

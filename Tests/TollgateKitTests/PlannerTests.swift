@@ -134,8 +134,10 @@ import TollgateStore
     }
 }
 
-/// Ports these tests never reach.
+/// Ports these tests never reach; the git fake answers only `tags` and only when given some.
 struct UnusedGit: Git {
+    var tagged: [GitTag]?
+
     func fail() -> TestSupportError { TestSupportError("git is not used here") }
     func topLevel() async throws -> String { throw fail() }
     func resolveCommit(_ revision: String) async throws -> String? { throw fail() }
@@ -147,6 +149,10 @@ struct UnusedGit: Git {
     func contents(of objects: [String]) async throws -> [Data] { throw fail() }
     func isAncestor(_ commit: String, of reference: String) async throws -> Bool { throw fail() }
     func tag(_ name: String, commit: String, message: String) async throws { throw fail() }
+    func tags(prefix: String) async throws -> [GitTag] {
+        guard let tagged else { throw fail() }
+        return tagged.filter { $0.name.hasPrefix(prefix) }
+    }
 }
 
 struct UnusedSignatures: Signatures {

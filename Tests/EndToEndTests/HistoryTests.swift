@@ -1,0 +1,67 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `tollgate history` on the built binary and a real engine: the ledger's history of prod, the
+/// annotated tags every successful apply leaves, and the same history read back from those tags
+/// in a fresh clone whose ledger is empty.
+@Suite struct HistoryTests {
+    @Test(arguments: TestEngines.all) func historyIsRecordedAndRecoveredFromTags(engine: String) throws {
+        let repo = try PromotionRepo(engine: engine)
+        defer { repo.remove() }
+        try repo.promote("dev")
+        try repo.promote("stage")
+        var digests: [String: String] = [:]
+        for stack in ["network", "app"] {
+            let plan = try repo.plan("prod", stack)
+            let shown = try repo.cli.run("show", plan, "--format", "json")
+            digests[stack] = try #require((try shown.json()["plan"] as? [String: Any])?["digest"] as? String)
+            #expect(try repo.cli.run("approve", plan, "--key", repo.key("approver")).status == 0)
+            let applied = try repo.cli.run("apply", plan)
+            #expect(applied.status == 0, "\(applied.stderr)")
+        }
+
+        let history = try repo.cli.run("history", "--env", "prod", "--format", "json")
+        #expect(history.status == 0, "\(history.stderr)")
+        let report = try history.json()
+        #expect(report["source"] as? String == "ledger")
+        let entries = try #require(report["entries"] as? [[String: Any]])
+        #expect(entries.map { $0["stack"] as? String } == ["network", "app"])
+        #expect(entries.map { $0["planDigest"] as? String } == [digests["network"], digests["app"]])
+        #expect(entries.allSatisfy { $0["release"] as? String == repo.release })
+        #expect(entries.allSatisfy { $0["approvers"] as? [String] == ["approver@example.com"] })
+        #expect(entries.allSatisfy { $0["outcome"] as? String == "success" && $0["lastGood"] as? Bool == true && $0["pr"] as? Int == 42 })
+        #expect(entries.map { $0["tag"] as? String } == ["tollgate/prod/network/1", "tollgate/prod/app/1"])
+
+        // The tag is annotated, and its message names both digests.
+        #expect(try PromotionRepo.shell("git cat-file -t refs/tags/tollgate/prod/app/1", in: repo.repository) == "tag\n")
+        let message = try PromotionRepo.shell("git for-each-ref --format='%(contents)' refs/tags/tollgate/prod/app/1", in: repo.repository)
+        #expect(message.contains("Tollgate-Release: \(repo.release)\n"))
+        #expect(message.contains("Tollgate-Plan-Digest: \(try #require(digests["app"]))\n"))
+        #expect(message.contains("Tollgate-Approvers: approver@example.com\n"))
+
+        // A fresh clone: the tags come along, the ledger does not.
+        let clone = repo.root + "/clone"
+        try PromotionRepo.shell("git clone -q '\(repo.repository)' '\(clone)'")
+        var cloned = CLI(directory: clone, engine: engine, cache: repo.root + "/cache")
+        cloned.environment["TOLLGATE_ACTOR"] = "ci@example.com"
+        cloned.environment["TOLLGATE_HOME"] = nil
+        cloned.environment["TOLLGATE_DATABASE"] = nil
+        #expect(!FileManager.default.fileExists(atPath: clone + "/.tollgate/ledger.sqlite"))
+        let recovered = try cloned.run("history", "--env", "prod", "--format", "json")
+        #expect(recovered.status == 0, "\(recovered.stderr)")
+        let fromTags = try recovered.json()
+        #expect(fromTags["source"] as? String == "tags")
+        let recoveredEntries = try #require(fromTags["entries"] as? [[String: Any]])
+        #expect(NSArray(array: recoveredEntries).isEqual(to: entries), "\(recoveredEntries) != \(entries)")
+
+        let text = try cloned.run("history", "--env", "prod")
+        #expect(text.status == 0)
+        #expect(text.stdout.hasPrefix("recovered from 2 git tags: the ledger has no record of these applies\n"))
+        #expect(text.stdout.contains("prod/app  success"))
+        #expect(text.stdout.contains("tollgate/prod/app/1  (last-good)"))
+        // Recovery only read: the clone's ledger still has no apply on record.
+        let trace = try cloned.run("audit", "trace", "--env", "prod", "--format", "json")
+        #expect(try trace.jsonArray().isEmpty)
+    }
+}
