@@ -8,13 +8,15 @@ import Testing
     @Test func interruptedApplyIsRecordedAndLeavesNothingRunning() async throws {
         var repo = try PromotionRepo(engine: TestEngines.all[0])
         defer { repo.remove() }
-        let marker = "tollgate-interrupt-\(UUID().uuidString.prefix(8))"
+        // The marker is the sleep's own argument, so both the shell and the sleep carry it in their
+        // command lines (a shell may exec its last command, dropping a marker kept in a comment).
+        let marker = "300.\(Int.random(in: 10_000_000...99_999_999))"
         let app = repo.repository + "/stacks/app/main.tf"
         try Data((try String(contentsOfFile: app, encoding: .utf8) + """
 
             resource "null_resource" "slow" {
               provisioner "local-exec" {
-                command = "sleep 300 # \(marker)"
+                command = "sleep \(marker); true"
               }
             }
 
@@ -35,7 +37,8 @@ import Testing
         try process.run()
         var started = false
         for _ in 0..<1200 where !started {
-            try await Task.sleep(for: .milliseconds(100))
+            // A blocking wait: an awaited sleep can starve for minutes when the whole suite runs at once.
+            usleep(100_000)
             started = try processCount(matching: marker) > 0
         }
         #expect(started, "the slow provisioner never started")

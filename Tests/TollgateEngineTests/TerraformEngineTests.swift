@@ -136,11 +136,12 @@ import TollgateEngine
     }
 
     @Test(arguments: TestEngines.all) func cancellingAnApplyStopsTheEngineAndItsChildren(binary: String) async throws {
-        let marker = "tollgate-cancel-\(UUID().uuidString.prefix(8))"
+        // The sleep's own argument, so the shell and the sleep both carry it (a shell may exec its last command).
+        let marker = "300.\(Int.random(in: 10_000_000...99_999_999))"
         let main = """
             resource "null_resource" "slow" {
               provisioner "local-exec" {
-                command = "sleep 300 # \(marker)"
+                command = "sleep \(marker); true"
               }
             }
 
@@ -155,8 +156,9 @@ import TollgateEngine
         let apply = Task { try await engine.apply(workspace, planFile: planFile) }
         // Wait until the provisioner's sleep is running, then cancel as Ctrl-C would.
         var running = false
-        for _ in 0..<200 where !running {
-            try await Task.sleep(for: .milliseconds(100))
+        for _ in 0..<1200 where !running {
+            // A blocking wait: an awaited sleep can starve for minutes when the whole suite runs at once.
+            usleep(100_000)
             running = try processCount(matching: marker) > 0
         }
         #expect(running, "the provisioner never started")
