@@ -205,7 +205,7 @@ public struct LagFinding: Sendable, Equatable, Encodable {
             let count = releases.count
             let age = days.map { String(format: "%.1f", $0) } ?? "0"
             return "'\(env)' is \(count) release\(count == 1 ? "" : "s") behind '\(previous)' for stack '\(stack)', the oldest waiting \(age) days "
-                + "(\(releases.map(Digest.short).joined(separator: ", "))); promote it: tollgate promote \(releases.last.map(Digest.short) ?? "RELEASE") --to \(env)"
+                + "(\(releases.map(Digest.short).joined(separator: ", "))); promote the newest: tollgate promote \(releases.last ?? "RELEASE") --to \(env)"
         case .neverPassedPrevious:
             return "release \(releases.first.map(Digest.short) ?? "?") was applied to '\(env)/\(stack)' without a successful apply to '\(previous)' first; "
                 + "find how with 'tollgate audit trace --env \(env)' and promote it through '\(previous)'"

@@ -159,6 +159,7 @@ import TollgateLint
         let prod = findings.first { $0.env == "prod" }
         #expect(prod?.previous == "stage")
         #expect(prod?.releases == ["sha256:r2"])
+        #expect(prod?.message.contains("promote the newest: tollgate promote sha256:r2 --to prod") == true)
         // r2 landed in stage 4 days (+ the minute the apply took) after the start: 16 days ago.
         #expect(abs((prod?.days ?? 0) - (16 - 60 / Self.day)) < 0.001)
         #expect(prod?.crosses(DivergenceThresholds()) == true)
