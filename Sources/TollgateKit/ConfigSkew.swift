@@ -10,6 +10,7 @@ public enum ConfigSkew {
     public static func config(environments: [String], stacks: [String], files: [String: [UInt8]], expected: [String]) -> [SkewFinding] {
         guard environments.count > 1, let last = environments.last else { return [] }
         var findings: [SkewFinding] = []
+        var reported: Set<String> = []
         for stack in stacks {
             var values: [String: [String: (value: String, file: String)]] = [:]
             for env in environments {
@@ -23,20 +24,25 @@ public enum ConfigSkew {
                 }
             }
             for (key, byEnv) in values.sorted(by: { $0.key < $1.key }) where !expected.contains(key) {
+                // A key only common.tfvars files set is the same for every stack: reported once, as 'common'.
+                let common = byEnv.values.allSatisfy { $0.file.hasSuffix("/common.tfvars") }
+                guard reported.insert("\(common ? "" : stack)/\(key)").inserted else { continue }
+                let owner = common ? "common" : stack
+                let of = common ? "common.tfvars" : "stack '\(stack)'"
                 let shown = byEnv.mapValues { $0.value }
                 let setIn = environments.filter { byEnv[$0] != nil }
                 if setIn == [last] {
-                    findings.append(SkewFinding(kind: .onlyInLast, stack: stack, key: key, values: shown,
+                    findings.append(SkewFinding(kind: .onlyInLast, stack: owner, key: key, values: shown,
                                                 message: "'\(key)' is set only in '\(last)' (\(byEnv[last]!.file)), so no lower environment ran with it; "
                                                     + "set it in every environment or list it under 'lint.expected_differences'"))
                 } else if setIn.count < environments.count {
                     let unset = environments.filter { byEnv[$0] == nil }
-                    findings.append(SkewFinding(kind: .missing, stack: stack, key: key, values: shown,
-                                                message: "'\(key)' of stack '\(stack)' is set in \(setIn.joined(separator: ", ")) but not in \(unset.joined(separator: ", ")); "
+                    findings.append(SkewFinding(kind: .missing, stack: owner, key: key, values: shown,
+                                                message: "'\(key)' of \(of) is set in \(setIn.joined(separator: ", ")) but not in \(unset.joined(separator: ", ")); "
                                                     + "set it everywhere or list it under 'lint.expected_differences'"))
                 } else if Set(shown.values).count > 1 {
-                    findings.append(SkewFinding(kind: .value, stack: stack, key: key, values: shown,
-                                                message: "'\(key)' of stack '\(stack)' differs: \(describe(shown, order: environments)); "
+                    findings.append(SkewFinding(kind: .value, stack: owner, key: key, values: shown,
+                                                message: "'\(key)' of \(of) differs: \(describe(shown, order: environments)); "
                                                     + "make it the same or list it under 'lint.expected_differences'"))
                 }
             }

@@ -71,12 +71,14 @@ import TollgateLint
             "config/prod/app.tfvars": Self.bytes("instance_count = 3\nimage_tag = \"v2\"\nregion = \"eu-west-1\"\nbreak_glass = true\n"),
             "config/prod/common.tfvars": Self.bytes("owner = \"ops\"\n"),
         ]
-        let findings = ConfigSkew.config(environments: Self.envs, stacks: ["app"], files: files, expected: ["instance_count"])
+        let findings = ConfigSkew.config(environments: Self.envs, stacks: ["app", "network"], files: files, expected: ["instance_count"])
         #expect(findings.map(\.key) == ["break_glass", "image_tag", "log_level", "owner"])
+        #expect(findings.map(\.stack) == ["app", "app", "app", "common"])
         let byKey = Dictionary(uniqueKeysWithValues: findings.map { ($0.key, $0) })
         #expect(byKey["break_glass"]?.kind == .onlyInLast)
         #expect(byKey["break_glass"]?.message.contains("set only in 'prod' (config/prod/app.tfvars)") == true)
         #expect(byKey["owner"]?.kind == .onlyInLast)
+        #expect(byKey["owner"]?.message.contains("(config/prod/common.tfvars)") == true)
         #expect(byKey["log_level"]?.kind == .missing)
         #expect(byKey["log_level"]?.message.contains("set in stage but not in dev, prod") == true)
         #expect(byKey["image_tag"]?.kind == .value)
