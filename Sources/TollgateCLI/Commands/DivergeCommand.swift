@@ -9,11 +9,9 @@ struct DivergeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diverge",
         abstract: "Report drift, config and version skew, promotion lag and environment-specific code between environments.",
-        discussion: """
-            Reads the ledger and the repository; never runs the engine (drift evidence is what the last 'tollgate drift' recorded).
-            Exits 2 when a threshold of a kind named by --fail-on is crossed: open drift, any skew, lag beyond --max-lag-releases
-            or --max-lag-days (or a release that skipped an environment), any env-conditional code.
-            """
+        discussion: "Reads the ledger and the repository and never runs the engine: drift evidence is what the last 'tollgate drift' recorded. "
+            + "Exits 2 when a threshold of a kind named by --fail-on is crossed: open drift, any skew, lag beyond --max-lag-releases or "
+            + "--max-lag-days (or a release that skipped an environment), any env-conditional code."
     )
 
     enum Format: String, ExpressibleByArgument {
@@ -32,7 +30,7 @@ struct DivergeCommand: AsyncParsableCommand {
     @Option(help: "Lag beyond this many days (since the oldest waiting release landed one environment lower) crosses the threshold.")
     var maxLagDays: Double = 14
 
-    @Option(help: "The kinds that make the command exit 2, comma-separated: drift, skew, lag, code (default: all).")
+    @Option(help: "The kinds that make the command exit 2, comma-separated, from drift, skew, lag and code.")
     var failOn = "drift,skew,lag,code"
 
     struct Report: Encodable {
