@@ -29,7 +29,7 @@ let package = Package(
         ),
 
         // Services that run flows over the core and the ports.
-        .target(name: "TollgateKit", dependencies: ["TollgateCore", "TollgateLint"]),
+        .target(name: "TollgateKit", dependencies: ["TollgateCore", "TollgateLint", "HCL"]),
 
         // Pure domain: value types, no I/O. SHA-256 (a pure function) comes from swift-crypto.
         .target(name: "TollgateCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
@@ -78,7 +78,7 @@ let package = Package(
             dependencies: ["TollgateEngine", "TollgateCore", "TestSupport"]
         ),
         .testTarget(name: "TollgatePolicyTests", dependencies: ["TollgatePolicy", "TollgateCore", "TollgateEngine", "TestSupport"]),
-        .testTarget(name: "TollgateKitTests", dependencies: ["TollgateKit", "TollgateConfig", "TollgateCore", "TollgateStore", "TestSupport"]),
+        .testTarget(name: "TollgateKitTests", dependencies: ["TollgateKit", "TollgateLint", "TollgateConfig", "TollgateCore", "TollgateStore", "TestSupport"]),
         .testTarget(name: "TollgateStoreTests", dependencies: ["TollgateStore", "TollgateCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
     ]

@@ -22,7 +22,7 @@ enum Output {
         FileHandle.standardOutput.write(data + Data("\n".utf8))
     }
 
-    /// Exit codes: 0 success, 1 error, 3 refused, 64 usage, 130 interrupted.
+    /// Exit codes: 0 success, 1 error, 2 drift or divergence found, 3 refused, 64 usage, 130 interrupted.
     /// Runs a command body, turning any failure into its reported exit code.
     static func guarded(_ format: OutputFormat, _ body: () async throws -> Void) async throws {
         do {
@@ -40,6 +40,8 @@ enum Output {
         static let error: Int32 = 1
         /// `tollgate drift` found drift.
         static let drift: Int32 = 2
+        /// `tollgate diverge` found divergence past a threshold.
+        static let diverged: Int32 = 2
         static let refused: Int32 = 3
         static let usage: Int32 = 64
         static let interrupted: Int32 = 130

@@ -10,14 +10,15 @@ public struct Tollgate: AsyncParsableCommand {
         commandName: "tollgate",
         abstract: "Promote infrastructure changes from dev to stage to prod through reviewed, signed gates.",
         discussion: """
-            Exit codes: 0 success, 1 error, 2 drift found (tollgate drift), 3 refused by a gate, guard or policy, 64 usage error, 130 interrupted.
+            Exit codes: 0 success, 1 error, 2 drift found (tollgate drift) or a divergence threshold crossed (tollgate diverge), 3 refused by a gate, guard or policy, 64 usage error, 130 interrupted.
             """,
         version: "0.1.0",
         subcommands: [
             InitCommand.self, ValidateCommand.self, DoctorCommand.self,
             ReleaseCommand.self, PlanCommand.self, ShowCommand.self, ChecksCommand.self, ApproveCommand.self, RejectCommand.self,
             ApplyCommand.self, PromoteCommand.self, StatusCommand.self, HistoryCommand.self, AuditCommand.self, UnlockCommand.self, DemoCommand.self,
-            LintCommand.self, AssessCommand.self, PolicyCommand.self, DriftCommand.self, EphemeralCommand.self, RollbackCommand.self, ReviewCommand.self,
+            LintCommand.self, AssessCommand.self, PolicyCommand.self, DriftCommand.self, DivergeCommand.self, EphemeralCommand.self,
+            RollbackCommand.self, ReviewCommand.self,
             ParseHCLCommand.self, SummarizePlanCommand.self,
         ]
     )

@@ -107,21 +107,9 @@ struct Checker: Sendable {
 
     func lint(stack: Stack, env: String, sourceRoot: String) -> CheckResult {
         let pipeline = context.pipeline
-        var files: [String: [UInt8]] = [:]
         // Only what this stack's findings can come from: its code, the modules and the config.
-        for directory in [stack.path, "modules", "config"] {
-            for relative in FileManager.default.subpaths(atPath: sourceRoot + "/" + directory) ?? []
-            where relative.hasSuffix(".tf") || relative.hasSuffix(".tf.json") || relative.hasSuffix(".tfvars") || relative.hasSuffix(".terraform.lock.hcl") {
-                guard releaseFiles.contains(directory + "/" + relative) else { continue }
-                if let data = FileManager.default.contents(atPath: sourceRoot + "/" + directory + "/" + relative) {
-                    files[directory + "/" + relative] = Array(data)
-                }
-            }
-        }
-        let input = LintInput(files: files, stacks: [.init(name: stack.name.value, path: stack.path)],
-                              environments: pipeline.environments.map(\.name.value),
-                              environmentInputs: pipeline.lint.envInputs ?? LintInput.defaultEnvironmentInputs,
-                              expectedDifferences: pipeline.lint.expectedDifferences)
+        let files = RepositoryFiles.read(root: sourceRoot, directories: [stack.path, "modules", "config"]).filter { releaseFiles.contains($0.key) }
+        let input = LintInput(pipeline: pipeline, files: files, stacks: [stack])
         // This stack's code, the modules, and this environment's config for it.
         let relevant = Linter(input: input).run().filter { finding in
             finding.file.hasPrefix(stack.path + "/") || finding.file.hasPrefix("modules/")

@@ -38,7 +38,7 @@ public enum Scaffold {
         return written
     }
 
-    static func pipeline(name: String, stacks: String) -> String {
+    static func pipeline(name: String, stacks: String, lint: String = "") -> String {
         """
         # tollgate pipeline: environments in promotion order, the stacks they deploy, and the gate each
         # environment puts in front of a change. Reference: docs/pipeline.md; schema: docs/tollgate.schema.json.
@@ -56,7 +56,7 @@ public enum Scaffold {
         policies:
           path: policies
           namespaces: [main]
-
+        \(lint)
         stacks:
         \(stacks)
         environments:
@@ -187,6 +187,13 @@ public enum Scaffold {
                   - name: network
                   - name: app
                     depends_on: [network]
+
+                """, lint: """
+
+                lint:
+                  # Variables whose values differ between environments on purpose (sizes and address
+                  # ranges); 'tollgate diverge' reports any other key or value that differs.
+                  expected_differences: [cidr_block, subnet_count, instance_count]
 
                 """)),
             File(path: "stacks/network/versions.tf", contents: versions),

@@ -3,6 +3,7 @@ import Foundation
 import HCL
 import TollgateConfig
 import TollgateCore
+import TollgateKit
 import TollgateLint
 
 struct LintCommand: AsyncParsableCommand {
@@ -32,21 +33,8 @@ struct LintCommand: AsyncParsableCommand {
             for diagnostic in loaded.diagnostics { Output.diagnostic(diagnostic.description) }
             throw ExitCode(Output.Code.error)
         }
-        let root = pipeline.baseDirectory
-        var files: [String: [UInt8]] = [:]
-        let roots = pipeline.stacks.map(\.path) + ["modules", "config"]
-        for directory in roots {
-            for relative in FileManager.default.subpaths(atPath: root + "/" + directory) ?? []
-            where relative.hasSuffix(".tf") || relative.hasSuffix(".tf.json") || relative.hasSuffix(".tfvars") || relative.hasSuffix(".terraform.lock.hcl") {
-                if relative.split(separator: "/").contains(".terraform") { continue }
-                let full = root + "/" + directory + "/" + relative
-                if let data = FileManager.default.contents(atPath: full) { files[directory + "/" + relative] = Array(data) }
-            }
-        }
-        let input = LintInput(files: files, stacks: pipeline.stacks.map { .init(name: $0.name.value, path: $0.path) },
-                              environments: pipeline.environments.map(\.name.value),
-                              environmentInputs: pipeline.lint.envInputs ?? LintInput.defaultEnvironmentInputs,
-                              expectedDifferences: pipeline.lint.expectedDifferences)
+        let files = RepositoryFiles.read(pipeline: pipeline)
+        let input = LintInput(pipeline: pipeline, files: files)
         var findings = Linter(input: input).run()
         // Isolation problems of the pipeline itself (overlapping backends, shared accounts).
         for diagnostic in loaded.diagnostics where diagnostic.message.contains("same state location") || diagnostic.message.contains("same Postgres database") {

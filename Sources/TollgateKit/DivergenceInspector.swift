@@ -1,0 +1,91 @@
+import Foundation
+import TollgateCore
+import TollgateLint
+
+/// Gathers the facts `DivergenceReport` is built from: the ledger's drift results and applies,
+/// the files of the release last applied to each environment, and the working tree's config and
+/// code. It never runs the engine: drift evidence is what the last `tollgate drift` recorded.
+public struct DivergenceInspector: Sendable {
+    public var context: Context
+
+    public init(context: Context) { self.context = context }
+
+    /// The report for the whole pipeline; `workingTree` are the repository's files (see
+    /// `RepositoryFiles.read`), keyed by path relative to the pipeline's directory.
+    public func report(workingTree: [String: [UInt8]]) async throws -> DivergenceReport {
+        let pipeline = context.pipeline
+        let environments = pipeline.environments.map(\.name.value)
+        let stacks = try context.stacks(only: [])
+        var drift: [DriftEvidence] = []
+        var versions: [SkewFinding] = []
+        var lag: [LagFinding] = []
+        var releaseFiles: [String: [String: [UInt8]]] = [:]
+        for stack in stacks {
+            let name = stack.name.value
+            var filesByEnv: [String: [String: [UInt8]]] = [:]
+            for env in environments {
+                guard let lastGood = try await context.ledger.lastGood(env: env, stack: name) else { continue }
+                let latest = try await context.ledger.drifts(env: env, stack: name).last
+                let open = try await DriftDetector(context: context).openDrift(env: env, stack: name)
+                let applies = try await context.ledger.applies(env: env, stack: name)
+                drift.append(DriftEvidence.from(env: env, stack: name, latest: latest, open: open, applies: applies))
+                if releaseFiles[lastGood.releaseID] == nil { releaseFiles[lastGood.releaseID] = try files(ofRelease: lastGood.releaseID) }
+                filesByEnv[env] = releaseFiles[lastGood.releaseID]
+            }
+            versions += ConfigSkew.versions(environments: environments, stack: name, stackPath: stack.path, filesByEnv: filesByEnv)
+            let plans = try await context.ledger.plans(env: nil, stack: name)
+            let applies = try await context.ledger.applies(env: nil, stack: name)
+            lag += PromotionLag.findings(environments: environments, stack: name, applies: applies,
+                                         releaseOfPlan: Dictionary(plans.map { ($0.id, $0.releaseID) }) { first, _ in first },
+                                         now: context.effects.now())
+        }
+        let config = ConfigSkew.config(environments: environments, stacks: stacks.map(\.name.value), files: workingTree,
+                                       expected: pipeline.lint.expectedDifferences)
+        let code = Linter(input: LintInput(pipeline: pipeline, files: workingTree)).run().filter { $0.rule == "env-conditional" }
+        return DivergenceReport(generatedAt: context.effects.now(), drift: drift, skew: config + versions, lag: lag, code: code)
+    }
+
+    /// A release's sealed files by path.
+    func files(ofRelease id: String) throws -> [String: [UInt8]] {
+        var files: [String: [UInt8]] = [:]
+        for entry in try TarArchive.read(try context.artifacts.get(id)) { files[entry.path] = Array(entry.contents) }
+        return files
+    }
+}
+
+/// The files lint and divergence read from a repository: `.tf`, `.tf.json`, `.tfvars` and lock files.
+public enum RepositoryFiles {
+    public static func isLintable(_ path: String) -> Bool {
+        path.hasSuffix(".tf") || path.hasSuffix(".tf.json") || path.hasSuffix(".tfvars") || path.hasSuffix(".terraform.lock.hcl")
+    }
+
+    /// Those files under `directories` of `root`, keyed by path relative to `root`; `.terraform/`
+    /// (what `init` downloads) is skipped.
+    public static func read(root: String, directories: [String]) -> [String: [UInt8]] {
+        var files: [String: [UInt8]] = [:]
+        for directory in directories {
+            for relative in FileManager.default.subpaths(atPath: root + "/" + directory) ?? [] where isLintable(relative) {
+                if relative.split(separator: "/").contains(".terraform") { continue }
+                if let data = FileManager.default.contents(atPath: root + "/" + directory + "/" + relative) {
+                    files[directory + "/" + relative] = Array(data)
+                }
+            }
+        }
+        return files
+    }
+
+    /// What `tollgate lint` reads: every stack, the modules and the config.
+    public static func read(pipeline: Pipeline) -> [String: [UInt8]] {
+        read(root: pipeline.baseDirectory, directories: pipeline.stacks.map(\.path) + ["modules", "config"])
+    }
+}
+
+extension LintInput {
+    /// The linter's input for `files` under the pipeline's stacks, environments and lint settings.
+    public init(pipeline: Pipeline, files: [String: [UInt8]], stacks: [TollgateCore.Stack]? = nil) {
+        self.init(files: files, stacks: (stacks ?? pipeline.stacks).map { .init(name: $0.name.value, path: $0.path) },
+                  environments: pipeline.environments.map(\.name.value),
+                  environmentInputs: pipeline.lint.envInputs ?? LintInput.defaultEnvironmentInputs,
+                  expectedDifferences: pipeline.lint.expectedDifferences)
+    }
+}
