@@ -54,10 +54,7 @@ public struct BreakGlassReviewer: Sendable {
             throw KitError.step("no break-glass '\(id)'; 'tollgate status' lists the ones waiting for review")
         }
         let subjects = ["break_glass": id, "env": record.env, "release": record.releaseID]
-        let principals = try await context.signatures.principals(forKey: keyPath, allowedSigners: context.allowedSignersPath)
-        guard let principal = principals.first else {
-            throw await context.refuse([.init(rule: "signer", message: "the key '\(keyPath)' is not in \(context.allowedSignersPath); sign with a listed key")], subjects: subjects)
-        }
+        let principal = try await context.signer(forKey: keyPath, subjects: subjects)
         if !eligible(principal, env: record.env) {
             throw await context.refuse([.init(rule: "approver", message: "\(principal) is not an approver of '\(record.env)', so cannot review its break-glass; ask one of its approvers")],
                                        subjects: subjects)

@@ -178,6 +178,14 @@ public struct Context: Sendable {
         return formatter.string(from: date)
     }
 
+    /// The principal allowed_signers maps a key to; an unlisted key is a recorded refusal.
+    func signer(forKey keyPath: String, subjects: [String: String]) async throws -> String {
+        guard let principal = try await signatures.principals(forKey: keyPath, allowedSigners: allowedSignersPath).first else {
+            throw await refuse([.init(rule: "signer", message: "the key '\(keyPath)' is not in \(allowedSignersPath); sign with a listed key")], subjects: subjects)
+        }
+        return principal
+    }
+
     /// Signs canonical bytes with an SSH key; a signing failure is a step error naming the cause.
     func sign(_ payload: String, keyPath: String) async throws -> String {
         do {

@@ -98,11 +98,7 @@ public struct DriftDetector: Sendable {
         guard let drift = try await openDrift(env: env, stack: stack) else {
             throw KitError.step("'\(env)/\(stack)' has no open drift to acknowledge; run 'tollgate drift --env \(env) --stack \(stack)' to check it")
         }
-        let principals = try await context.signatures.principals(forKey: keyPath, allowedSigners: context.allowedSignersPath)
-        guard let principal = principals.first else {
-            throw await context.refuse([.init(rule: "signer", message: "the key '\(keyPath)' is not in \(context.allowedSignersPath); sign with a listed key")],
-                                       subjects: subjects)
-        }
+        let principal = try await context.signer(forKey: keyPath, subjects: subjects)
         guard mayAcknowledge(principal, env: env) else {
             throw await context.refuse([.init(rule: "approver", message: "\(principal) is not an approver of '\(env)', so cannot accept its drift; ask one of its approvers")],
                                        subjects: subjects.merging(["principal": principal]) { a, _ in a })

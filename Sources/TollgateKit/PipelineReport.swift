@@ -8,6 +8,11 @@ public struct PipelineReport: Sendable {
 
     public init(context: Context) { self.context = context }
 
+    /// The report over the working tree's stacks, modules and config.
+    public func markdown() async throws -> String {
+        try await markdown(workingTree: RepositoryFiles.read(pipeline: context.pipeline))
+    }
+
     public func markdown(workingTree: [String: [UInt8]]) async throws -> String {
         let pipeline = context.pipeline
         var lines = ["# Promotion pipeline of \((pipeline.baseDirectory as NSString).lastPathComponent)", ""]

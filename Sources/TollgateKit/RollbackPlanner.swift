@@ -39,6 +39,8 @@ public struct RollbackPlanner: Sendable {
         if let reference { requested = try await context.release(reference) }
         var rollbacks: [StackRollback] = []
         var skipped: [String: String] = [:]
+        // Sealed pipelines read once per release, however many stacks name it.
+        var sealedTypes: [String: Set<String>] = [:]
         // Dependents first: a stack rolls back only after whatever reads its outputs.
         for stack in wanted.reversed() {
             let name = stack.name.value
@@ -69,7 +71,7 @@ public struct RollbackPlanner: Sendable {
             do {
                 let (record, json) = try await Planner(context: context).planned(release: target, env: env, stacks: [name])[0]
                 let risks = RollbackAnalyzer.risks(of: try PlanJSON.decode(json), stack: name, dependents: dependents,
-                                                   statefulTypes: try await statefulTypes(releases: [lastGood.releaseID, target]))
+                                                   statefulTypes: try await statefulTypes(releases: [lastGood.releaseID, target], cache: &sealedTypes))
                 rollbacks.append(StackRollback(stack: name, current: lastGood.releaseID, target: target, plan: record, risks: risks))
             } catch let error as KitError where !error.isRefusal {
                 let blocked = RollbackAnalyzer.preventDestroyAddresses(inError: error.description)
@@ -94,11 +96,14 @@ public struct RollbackPlanner: Sendable {
 
     /// `stateful_types` of the working tree and of the releases involved: a type declared stateful by
     /// the release running now counts, even when the target release predates the declaration.
-    func statefulTypes(releases: [String]) async throws -> Set<String> {
+    func statefulTypes(releases: [String], cache: inout [String: Set<String>]) async throws -> Set<String> {
         var types = Set(context.pipeline.statefulTypes)
         for id in releases {
-            guard let release = try await context.ledger.release(id: id) else { continue }
-            types.formUnion(try context.sealed(release).pipeline.statefulTypes)
+            if cache[id] == nil {
+                guard let release = try await context.ledger.release(id: id) else { continue }
+                cache[id] = Set(try context.sealed(release).pipeline.statefulTypes)
+            }
+            types.formUnion(cache[id] ?? [])
         }
         return types
     }

@@ -124,8 +124,7 @@ struct DemoCommand: AsyncParsableCommand {
             for line in RollbackCommand.render(stateful).split(separator: "\n") { say("   \(line)") }
             say("   (not applied: the playbook says what to do first; see 'tollgate rollback --env prod --format markdown')")
 
-            let tree = RepositoryFiles.read(root: repository, directories: pipeline.stacks.map(\.path) + ["modules", "config"])
-            let design = try await PipelineReport(context: context).markdown(workingTree: tree)
+            let design = try await PipelineReport(context: context).markdown()
             try Data(design.utf8).write(to: URL(fileURLWithPath: root + "/report.md"))
             say("\n== report: the pipeline's layout, stages, plan binding, rollback and divergence, from live data: \(root)/report.md")
             say("\nthe demo repository is \(repository); try: cd \(repository) && tollgate status")

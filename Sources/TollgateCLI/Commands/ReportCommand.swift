@@ -18,9 +18,7 @@ struct ReportCommand: AsyncParsableCommand {
     func run() async throws {
         let options = try GlobalOptions.parse(config.map { ["--config", $0] } ?? [])
         try await Composition.run(options, needsEngine: false) { context in
-            let pipeline = context.pipeline
-            let tree = RepositoryFiles.read(root: pipeline.baseDirectory, directories: pipeline.stacks.map(\.path) + ["modules", "config"])
-            let text = try await PipelineReport(context: context).markdown(workingTree: tree)
+            let text = try await PipelineReport(context: context).markdown()
             if let out {
                 do {
                     try Data(text.utf8).write(to: URL(fileURLWithPath: PathResolution.absolute(out)))
