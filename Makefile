@@ -1,5 +1,6 @@
 # The two commands of the quick start: `make demo` and `make test`. Both install what they need
-# offline through scripts/setup-engine.sh (idempotent), then build with SwiftPM.
+# offline through scripts/setup-engine.sh (idempotent), then build with SwiftPM. `make test` also
+# makes sure headless Chromium is there (scripts/setup-browser.sh) for the HTML report's test.
 SHELL := /bin/bash
 export TOLLGATE_TOOLS ?= $(CURDIR)/.tools
 
@@ -15,6 +16,7 @@ build:
 
 # Every test: unit, adapter (real terraform, every engine setup found) and end-to-end (built binary).
 test: setup
+	@scripts/setup-browser.sh
 	swift build --build-tests
 	TOLLGATE_TEST_ENGINES="$$(paste -sd: $(TOLLGATE_TOOLS)/engines)" swift test --skip-build
 

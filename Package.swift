@@ -80,6 +80,6 @@ let package = Package(
         .testTarget(name: "TollgatePolicyTests", dependencies: ["TollgatePolicy", "TollgateCore", "TollgateEngine", "TestSupport"]),
         .testTarget(name: "TollgateKitTests", dependencies: ["TollgateKit", "TollgateLint", "TollgateConfig", "TollgateCore", "TollgateStore", "TestSupport"]),
         .testTarget(name: "TollgateStoreTests", dependencies: ["TollgateStore", "TollgateCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "CZlib"]),
     ]
 )

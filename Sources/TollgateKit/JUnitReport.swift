@@ -57,29 +57,12 @@ public enum JUnitReport {
     /// A quoted attribute value; line breaks and tabs become character references so they survive
     /// attribute-value normalisation.
     public static func attribute(_ value: String) -> String {
-        "\"" + escape(value, inAttribute: true) + "\""
+        "\"" + Markup.escape(value, inAttribute: true) + "\""
     }
 
     /// Character data: markup characters escaped, and characters XML 1.0 cannot hold at all (most
     /// control characters) replaced by U+FFFD.
     public static func text(_ value: String) -> String {
-        escape(value, inAttribute: false)
-    }
-
-    static func escape(_ value: String, inAttribute: Bool) -> String {
-        var escaped = ""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "'": escaped += "&apos;"
-            case "\"" where inAttribute: escaped += "&quot;"
-            case "\t", "\n", "\r": escaped += inAttribute ? "&#\(scalar.value);" : String(scalar)
-            case _ where scalar.value < 0x20 || scalar.value == 0xFFFE || scalar.value == 0xFFFF: escaped += "\u{FFFD}"
-            default: escaped.unicodeScalars.append(scalar)
-            }
-        }
-        return escaped
+        Markup.escape(value, inAttribute: false)
     }
 }

@@ -58,31 +58,8 @@ struct CLI {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
             throw TestSupportError("no tollgate binary at \(Self.binary); run 'swift build' first or set TOLLGATE_BINARY")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.environment = environment
-        let out = directory + "/../.cli-stdout-\(UUID().uuidString)"
-        let err = directory + "/../.cli-stderr-\(UUID().uuidString)"
-        _ = FileManager.default.createFile(atPath: out, contents: nil)
-        _ = FileManager.default.createFile(atPath: err, contents: nil)
-        defer {
-            try? FileManager.default.removeItem(atPath: out)
-            try? FileManager.default.removeItem(atPath: err)
-        }
-        let outHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
-        let errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
-        process.standardOutput = outHandle
-        process.standardError = errHandle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try outHandle.close()
-        try errHandle.close()
-        return Result(status: process.terminationStatus,
-                      stdout: String(decoding: FileManager.default.contents(atPath: out) ?? Data(), as: UTF8.self),
-                      stderr: String(decoding: FileManager.default.contents(atPath: err) ?? Data(), as: UTF8.self))
+        let result = try TestProcess.capture(Self.binary, arguments, in: directory, environment: environment, scratch: directory + "/..")
+        return Result(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 
     /// `git` in the repository, failing the test on a non-zero exit.

@@ -2,23 +2,23 @@ import Foundation
 import TestSupport
 import Testing
 
-/// `tollgate report` writes (a)–(e) about the repository from live data.
+/// `tollgate report` writes (a)–(e) about the repository from live data, as Markdown and as one
+/// self-contained HTML page that headless Chromium renders.
 @Suite struct ReportTests {
-    @Test func theReportCarriesTheRepositorysRealValues() throws {
+    @Test func theReportCarriesTheRepositorysRealValuesInMarkdownAndHTML() throws {
         let repo = try PromotionRepo(engine: TestEngines.all[0])
         defer { repo.remove() }
         try repo.releaseToProd(repo.release)
         // A key only prod sets: divergence the report must name.
         let config = repo.repository + "/config/prod/app.tfvars"
         try Data((try String(contentsOfFile: config, encoding: .utf8) + "debug_mode = true\n").utf8).write(to: URL(fileURLWithPath: config))
-
-        let written = try repo.cli.run("report", "--out", repo.root + "/report.md")
-        #expect(written.status == 0, "\(written.stderr)")
-        let report = try String(contentsOfFile: repo.root + "/report.md", encoding: .utf8)
         let trace = try repo.cli.run("audit", "trace", "--env", "prod", "--format", "json").jsonArray()
         let lastDigest = try #require(trace.last { $0["outcome"] as? String == "success" }?["planDigest"] as? String)
         let state = (repo.repository as NSString).deletingLastPathComponent
 
+        let written = try repo.cli.run("report", "--out", repo.root + "/report.md")
+        #expect(written.status == 0, "\(written.stderr)")
+        let report = try String(contentsOfFile: repo.root + "/report.md", encoding: .utf8)
         #expect(report.contains("## (a) Layout"))
         #expect(report.contains("| prod | local-prod | local | network: `local:\(state)"))
         #expect(report.contains("stacks/app/\n  main.tf"))
@@ -33,5 +33,62 @@ import Testing
         #expect(report.contains("tollgate rollback --env prod --format markdown"))
         #expect(report.contains("## (e) Divergence"))
         #expect(report.contains("debug_mode"))
+
+        // The same content as HTML: the format follows the file name.
+        let page = repo.root + "/report.html"
+        let html = try repo.cli.run("report", "--out", page)
+        #expect(html.status == 0, "\(html.stderr)")
+        #expect(html.stderr.contains("wrote \(page) (html)"))
+        let text = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(text.hasPrefix("<!DOCTYPE html>"))
+        #expect(text.contains("<tr><td>prod</td><td>local-prod</td><td>local</td><td>network: <code>local:\(repo.statePath("prod", "network"))</code><br>app: <code>local:\(repo.statePath("prod", "app"))</code></td></tr>"))
+        #expect(text.contains("<tr><td>3</td><td>prod</td><td>approval</td><td>1 of approver@example.com; plans expire after 1d</td>"))
+        #expect(text.contains("digest <code>\(lastDigest)</code>"))
+        #expect(text.contains("<li>approve by approver@example.com: signature verifies against allowed_signers now</li>"))
+        #expect(text.contains("<tr><td>prod</td><td>app</td><td><code>\(repo.release.prefix(19))…</code></td><td>#1</td>"))
+        #expect(text.contains("debug_mode"))
+        #expect(text.contains("<figcaption>release → dev, dev → stage (on-merge), stage → prod (approval)</figcaption>"))
+        // Self-contained: no script, no stylesheet or image fetched, every link inside the page.
+        for forbidden in ["<script", "<link", "<img", "<iframe", "<object", "@import", "src="] {
+            #expect(!text.contains(forbidden), "the page must not contain \(forbidden)")
+        }
+        #expect(text.components(separatedBy: "url(").dropFirst().allSatisfy { $0.hasPrefix("#") }, "url() may only name a fragment of the page")
+        let links = text.components(separatedBy: "href=\"").dropFirst()
+        #expect(links.count == 5)
+        #expect(links.allSatisfy { $0.hasPrefix("#") })
+
+        let stdout = try repo.cli.run("report", "--format", "html")
+        #expect(stdout.status == 0)
+        #expect(stdout.stdout.hasPrefix("<!DOCTYPE html>"))
+
+        // Headless Chromium parses the page and draws it: five sections, the stage flow as SVG,
+        // the flow's boxes in their fill colour and text on the screenshot.
+        let browser = try HeadlessBrowser.locate()
+        let dom = try browser.dumpDOM(page, scratch: repo.root)
+        #expect(dom.contains("<title>Promotion pipeline of repo</title>"))
+        #expect(dom.components(separatedBy: "<h2>").count - 1 == 5)
+        #expect(dom.contains("<svg"))
+        #expect(dom.contains("<section id=\"e-divergence\">"))
+        let screenshot = repo.root + "/report.png"
+        try browser.screenshot(page, to: screenshot, width: 1200, height: 2000, scratch: repo.root)
+        let kept = try TestArtifacts.keep(screenshot, as: "report.png")
+        try TestArtifacts.keep(page, as: "report.html")
+        let image = try PNGImage(contentsOf: screenshot)
+        #expect(image.width == 1200 && image.height == 2000)
+        let boxFill = image.count(red: 0xDB, green: 0xEA, blue: 0xFE)
+        #expect(boxFill > 2000, "the stage boxes (#dbeafe) cover \(boxFill) pixels of \(kept)")
+        #expect(image.darkPixels > 20000, "text covers \(image.darkPixels) pixels of \(kept)")
+    }
+
+    @Test func badReportInputIsAClearError() throws {
+        let repo = try PromotionRepo(engine: TestEngines.all[0])
+        defer { repo.remove() }
+        let format = try repo.cli.run("report", "--format", "pdf")
+        #expect(format.status != 0)
+        #expect(format.stderr.contains("'pdf'") && format.stderr.contains("markdown") && format.stderr.contains("html"), "\(format.stderr)")
+        let out = try repo.cli.run("report", "--out", repo.root + "/missing/dir/report.html")
+        #expect(out.status != 0)
+        #expect(out.stderr.contains("missing/dir/report.html"), "\(out.stderr)")
+        #expect(!out.stderr.contains("Fatal error"))
     }
 }

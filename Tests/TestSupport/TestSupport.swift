@@ -191,4 +191,34 @@ public enum TestProcess {
         process.waitUntilExit()
         return (process.terminationStatus, output)
     }
+
+    /// Runs a program to the end with stdout and stderr kept apart. Both go to files in `scratch`
+    /// rather than pipes, so a child that writes a lot can never block on a full pipe.
+    public static func capture(_ executable: String, _ arguments: [String], in directory: String, environment: [String: String]? = nil, scratch: String) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        if let environment { process.environment = environment }
+        let out = scratch + "/.process-stdout-\(UUID().uuidString)"
+        let err = scratch + "/.process-stderr-\(UUID().uuidString)"
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
+        _ = FileManager.default.createFile(atPath: err, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(atPath: out)
+            try? FileManager.default.removeItem(atPath: err)
+        }
+        let outHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+        let errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
+        process.standardOutput = outHandle
+        process.standardError = errHandle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try outHandle.close()
+        try errHandle.close()
+        return (process.terminationStatus,
+                String(decoding: FileManager.default.contents(atPath: out) ?? Data(), as: UTF8.self),
+                String(decoding: FileManager.default.contents(atPath: err) ?? Data(), as: UTF8.self))
+    }
 }

@@ -124,9 +124,13 @@ struct DemoCommand: AsyncParsableCommand {
             for line in RollbackCommand.render(stateful).split(separator: "\n") { say("   \(line)") }
             say("   (not applied: the playbook says what to do first; see 'tollgate rollback --env prod --format markdown')")
 
-            let design = try await PipelineReport(context: context).markdown()
-            try Data(design.utf8).write(to: URL(fileURLWithPath: root + "/report.md"))
-            say("\n== report: the pipeline's layout, stages, plan binding, rollback and divergence, from live data: \(root)/report.md")
+            // The report reads tollgate.yaml as it is now, with the stateful_types added above.
+            var current = context
+            current.pipeline = PipelineLoader.load(path: repository + "/tollgate.yaml").validPipeline ?? context.pipeline
+            let design = try await PipelineReport(context: current).document()
+            try Data(design.markdown().utf8).write(to: URL(fileURLWithPath: root + "/report.md"))
+            try Data(design.html().utf8).write(to: URL(fileURLWithPath: root + "/report.html"))
+            say("\n== report: the pipeline's layout, stages, plan binding, rollback and divergence, from live data: \(root)/report.md and \(root)/report.html")
             say("\nthe demo repository is \(repository); try: cd \(repository) && tollgate status")
             if !verification.intact { throw ExitCode(Output.Code.error) }
         } catch let exit as ExitCode {
