@@ -70,11 +70,11 @@ import Testing
         #expect(dom.contains("<svg"))
         #expect(dom.contains("<section id=\"e-divergence\">"))
         let screenshot = repo.root + "/report.png"
-        try browser.screenshot(page, to: screenshot, width: 1200, height: 2000, scratch: repo.root)
+        try browser.screenshot(page, to: screenshot, width: 1200, height: 2600, scratch: repo.root)
         let kept = try TestArtifacts.keep(screenshot, as: "report.png")
         try TestArtifacts.keep(page, as: "report.html")
         let image = try PNGImage(contentsOf: screenshot)
-        #expect(image.width == 1200 && image.height == 2000)
+        #expect(image.width == 1200 && image.height == 2600)
         let boxFill = image.count(red: 0xDB, green: 0xEA, blue: 0xFE)
         #expect(boxFill > 2000, "the stage boxes (#dbeafe) cover \(boxFill) pixels of \(kept)")
         #expect(image.darkPixels > 20000, "text covers \(image.darkPixels) pixels of \(kept)")
