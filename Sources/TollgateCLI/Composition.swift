@@ -48,9 +48,10 @@ struct Composition {
     }
 
     func engine(_ pipeline: Pipeline) async throws -> TerraformEngine {
-        let locator = EngineLocator(environment: environment)
+        let settings = engineSettings(pipeline)
+        let locator = EngineLocator(environment: environment, versionCache: EngineVersionCache(settings: settings))
         let info = try await locator.locate(pipeline.engine, baseDirectory: pipeline.baseDirectory)
-        return TerraformEngine(info: info, settings: engineSettings(pipeline), environment: environment,
+        return TerraformEngine(info: info, settings: settings, environment: environment,
                                runner: ProcessRunner(scratchDirectory: store(pipeline).root))
     }
 

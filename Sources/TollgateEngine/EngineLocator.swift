@@ -9,10 +9,13 @@ import TollgateCore
 public struct EngineLocator: Sendable {
     public var environment: [String: String]
     public var runner: ProcessRunner
+    /// Versions already read; nil reads every candidate's version afresh (as `doctor` does).
+    public var versionCache: EngineVersionCache?
 
-    public init(environment: [String: String], runner: ProcessRunner = ProcessRunner()) {
+    public init(environment: [String: String], runner: ProcessRunner = ProcessRunner(), versionCache: EngineVersionCache? = nil) {
         self.environment = environment
         self.runner = runner
+        self.versionCache = versionCache
     }
 
     public func candidates(for spec: EngineSpec, baseDirectory: String) -> [String] {
@@ -51,7 +54,13 @@ public struct EngineLocator: Sendable {
         var found: [String] = []
         for path in paths {
             do {
-                let version = try await self.version(of: path)
+                let version: Version
+                if let known = versionCache?.version(of: path) {
+                    version = known
+                } else {
+                    version = try await self.version(of: path)
+                    versionCache?.remember(version, of: path)
+                }
                 if spec.version.value.isSatisfied(by: version) {
                     return EngineInfo(kind: spec.binary.rawValue, path: path, version: version)
                 }

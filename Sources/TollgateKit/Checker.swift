@@ -25,8 +25,12 @@ struct Checker: Sendable {
         var context: [String: JSONValue] = [:]
     }
 
-    /// Checks that need the plan's JSON; the others run alongside `show -json`.
+    /// Checks that need the plan's JSON; they run once `show -json` printed it.
     static let readsPlan: Set<Check> = [.destructive, .policy, .drift]
+
+    /// Checks that only read the work dir (never the state), so they run beside `plan` itself.
+    /// The rest (an ephemeral copy) start only once the plan succeeded.
+    static let besidePlan: Set<Check> = [.fmt, .validate, .lint]
 
     func run(_ checks: [Check], stack: Stack, env: String, workspace: EngineWorkspace, sourceRoot: String, plan: Plan) async -> [CheckResult] {
         var results: [CheckResult] = []

@@ -66,14 +66,16 @@ public struct Planner: Sendable {
         let checks: [CheckResult]
         do {
             try await context.engine.initialize(workspace, backend: context.backendSettings(environment, stack: stack.name.value))
-            changes = try await context.engine.plan(workspace, planFile: planFile, varFiles: context.varFiles(root: dirs.root, env: env, stack: stack))
-            // show -json and the checks that only read the work dir run side by side.
+            // The checks that only read the work dir run beside plan; the others that need no plan
+            // (an ephemeral copy) start once the plan succeeded, beside show -json.
             let wanted = environment.checks.map(\.value)
             let checker = Checker(context: context, releaseFiles: Set(release.files), release: release)
-            async let shown = context.engine.showJSON(workspace, planFile: planFile)
-            async let early = checker.run(wanted.filter { !Checker.readsPlan.contains($0) }, stack: stack, env: env, workspace: workspace,
+            async let early = checker.run(wanted.filter { Checker.besidePlan.contains($0) }, stack: stack, env: env, workspace: workspace,
                                           sourceRoot: dirs.root + "/src", plan: Checker.Plan())
-            json = try await shown
+            changes = try await context.engine.plan(workspace, planFile: planFile, varFiles: context.varFiles(root: dirs.root, env: env, stack: stack))
+            async let middle = checker.run(wanted.filter { !Checker.besidePlan.contains($0) && !Checker.readsPlan.contains($0) }, stack: stack, env: env,
+                                           workspace: workspace, sourceRoot: dirs.root + "/src", plan: Checker.Plan())
+            json = try await context.engine.showJSON(workspace, planFile: planFile)
             summary = PlanSummary(try PlanJSON.decode(json))
             let policyContext: [String: JSONValue] = [
                 "env": .string(env), "stack": .string(stack.name.value), "release": .string(release.id), "commit": .string(release.commit),
@@ -83,7 +85,7 @@ public struct Planner: Sendable {
                                          sourceRoot: dirs.root + "/src", plan: Checker.Plan(summary: summary, json: json, context: policyContext))
             // Report in the order the environment lists them.
             let order = Dictionary(wanted.enumerated().map { ($1.rawValue, $0) }, uniquingKeysWith: min)
-            checks = (await early + late).sorted { order[$0.name, default: 0] < order[$1.name, default: 0] }
+            checks = (await early + middle + late).sorted { order[$0.name, default: 0] < order[$1.name, default: 0] }
         } catch let error as CancellationError {
             throw error
         } catch {
