@@ -41,7 +41,7 @@ struct HeadlessBrowser {
         let profile = scratch + "/chromium-profile-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: profile) }
         let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run", "--disable-extensions",
-                     "--disable-background-networking", "--force-device-scale-factor=1", "--host-resolver-rules=MAP * ~NOTFOUND",
+                     "--disable-background-networking", "--disable-dev-shm-usage", "--force-device-scale-factor=1", "--host-resolver-rules=MAP * ~NOTFOUND",
                      "--user-data-dir=\(profile)"]
         let result = try TestProcess.capture("/usr/bin/timeout", ["120", executable] + flags + arguments, in: scratch, scratch: scratch)
         guard result.status == 0 else {
