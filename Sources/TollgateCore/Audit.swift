@@ -90,6 +90,12 @@ public enum AuditChain {
 
     /// Recomputes every hash in order and names the first event that does not fit.
     public static func verify(_ events: some Sequence<AuditEvent>) -> Break? {
+        verify(stored: events.lazy.map(StoredAuditEvent.init))
+    }
+
+    /// The same check over events as stored, hashing their stored JSON text as it is: no decoding,
+    /// and a row whose text was rewritten, even to an equal value, no longer fits its hash.
+    public static func verify(stored events: some Sequence<StoredAuditEvent>) -> Break? {
         var expectedSeq = 1
         var previousHash = genesis
         for event in events {
@@ -100,8 +106,7 @@ public enum AuditChain {
             if event.prevHash != previousHash {
                 return Break(seq: event.seq, reason: "its prev_hash does not match the hash of event \(event.seq - 1); an event before it was changed, removed or reordered")
             }
-            let body = body(seq: event.seq, time: event.time, actor: event.actor, kind: event.kind, subjects: event.subjects, payload: event.payload)
-            if hash(prevHash: event.prevHash, body: body) != event.hash {
+            if Digest.hex(concatenating: event.prevHash, body(event)) != event.hash {
                 return Break(seq: event.seq, reason: "its content does not match its hash; the row was edited")
             }
             previousHash = event.hash

@@ -53,6 +53,8 @@ public protocol Ledger: Sendable {
     /// Appends an event on its own (refusals, verification results).
     func appendEvent(_ event: AuditEntry) async throws
     func events() async throws -> [AuditEvent]
+    /// Every event as stored, in the order written: what `audit verify` hashes and `audit export` writes.
+    func storedEvents() async throws -> [StoredAuditEvent]
 }
 
 /// The port to the content-addressed artifact store (release bundles, plan files).

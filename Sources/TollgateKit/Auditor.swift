@@ -17,11 +17,44 @@ public struct Auditor: Sendable {
     }
 
     public func verify() async throws -> Verification {
-        let events = try await context.ledger.events()
-        if let broken = AuditChain.verify(events) {
+        Self.verify(try await context.ledger.storedEvents())
+    }
+
+    static func verify(_ events: [StoredAuditEvent]) -> Verification {
+        if let broken = AuditChain.verify(stored: events) {
             return Verification(events: events.count, intact: false, firstBadEvent: broken.seq, reason: broken.reason, head: events.last?.hash)
         }
         return Verification(events: events.count, intact: true, firstBadEvent: nil, reason: nil, head: events.last?.hash)
+    }
+
+    /// Verifies an export written by `audit export` on its own, without a ledger: an auditor's copy.
+    /// A line that cannot be read is an error naming the file and line.
+    public static func verify(exportAt path: String) throws -> Verification {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw KitError.step("cannot read '\(path)'; give the path of a file written by 'tollgate audit export'")
+        }
+        var events: [StoredAuditEvent] = []
+        for (index, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where !line.isEmpty {
+            do {
+                events.append(try AuditChain.parseExportLine(line))
+            } catch {
+                let reason = (error as? AuditChain.ExportError)?.description ?? "not valid JSON"
+                throw KitError.step("\(path):\(index + 1):1: \(reason); an export has one JSON object per line, as 'tollgate audit export' writes them")
+            }
+        }
+        return verify(events)
+    }
+
+    /// The whole log as JSON Lines, one stored event per line, in order.
+    public func export() async throws -> (text: String, events: Int) {
+        let events = try await context.ledger.storedEvents()
+        var text = ""
+        for event in events {
+            text += AuditChain.exportLine(event)
+            text += "\n"
+        }
+        return (text, events.count)
     }
 
     public struct Trace: Sendable, Codable, Equatable {

@@ -234,6 +234,18 @@ public final class SQLiteLedger: Ledger {
         }
     }
 
+    public func storedEvents() async throws -> [StoredAuditEvent] {
+        try await read { db in
+            var events: [StoredAuditEvent] = []
+            let rows = try Row.fetchCursor(db, sql: "SELECT seq, time, actor, kind, subjects, payload, prev_hash, hash FROM events ORDER BY rowid")
+            while let row = try rows.next() {
+                events.append(StoredAuditEvent(seq: row[0], time: row[1], actor: row[2], kind: row[3], subjects: row[4], payload: row[5],
+                                               prevHash: row[6], hash: row[7]))
+            }
+            return events
+        }
+    }
+
     static func event(_ row: Row) -> AuditEvent {
         let subjects = (try? JSONDecoder().decode([String: String].self, from: Data((row["subjects"] as String).utf8))) ?? [:]
         let payload = (try? JSONDecoder().decode(JSONValue.self, from: Data((row["payload"] as String).utf8))) ?? .null

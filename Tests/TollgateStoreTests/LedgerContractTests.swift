@@ -169,6 +169,10 @@ import TollgateStore
         #expect(events[1].prevHash == events[0].hash)
         #expect(AuditChain.verify(events) == nil)
         #expect(events[3].payload["nested"]?["pi"] == .number(3.25))
+        // The stored form is the same events, their JSON text exactly what was hashed.
+        let stored = try await ledger.storedEvents()
+        #expect(stored == events.map(StoredAuditEvent.init))
+        #expect(AuditChain.verify(stored: stored) == nil)
     }
 }
 
@@ -208,6 +212,17 @@ import TollgateStore
         defer { directory.remove() }
         try tamper(path, "UPDATE events SET actor = 'mallory' WHERE seq = 3")
         #expect(AuditChain.verify(try await ledger.events()) == AuditChain.Break(seq: 3, reason: "its content does not match its hash; the row was edited"))
+    }
+
+    @Test func aRewriteOfTheStoredTextIsNamedEvenWhenTheValueIsEqual() async throws {
+        let (ledger, directory, path) = try await populated()
+        defer { directory.remove() }
+        let before = try #require(try await ledger.storedEvents().first { $0.seq == 2 })
+        // Same JSON value, other bytes: decoding would hide it; the stored text is what was hashed.
+        try tamper(path, "UPDATE events SET payload = ' ' || payload WHERE seq = 2")
+        let stored = try await ledger.storedEvents()
+        #expect(stored.first { $0.seq == 2 }?.payload == " " + before.payload)
+        #expect(AuditChain.verify(stored: stored) == AuditChain.Break(seq: 2, reason: "its content does not match its hash; the row was edited"))
     }
 
     @Test func deletedRowIsNamed() async throws {

@@ -7,25 +7,74 @@ struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Verify the hash-chained audit log and trace applied changes to their origin.",
-        subcommands: [Verify.self, Trace.self]
+        subcommands: [Verify.self, Trace.self, Export.self]
     )
 
     struct Verify: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Recompute the audit chain and name the first bad event.")
+        static let configuration = CommandConfiguration(
+            abstract: "Recompute the audit chain and name the first bad event.",
+            discussion: "With --file, verify an export written by 'tollgate audit export' on its own, without the ledger or a tollgate.yaml."
+        )
 
         @OptionGroup var options: GlobalOptions
 
+        @Option(help: "Verify this export (JSON Lines from 'tollgate audit export') instead of the ledger.")
+        var file: String?
+
         func run() async throws {
-            try await Composition.run(options, needsEngine: false) { context in
-                let result = try await Auditor(context: context).verify()
-                if options.format == .json {
-                    Output.json(result)
-                } else if result.intact {
-                    Output.line("audit chain intact: \(result.events) events, head \(result.head ?? AuditChain.genesis)")
-                } else {
-                    Output.line("audit chain BROKEN at event \(result.firstBadEvent!): \(result.reason!)")
+            if let file {
+                let result: Auditor.Verification
+                do {
+                    result = try Auditor.verify(exportAt: PathResolution.absolute(file))
+                } catch {
+                    throw Output.fail(error, format: options.format)
                 }
-                if !result.intact { throw ExitCode(Output.Code.error) }
+                try report(result)
+                return
+            }
+            try await Composition.run(options, needsEngine: false) { context in
+                try report(try await Auditor(context: context).verify())
+            }
+        }
+
+        func report(_ result: Auditor.Verification) throws {
+            if options.format == .json {
+                Output.json(result)
+            } else if result.intact {
+                Output.line("audit chain intact: \(result.events) events, head \(result.head ?? AuditChain.genesis)")
+            } else {
+                Output.line("audit chain BROKEN at event \(result.firstBadEvent!): \(result.reason!)")
+            }
+            if !result.intact { throw ExitCode(Output.Code.error) }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the whole audit log as JSON Lines, one hash-chained event per line, for an archive or a SIEM.",
+            discussion: "Each line is a canonical JSON object: actor, hash, kind, payload, prev_hash, seq, subjects, time (milliseconds). 'tollgate audit verify --file' checks an export on its own."
+        )
+
+        @Option(help: "Path of the pipeline file.")
+        var config: String?
+
+        @Option(help: "Write the export to this file instead of stdout.")
+        var out: String?
+
+        func run() async throws {
+            let options = try GlobalOptions.parse(config.map { ["--config", $0] } ?? [])
+            try await Composition.run(options, needsEngine: false) { context in
+                let (text, count) = try await Auditor(context: context).export()
+                guard let out else {
+                    FileHandle.standardOutput.write(Data(text.utf8))
+                    return
+                }
+                do {
+                    try Data(text.utf8).write(to: URL(fileURLWithPath: PathResolution.absolute(out)), options: .atomic)
+                } catch {
+                    throw KitError.fileSystem(path: out, reason: "\(error.localizedDescription); check that the directory exists and is writable")
+                }
+                Output.diagnostic("wrote \(count) events to \(out)")
             }
         }
     }
