@@ -45,12 +45,46 @@ public struct Planner: Sendable {
             breakGlass = record.id
         }
         let variables = try await context.secretVariables(environment)
-        var plans: [(record: PlanRecord, json: Data)] = []
-        for stack in stacks {
-            plans.append(try await Planner(context: context).plan(stack, release: release, environment: environment, variables: variables,
-                                                                  breakGlass: breakGlass))
+        // Planning changes no state, so the stacks are planned side by side (a dependent stack sees
+        // the same state as it would after its dependency's plan): at most one per processor core.
+        // Every stack runs to its end; the first failure in stack order is the one reported. The
+        // `ephemeral` check brings up one copy per release and environment, which the first stack
+        // does and the later ones reuse, so with it the stacks are planned one at a time.
+        typealias Outcome = Result<(record: PlanRecord, json: Data), any Error>
+        let planner = Planner(context: context)
+        let breakGlassID = breakGlass
+        let oneAtATime = environment.checks.contains { $0.value == .ephemeral }
+        let width = min(stacks.count, oneAtATime ? 1 : max(2, ProcessInfo.processInfo.activeProcessorCount))
+        let operation = { @Sendable (index: Int) async -> (Int, Outcome) in
+            do {
+                return (index, .success(try await planner.plan(stacks[index], release: release, environment: environment,
+                                                                variables: variables, breakGlass: breakGlassID)))
+            } catch {
+                return (index, .failure(error))
+            }
         }
-        return plans
+        let outcomes = await withTaskGroup(of: (Int, Outcome).self, returning: [Int: Outcome].self) { group in
+            var outcomes: [Int: Outcome] = [:]
+            var started = 0
+            while started < width {
+                let index = started
+                group.addTask { await operation(index) }
+                started += 1
+            }
+            for await (index, outcome) in group {
+                outcomes[index] = outcome
+                if started < stacks.count {
+                    let index = started
+                    group.addTask { await operation(index) }
+                    started += 1
+                }
+            }
+            return outcomes
+        }
+        return try stacks.indices.map { index in
+            guard let outcome = outcomes[index] else { throw CancellationError() }
+            return try outcome.get()
+        }
     }
 
     func plan(_ stack: Stack, release: Release, environment: Environment, variables: [String: String],

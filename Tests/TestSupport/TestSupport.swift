@@ -133,7 +133,37 @@ public actor FakeEngine: Engine {
     public private(set) var variablesSeen: [[String: String]] = []
     private let planJSON: Data
 
+    /// The most plans that were running at one time.
+    public private(set) var mostPlansAtOnce = 0
+    private var plansRunning = 0
+    private var planBarrier = 0
+    private var heldPlans: [CheckedContinuation<Void, Never>] = []
+    private var failingPlans: String?
+
     public init(planJSON: Data) { self.planJSON = planJSON }
+
+    /// Holds every plan until `count` plans are running at once (or `patience` passed, so a caller
+    /// that plans one at a time is seen as such rather than hanging).
+    public func holdPlans(until count: Int, patience: Duration = .seconds(10)) {
+        planBarrier = count
+        Task {
+            try? await Task.sleep(for: patience)
+            self.stopHoldingPlans()
+        }
+    }
+
+    /// Plans in a work dir whose path contains `text` fail, as an engine error would.
+    public func failPlans(in text: String) { failingPlans = text }
+
+    private func releaseHeldPlans() {
+        for plan in heldPlans { plan.resume() }
+        heldPlans = []
+    }
+
+    private func stopHoldingPlans() {
+        planBarrier = 0
+        releaseHeldPlans()
+    }
 
     func record(_ call: String, _ workspace: EngineWorkspace) {
         calls.append(call)
@@ -152,6 +182,19 @@ public actor FakeEngine: Engine {
 
     public func plan(_ workspace: EngineWorkspace, planFile: String, varFiles: [String], mode: PlanMode) async throws -> Bool {
         record("plan\(mode == .normal ? "" : " \(mode)") \(workspace.directory) \(varFiles.map { ($0 as NSString).lastPathComponent }.joined(separator: ","))", workspace)
+        plansRunning += 1
+        mostPlansAtOnce = max(mostPlansAtOnce, plansRunning)
+        defer { plansRunning -= 1 }
+        if planBarrier > 0 {
+            if plansRunning >= planBarrier {
+                releaseHeldPlans()
+            } else {
+                await withCheckedContinuation { heldPlans.append($0) }
+            }
+        }
+        if let failingPlans, workspace.directory.contains(failingPlans) {
+            throw TestSupportError("the fake engine's plan failed in \(workspace.directory)")
+        }
         try Data("fake plan of \(workspace.directory)".utf8).write(to: URL(fileURLWithPath: planFile))
         return true
     }

@@ -39,29 +39,58 @@ import TollgateStore
         return Setup(directory: directory, context: context, engine: engine, shell: shell, release: release)
     }
 
-    @Test func plansEveryStackInDependencyOrderInFreshWorkDirs() async throws {
+    @Test func plansEveryStackInItsOwnFreshWorkDirSideBySide() async throws {
         let setup = try await setup()
         defer { setup.directory.remove() }
+        // Both plans must be running at once for either to finish.
+        await setup.engine.holdPlans(until: 2)
         let plans = try await Planner(context: setup.context).plan(release: setup.release.id, env: "dev")
+        #expect(await setup.engine.mostPlansAtOnce == 2)
+        // Results and records come back in dependency order whatever order the plans finished in.
         #expect(plans.map(\.stack) == ["network", "app"])
         #expect(plans.map(\.planner) == ["planner@example.com", "planner@example.com"])
         let calls = await setup.engine.calls
-        let run = "\(setup.directory.path)/work/20260921T141320-plan"
         let state = setup.directory.path + "/repo-state/dev"
-        #expect(calls == [
-            "init \(run)-id0001/dev/network/src/stacks/network path=\(state)/network.tfstate",
-            "plan \(run)-id0001/dev/network/src/stacks/network network.tfvars",
-            "show \(run)-id0001/dev/network/src/stacks/network",
-            "init \(run)-id0003/dev/app/src/stacks/app path=\(state)/app.tfstate",
-            "plan \(run)-id0003/dev/app/src/stacks/app app.tfvars",
-            "show \(run)-id0003/dev/app/src/stacks/app",
-        ])
-        // Each work dir was unpacked from the release: the stack, and the modules it calls.
-        #expect(FileManager.default.fileExists(atPath: "\(run)-id0001/dev/network/src/modules/vpc/main.tf"))
+        var roots: [String] = []
+        for stack in ["network", "app"] {
+            // init, plan, show in order within each stack's own work dir, unpacked from the release.
+            let mine = calls.filter { $0.contains("/dev/\(stack)/src/stacks/\(stack)") }
+            #expect(mine.count == 3)
+            let directory = try #require(mine.first?.split(separator: " ").dropFirst().first.map(String.init))
+            #expect(directory.hasPrefix("\(setup.directory.path)/work/20260921T141320-plan-id"))
+            #expect(mine == ["init \(directory) path=\(state)/\(stack).tfstate", "plan \(directory) \(stack).tfvars", "show \(directory)"])
+            roots.append(String(directory.dropLast("/src/stacks/\(stack)".count)))
+        }
+        #expect(Set(roots).count == 2)
+        #expect(FileManager.default.fileExists(atPath: "\(roots[0])/src/modules/vpc/main.tf"))
         #expect(plans[0].summary.create.count == 7)
-        #expect(plans[0].digest == Digest.id(Data("fake plan of \(run)-id0001/dev/network/src/stacks/network".utf8)))
-        #expect(try await setup.context.ledger.plans(env: "dev", stack: nil).map(\.id) == plans.map(\.id))
+        #expect(plans[0].digest == Digest.id(Data("fake plan of \(roots[0])/src/stacks/network".utf8)))
+        #expect(Set(try await setup.context.ledger.plans(env: "dev", stack: nil).map(\.id)) == Set(plans.map(\.id)))
         #expect(try await setup.context.ledger.events().map(\.kind) == ["release.created", "plan.created", "plan.created"])
+    }
+
+    @Test func withTheEphemeralCheckTheStacksArePlannedOneAtATime() async throws {
+        // One ephemeral copy per release and environment: the first stack brings it up, the next reuses it.
+        let setup = try await setup { pipeline in pipeline.environments[0].checks.append(Located(.ephemeral)) }
+        defer { setup.directory.remove() }
+        // Two plans at once would meet here at once; one at a time, the first waits out the second.
+        await setup.engine.holdPlans(until: 2, patience: .seconds(1))
+        let plans = try await Planner(context: setup.context).plan(release: setup.release.id, env: "dev")
+        #expect(plans.map(\.stack) == ["network", "app"])
+        #expect(await setup.engine.mostPlansAtOnce == 1)
+    }
+
+    @Test func aFailedStackIsReportedAndTheOthersStillPlan() async throws {
+        let setup = try await setup()
+        defer { setup.directory.remove() }
+        await setup.engine.failPlans(in: "/dev/network/")
+        let error = await #expect(throws: KitError.self) {
+            try await Planner(context: setup.context).plan(release: setup.release.id, env: "dev")
+        }
+        #expect(error?.description.contains("the fake engine's plan failed in") == true)
+        #expect(error?.description.contains("/dev/network/") == true)
+        // The app stack's plan ran to its end and is on record, as an earlier stack's would be.
+        #expect(try await setup.context.ledger.plans(env: "dev", stack: nil).map(\.stack) == ["app"])
     }
 
     @Test func outOfOrderPromotionIsRefusedAndRecorded() async throws {
