@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TollgateKit
 
 /// Flags every command takes.
 struct GlobalOptions: ParsableArguments {
@@ -44,5 +45,23 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 enum PathResolution {
     static func absolute(_ path: String) -> String {
         path.hasPrefix("/") ? path : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path).standardizedFileURL.path
+    }
+
+    /// Writes a file a command was asked to produce (`--out`, `--playbook`) in one step, so a reader
+    /// never sees half of it; a failure says which of the usual causes it is and what to do.
+    static func write(_ text: String, to path: String, option: String) throws {
+        let absolute = absolute(path)
+        let directory = (absolute as NSString).deletingLastPathComponent
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw KitError.step("cannot write '\(path)': the directory '\(directory)' does not exist; create it or give \(option) another path")
+        }
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: absolute), options: .atomic)
+        } catch {
+            var reason = ((error as NSError).localizedFailureReason ?? error.localizedDescription).trimmingCharacters(in: CharacterSet(charactersIn: ". "))
+            reason = reason.prefix(1).lowercased() + reason.dropFirst()
+            throw KitError.step("cannot write '\(path)': \(reason); check that '\(directory)' is writable and has room, or give \(option) another path")
+        }
     }
 }

@@ -69,11 +69,7 @@ struct AuditCommand: AsyncParsableCommand {
                     FileHandle.standardOutput.write(Data(text.utf8))
                     return
                 }
-                do {
-                    try Data(text.utf8).write(to: URL(fileURLWithPath: PathResolution.absolute(out)), options: .atomic)
-                } catch {
-                    throw KitError.fileSystem(path: out, reason: "\(error.localizedDescription); check that the directory exists and is writable")
-                }
+                try PathResolution.write(text, to: out, option: "--out")
                 Output.diagnostic("wrote \(count) events to \(out)")
             }
         }

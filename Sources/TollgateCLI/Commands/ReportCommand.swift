@@ -37,11 +37,7 @@ struct ReportCommand: AsyncParsableCommand {
             let document = try await PipelineReport(context: context).document()
             let text = format == .html ? document.html() : document.markdown()
             if let out {
-                do {
-                    try Data(text.utf8).write(to: URL(fileURLWithPath: PathResolution.absolute(out)), options: .atomic)
-                } catch {
-                    throw KitError.fileSystem(path: out, reason: "\(error.localizedDescription); check that the directory exists and is writable")
-                }
+                try PathResolution.write(text, to: out, option: "--out")
                 Output.diagnostic("wrote \(out) (\(format.rawValue))")
             } else {
                 Output.line(text)

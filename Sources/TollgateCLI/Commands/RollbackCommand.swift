@@ -41,11 +41,7 @@ struct RollbackCommand: AsyncParsableCommand {
         try await Composition.run(options) { context in
             let result = try await RollbackPlanner(context: context).plan(env: env, stacks: stack, to: to)
             if let playbook {
-                do {
-                    try Data(result.playbook.utf8).write(to: URL(fileURLWithPath: PathResolution.absolute(playbook)))
-                } catch {
-                    throw KitError.fileSystem(path: playbook, reason: "\(error)")
-                }
+                try PathResolution.write(result.playbook, to: playbook, option: "--playbook")
             }
             switch format {
             case .json: Output.json(result)
