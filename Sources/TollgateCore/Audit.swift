@@ -63,7 +63,7 @@ public enum AuditChain {
     }
 
     public static func hash(prevHash: String, body: String) -> String {
-        Digest.hex(Data((prevHash + body).utf8))
+        Digest.hex(concatenating: prevHash, body)
     }
 
     /// The next event after `previous` (nil for the first).
@@ -106,7 +106,7 @@ public enum AuditChain {
             if event.prevHash != previousHash {
                 return Break(seq: event.seq, reason: "its prev_hash does not match the hash of event \(event.seq - 1); an event before it was changed, removed or reordered")
             }
-            if Digest.hex(concatenating: event.prevHash, body(event)) != event.hash {
+            if hash(prevHash: event.prevHash, body: body(event)) != event.hash {
                 return Break(seq: event.seq, reason: "its content does not match its hash; the row was edited")
             }
             previousHash = event.hash

@@ -18,4 +18,9 @@ enum Markup {
         }
         return escaped
     }
+
+    /// HTML text and attribute values alike (quotes escaped too), so one function serves both.
+    static func html(_ text: String) -> String {
+        escape(text, inAttribute: true)
+    }
 }

@@ -65,20 +65,12 @@ public struct Planner: Sendable {
         }
         let outcomes = await withTaskGroup(of: (Int, Outcome).self, returning: [Int: Outcome].self) { group in
             var outcomes: [Int: Outcome] = [:]
-            var started = 0
-            while started < width {
-                let index = started
+            for index in stacks.indices {
+                // Past the width, a stack starts only when another finished.
+                if index >= width, let (done, outcome) = await group.next() { outcomes[done] = outcome }
                 group.addTask { await operation(index) }
-                started += 1
             }
-            for await (index, outcome) in group {
-                outcomes[index] = outcome
-                if started < stacks.count {
-                    let index = started
-                    group.addTask { await operation(index) }
-                    started += 1
-                }
-            }
+            for await (done, outcome) in group { outcomes[done] = outcome }
             return outcomes
         }
         return try stacks.indices.map { index in

@@ -12,7 +12,7 @@ extension ReportDocument {
             if case .heading(let text) = block {
                 if sectionOpen { body.append("</section>") }
                 let id = Self.anchor(text)
-                contents.append("<li><a href=\"#\(id)\">\(HTMLText.escape(text))</a></li>")
+                contents.append("<li><a href=\"#\(id)\">\(Markup.html(text))</a></li>")
                 body.append("<section id=\"\(id)\">")
                 sectionOpen = true
             }
@@ -26,12 +26,12 @@ extension ReportDocument {
             "<meta charset=\"utf-8\">",
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
             "<meta name=\"generator\" content=\"tollgate\">",
-            "<title>\(HTMLText.escape(title))</title>",
+            "<title>\(Markup.html(title))</title>",
             "<style>\(Self.style)</style>",
             "</head>",
             "<body>",
             "<main>",
-            "<h1>\(HTMLText.escape(title))</h1>",
+            "<h1>\(Markup.html(title))</h1>",
         ]
         if !contents.isEmpty { page += ["<nav><ul>"] + contents + ["</ul></nav>"] }
         page += body
@@ -63,13 +63,13 @@ extension ReportBlock {
     func html() -> String {
         switch self {
         case .heading(let text):
-            return "<h2>\(HTMLText.escape(text))</h2>"
+            return "<h2>\(Markup.html(text))</h2>"
         case .paragraph(let text):
             return "<p>\(text.html())</p>"
         case .preformatted(let lines):
-            return "<pre>" + lines.map(HTMLText.escape).joined(separator: "\n") + "</pre>"
+            return "<pre>" + lines.map(Markup.html).joined(separator: "\n") + "</pre>"
         case .table(let header, let rows):
-            var lines = ["<table>", "<thead><tr>" + header.map { "<th>\(HTMLText.escape($0))</th>" }.joined() + "</tr></thead>", "<tbody>"]
+            var lines = ["<table>", "<thead><tr>" + header.map { "<th>\(Markup.html($0))</th>" }.joined() + "</tr></thead>", "<tbody>"]
             for row in rows {
                 lines.append("<tr>" + row.map { "<td>\($0.html())</td>" }.joined() + "</tr>")
             }
@@ -79,7 +79,7 @@ extension ReportBlock {
             let tag = ordered ? "ol" : "ul"
             return "<\(tag)>" + items.map { "<li>\($0.html())</li>" }.joined() + "</\(tag)>"
         case .flow(let flow):
-            return "<figure>\(flow.svg())<figcaption>\(HTMLText.escape(flow.caption))</figcaption></figure>"
+            return "<figure>\(flow.svg())<figcaption>\(Markup.html(flow.caption))</figcaption></figure>"
         }
     }
 }
@@ -88,9 +88,9 @@ extension RichText {
     func html() -> String {
         spans.map { span in
             switch span {
-            case .text(let text): HTMLText.escape(text)
-            case .code(let text): "<code>\(HTMLText.escape(text))</code>"
-            case .strong(let text): "<strong>\(HTMLText.escape(text))</strong>"
+            case .text(let text): Markup.html(text)
+            case .code(let text): "<code>\(Markup.html(text))</code>"
+            case .strong(let text): "<strong>\(Markup.html(text))</strong>"
             case .lineBreak: "<br>"
             }
         }.joined()
@@ -129,8 +129,8 @@ extension StageFlow {
         }
         let width = x + 12
         var parts = [
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"\(HTMLText.escape(caption))\" width=\"\(Self.number(width))\" height=\"\(Self.number(height))\" viewBox=\"0 0 \(Self.number(width)) \(Self.number(height))\">",
-            "<title>\(HTMLText.escape(caption))</title>",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"\(Markup.html(caption))\" width=\"\(Self.number(width))\" height=\"\(Self.number(height))\" viewBox=\"0 0 \(Self.number(width)) \(Self.number(height))\">",
+            "<title>\(Markup.html(caption))</title>",
             "<defs><marker id=\"tollgate-arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"8\" markerHeight=\"8\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#475569\"/></marker></defs>",
         ]
         let middle = boxTop + boxHeight / 2
@@ -139,7 +139,7 @@ extension StageFlow {
             let start = from.x + from.width, end = to.x - 2
             parts.append("<line x1=\"\(Self.number(start))\" y1=\"\(Self.number(middle))\" x2=\"\(Self.number(end))\" y2=\"\(Self.number(middle))\" stroke=\"#475569\" stroke-width=\"2\" marker-end=\"url(#tollgate-arrow)\"/>")
             if let label = edge.label {
-                parts.append("<text x=\"\(Self.number((start + end) / 2))\" y=\"\(Self.number(middle - 10))\" text-anchor=\"middle\" font-size=\"13\" fill=\"#334155\">\(HTMLText.escape(label))</text>")
+                parts.append("<text x=\"\(Self.number((start + end) / 2))\" y=\"\(Self.number(middle - 10))\" text-anchor=\"middle\" font-size=\"13\" fill=\"#334155\">\(Markup.html(label))</text>")
             }
         }
         for node in nodes {
@@ -147,7 +147,7 @@ extension StageFlow {
             let fill = node.isStart ? "#ede9fe" : "#dbeafe", stroke = node.isStart ? "#6d28d9" : "#1d4ed8"
             let radius = node.isStart ? boxHeight / 2 : 6
             parts.append("<rect x=\"\(Self.number(box.x))\" y=\"\(Self.number(boxTop))\" width=\"\(Self.number(box.width))\" height=\"\(Self.number(boxHeight))\" rx=\"\(Self.number(radius))\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"1.5\"/>")
-            parts.append("<text x=\"\(Self.number(box.x + box.width / 2))\" y=\"\(Self.number(middle + 5))\" text-anchor=\"middle\" font-size=\"14\" fill=\"#111827\">\(HTMLText.escape(node.label))</text>")
+            parts.append("<text x=\"\(Self.number(box.x + box.width / 2))\" y=\"\(Self.number(middle + 5))\" text-anchor=\"middle\" font-size=\"14\" fill=\"#111827\">\(Markup.html(node.label))</text>")
         }
         parts.append("</svg>")
         return parts.joined(separator: "\n")
@@ -157,12 +157,5 @@ extension StageFlow {
     private static func number(_ value: Double) -> String {
         let rounded = (value * 10).rounded() / 10
         return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
-    }
-}
-
-/// HTML escaping: text and attribute values alike (quotes too), so one function serves both.
-enum HTMLText {
-    static func escape(_ text: String) -> String {
-        Markup.escape(text, inAttribute: true)
     }
 }

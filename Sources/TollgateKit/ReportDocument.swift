@@ -46,19 +46,18 @@ public struct RichText: Sendable, Equatable, ExpressibleByStringInterpolation {
 
     /// The parts joined with a line break between each, for a table cell holding several values.
     public static func lines(_ parts: [RichText]) -> RichText {
-        var spans: [Span] = []
-        for (index, part) in parts.enumerated() {
-            if index > 0 { spans.append(.lineBreak) }
-            spans += part.spans
-        }
-        return RichText(spans: spans)
+        join(parts, separator: .lineBreak)
     }
 
     /// The parts joined with `separator` as plain text.
     public static func joined(_ parts: [RichText], separator: String) -> RichText {
+        join(parts, separator: separator.isEmpty ? nil : .text(separator))
+    }
+
+    private static func join(_ parts: [RichText], separator: Span?) -> RichText {
         var spans: [Span] = []
         for (index, part) in parts.enumerated() {
-            if index > 0, !separator.isEmpty { spans.append(.text(separator)) }
+            if index > 0, let separator { spans.append(separator) }
             spans += part.spans
         }
         return RichText(spans: spans)
