@@ -11,6 +11,9 @@ public struct TerraformEngine: Engine {
     public let settings: EngineSettings
     public let runner: ProcessRunner
     let inherited: [String: String]
+    /// One `init` at a time per engine: inits share the plugin cache, and two installing the same
+    /// provider into it at once fail with "file exists" (plans of several stacks run side by side).
+    let initGate = SerialGate()
 
     public init(info: EngineInfo, settings: EngineSettings, environment: [String: String], runner: ProcessRunner = ProcessRunner()) {
         self.info = info
@@ -30,7 +33,14 @@ public struct TerraformEngine: Engine {
             try Data(Self.backendConfigText(backend).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
             arguments.append("-backend-config=\(path)")
         }
-        _ = try await run(arguments, in: workspace)
+        await initGate.acquire()
+        do {
+            _ = try await run(arguments, in: workspace)
+        } catch {
+            await initGate.release()
+            throw error
+        }
+        await initGate.release()
     }
 
     public func plan(_ workspace: EngineWorkspace, planFile: String, varFiles: [String], mode: PlanMode) async throws -> Bool {

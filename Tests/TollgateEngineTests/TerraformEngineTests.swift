@@ -41,6 +41,18 @@ import TollgateEngine
                      backend: [("path", .string(directory.path + "/state/terraform.tfstate"))])
     }
 
+    /// Stacks are planned side by side: their inits must not race to fill the empty plugin cache.
+    @Test(arguments: TestEngines.all) func initsAtOnceShareAnEmptyPluginCache(binary: String) async throws {
+        let setup = try await setup(binary, main: "resource \"null_resource\" \"a\" {}\n", label: "inits")
+        defer { setup.directory.remove() }
+        let second = EngineWorkspace(directory: setup.directory.path + "/stack", dataDirectory: setup.directory.path + "/data-2")
+        let other: [(key: String, value: BackendValue)] = [("path", .string(setup.directory.path + "/state/other.tfstate"))]
+        async let first: Void = setup.engine.initialize(setup.workspace, backend: setup.backend)
+        async let next: Void = setup.engine.initialize(second, backend: other)
+        _ = try await (first, next)
+        #expect(FileManager.default.fileExists(atPath: setup.directory.path + "/cache/plugin-cache/registry.terraform.io/hashicorp/null/2.1.2"))
+    }
+
     @Test func thereAreEnginesToTest() {
         #expect(!TestEngines.all.isEmpty, "no engine found: run scripts/setup-engine.sh or set TOLLGATE_TEST_ENGINES")
     }
