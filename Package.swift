@@ -66,6 +66,10 @@ let package = Package(
         // HCL2 native syntax parser with source ranges: standalone, no tollgate types.
         .target(name: "HCL"),
 
+        // The command line with a pinned clock, for end-to-end tests only (never a product): the shipped
+        // executable takes no clock from its caller.
+        .executableTarget(name: "tollgate-test-clock", dependencies: ["TollgateCLI", "TollgateCore"], path: "Tests/ClockHarness"),
+
         // Fakes, a fixed clock and fixture builders shared by the test targets.
         .target(name: "TestSupport", dependencies: ["TollgateCore"], path: "Tests/TestSupport"),
 

@@ -71,13 +71,13 @@ struct Composition {
         ProcessShell(environment: environment)
     }
 
-    /// The clock: real, unless TOLLGATE_NOW (ISO 8601) pins it, for rehearsals and tests.
-    func effects() throws -> Effects {
-        guard let pinned = environment["TOLLGATE_NOW"], !pinned.isEmpty else { return .live }
-        guard let date = ISO8601DateFormatter().date(from: pinned) else {
-            throw ValidationError("TOLLGATE_NOW='\(pinned)' is not an ISO 8601 time such as 2026-11-26T15:00:00Z")
-        }
-        return Effects(now: { date }, newID: Effects.live.newID)
+    /// Effects handed in by in-process composition (`Tollgate.launch(effects:)`, used by the test
+    /// harness); nil in the shipped executable, whose clock no caller can set.
+    @TaskLocal static var injectedEffects: Effects?
+
+    /// The clock and ids: always the real ones, unless composed in process with others.
+    func effects() -> Effects {
+        Self.injectedEffects ?? .live
     }
 
     /// Who is acting: TOLLGATE_ACTOR, else the CI's actor, else git's user.email, else the login name.
@@ -96,7 +96,7 @@ struct Composition {
 
     /// Every adapter wired into one context. The engine is located only when `needsEngine`.
     func context(_ pipeline: Pipeline, needsEngine: Bool = true) async throws -> Context {
-        let effects = try effects()
+        let effects = effects()
         let layout = store(pipeline)
         try layout.checkWritable()
         let ledger = try SQLiteLedger(path: ledgerPath(pipeline), effects: effects)

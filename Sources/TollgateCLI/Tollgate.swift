@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TollgateCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,6 +25,12 @@ public struct Tollgate: AsyncParsableCommand {
     )
 
     public init() {}
+
+    /// Runs the command line with the given effects instead of the real clock: in-process
+    /// composition for test harnesses. The shipped executable calls `launch()`.
+    public static func launch(effects: Effects) async {
+        await Composition.$injectedEffects.withValue(effects) { await launch() }
+    }
 
     /// Parses the command line and runs the command in a task that Ctrl-C (SIGINT) or SIGTERM
     /// cancels, so engine children are stopped cleanly instead of being orphaned.

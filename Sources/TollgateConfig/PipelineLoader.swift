@@ -51,7 +51,7 @@ public enum PipelineLoader {
         let pipeline = PipelineReader(reader: reader, file: file, baseDirectory: baseDirectory).read(root)
         var diagnostics = reader.diagnostics
         if let pipeline, !diagnostics.hasErrors {
-            diagnostics += PipelineValidator.validate(pipeline)
+            diagnostics += PipelineValidator.validate(pipeline, canonicalPath: CanonicalPath.resolve)
         }
         diagnostics.sort { ($0.location?.line ?? 0, $0.location?.column ?? 0) < ($1.location?.line ?? 0, $1.location?.column ?? 0) }
         return Result(pipeline: pipeline, diagnostics: diagnostics)
@@ -83,7 +83,7 @@ struct PipelineReader {
     static let lintKeys = ["env_inputs", "expected_differences"]
     static let engineKeys = ["binary", "version", "path", "provider_mirror"]
     static let stackKeys = ["name", "path", "depends_on"]
-    static let environmentKeys = ["name", "account", "identity", "backend", "gate", "checks", "secrets"]
+    static let environmentKeys = ["name", "account", "identity", "backend", "gate", "checks", "secrets", "require_signed_commits"]
     static let backendKeys = ["type", "settings"]
     static let gateKeys = ["type", "required", "approvers", "max_plan_age"]
     static let policyKeys = ["path", "namespaces", "engine"]
@@ -193,9 +193,10 @@ struct PipelineReader {
         let gate = fields["gate"].flatMap { readGate($0, context: context) }
         let checks = fields["checks"].flatMap { readChecks($0, context: context) } ?? []
         let secrets = fields["secrets"].flatMap { readSecrets($0, context: context) } ?? []
+        let signed = reader.boolean(fields["require_signed_commits"], "'require_signed_commits' of \(context)")
         guard let account, let identity, let backend, let gate else { return nil }
         return Environment(name: name, account: account, identity: identity, backend: backend,
-                           gate: gate, checks: checks, secrets: secrets)
+                           gate: gate, checks: checks, secrets: secrets, requireSignedCommits: signed?.value ?? false)
     }
 
     func readBackend(_ node: Node, context: String) -> Backend? {
@@ -359,5 +360,25 @@ struct PipelineReader {
             }
         }
         return settings
+    }
+}
+
+/// Resolves symlinks in a path as the file system will when the engine writes there: the longest
+/// existing prefix is resolved with realpath(3) and the rest appended, so a state file that does not
+/// exist yet is still placed where its symlinked directory really is.
+enum CanonicalPath {
+    static func resolve(_ path: String) -> String {
+        var existing = path
+        var rest: [String] = []
+        while existing != "/", !existing.isEmpty {
+            if let resolved = realpath(existing, nil) {
+                defer { free(resolved) }
+                let base = String(cString: resolved)
+                return rest.isEmpty ? base : (base == "/" ? "" : base) + "/" + rest.reversed().joined(separator: "/")
+            }
+            rest.append((existing as NSString).lastPathComponent)
+            existing = (existing as NSString).deletingLastPathComponent
+        }
+        return path
     }
 }

@@ -84,6 +84,15 @@ final class YAMLReader {
         return Located(number, at: location(node))
     }
 
+    func boolean(_ node: Node?, _ what: String) -> Located<Bool>? {
+        guard let node else { return nil }
+        guard case .scalar = node, node.tagName == .bool, let value = node.bool else {
+            error(node, "\(what) must be true or false, not \(describe(node))")
+            return nil
+        }
+        return Located(value, at: location(node))
+    }
+
     func sequence(_ node: Node?, _ what: String) -> [Node]? {
         guard let node else { return nil }
         guard case .sequence(let items) = node else {

@@ -59,13 +59,14 @@ public struct Backend: Sendable, Equatable {
     /// A key naming where this backend keeps the state of one (env, stack); two equal keys mean
     /// two environments would read and write the same state.
     ///
-    /// Relative local paths are resolved against `baseDirectory` so `./a` and `a` compare equal.
-    public func stateLocation(env: String, stack: String, baseDirectory: String) -> String {
+    /// Relative local paths are resolved against `baseDirectory` so `./a` and `a` compare equal, then
+    /// passed through `canonical` (the caller resolves symlinks; the core touches no file system).
+    public func stateLocation(env: String, stack: String, baseDirectory: String, canonical: (String) -> String = { $0 }) -> String {
         let values = Dictionary(resolved(env: env, stack: stack).map { ($0.key, $0.value.text) }, uniquingKeysWith: { a, _ in a })
         func value(_ key: String, default fallback: String = "") -> String { values[key] ?? fallback }
         switch type.value {
         case "local":
-            return "local:" + PathText.absolute(value("path", default: "terraform.tfstate"), base: baseDirectory)
+            return "local:" + canonical(PathText.absolute(value("path", default: "terraform.tfstate"), base: baseDirectory))
         case "s3":
             return "s3://\(value("bucket"))/\(value("workspace_key_prefix", default: ""))/\(value("key"))"
         case "gcs":

@@ -160,7 +160,7 @@ public enum DriftStatus {
     public static func refusal(_ drift: DriftReport) -> GateDecision.Refusal {
         let addresses = drift.resources.map(\.address)
         return GateDecision.Refusal(
-            rule: "drift",
+            rule: .drift,
             message: "'\(drift.env)/\(drift.stack)' drifted outside tollgate (\(addresses.prefix(5).joined(separator: ", "))\(addresses.count > 5 ? ", …" : "")), "
                 + "found by drift run '\(drift.id)'; see it with 'tollgate drift --env \(drift.env) --stack \(drift.stack)', "
                 + "then acknowledge it: tollgate drift ack \(drift.env) \(drift.stack) --key KEY --comment TEXT")

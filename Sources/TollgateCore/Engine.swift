@@ -4,6 +4,17 @@ import Foundation
 ///
 /// Services drive a stack through these steps only; the adapter owns process handling, flags and
 /// the engine's CLI configuration.
+/// The engine refused a saved plan because the state moved since it was made: its own stale-plan
+/// guard, which tollgate keeps and reports in plain words.
+public struct StalePlanError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The engine's own words, for the record.
+    public var engineMessage: String
+
+    public init(engineMessage: String) { self.engineMessage = engineMessage }
+
+    public var description: String { "the engine refused the saved plan as stale: \(engineMessage)" }
+}
+
 public protocol Engine: Sendable {
     var info: EngineInfo { get }
 

@@ -16,6 +16,10 @@ public protocol Git: Sendable {
     func isAncestor(_ commit: String, of reference: String) async throws -> Bool
     /// Creates or moves an annotated tag on a commit.
     func tag(_ name: String, commit: String, message: String) async throws
+    /// The commits reachable from `tip` but not from `base` (only `tip` itself when `base` is nil),
+    /// newest first. With `allowedSigners` (a file path), each commit's SSH signature is checked
+    /// against that file and its principal returned when it verifies.
+    func commits(since base: String?, through tip: String, allowedSigners: String?) async throws -> [CommitIdentity]
     /// Tags whose names start with `prefix` (`tollgate/prod/`), with their messages and the commits they point at.
     func tags(prefix: String) async throws -> [GitTag]
 }
@@ -47,5 +51,22 @@ public struct GitFile: Sendable, Equatable {
         self.path = path
         self.object = object
         self.executable = executable
+    }
+}
+
+/// One commit as the authorship rule reads it.
+public struct CommitIdentity: Sendable, Equatable {
+    public var id: String
+    public var authorEmail: String
+    public var committerEmail: String
+    /// The principal of a good SSH signature that the signers file verifies; nil when the commit is
+    /// unsigned, or signed by a key that file does not list for the `git` namespace.
+    public var signer: String?
+
+    public init(id: String, authorEmail: String, committerEmail: String, signer: String?) {
+        self.id = id
+        self.authorEmail = authorEmail
+        self.committerEmail = committerEmail
+        self.signer = signer
     }
 }

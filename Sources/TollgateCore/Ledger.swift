@@ -32,6 +32,8 @@ public protocol Ledger: Sendable {
 
     func lastGood(env: String, stack: String) async throws -> LastGood?
     func pinnedLineage(env: String, stack: String) async throws -> String?
+    /// Every (env, stack) whose state is pinned to this lineage.
+    func lineageOwners(_ lineage: String) async throws -> [(env: String, stack: String)]
 
     /// Records one drift run's result, drifted or clean.
     func recordDrift(_ report: DriftReport, event: AuditEntry) async throws

@@ -108,6 +108,9 @@ public struct Environment: Sendable, Equatable {
     public var gate: Located<Gate>
     public var checks: [Located<Check>]
     public var secrets: [Secret]
+    /// Every commit a release brings into this environment must carry an SSH signature that the
+    /// signers file in force verifies; the release's authors are then the signatures' principals.
+    public var requireSignedCommits: Bool
 
     public init(
         name: Located<String>,
@@ -116,8 +119,10 @@ public struct Environment: Sendable, Equatable {
         backend: Backend,
         gate: Located<Gate> = Located(.auto),
         checks: [Located<Check>] = [],
-        secrets: [Secret] = []
+        secrets: [Secret] = [],
+        requireSignedCommits: Bool = false
     ) {
+        self.requireSignedCommits = requireSignedCommits
         self.name = name
         self.account = account
         self.identity = identity
@@ -162,7 +167,7 @@ public struct ApprovalGate: Sendable, Equatable {
 }
 
 /// A pre-apply validation that an environment runs on every plan.
-public enum Check: String, Sendable, Equatable, CaseIterable {
+public enum Check: String, Sendable, Equatable, Codable, CaseIterable {
     case fmt
     case validate
     case lint

@@ -4,13 +4,15 @@
 /// Shape errors (unknown keys, wrong types, missing settings) are found while the file is read;
 /// these are the rules that need the whole model.
 public enum PipelineValidator {
-    public static func validate(_ pipeline: Pipeline) -> [Diagnostic] {
+    /// `canonicalPath` resolves a local state path the way the file system will (symlinks), so two
+    /// environments whose paths differ only by a link are caught; the core itself reads no files.
+    public static func validate(_ pipeline: Pipeline, canonicalPath: (String) -> String = { $0 }) -> [Diagnostic] {
         var diagnostics: [Diagnostic] = []
         diagnostics += duplicateNames(pipeline.stacks.map(\.name), kind: "stack")
         diagnostics += duplicateNames(pipeline.environments.map(\.name), kind: "environment")
         diagnostics += dependencies(pipeline)
         diagnostics += sharedAccounts(pipeline)
-        diagnostics += overlappingBackends(pipeline)
+        diagnostics += overlappingBackends(pipeline, canonicalPath: canonicalPath)
         diagnostics += backendPlaceholders(pipeline)
         diagnostics += gates(pipeline)
         if pipeline.environments.isEmpty {
@@ -85,7 +87,7 @@ public enum PipelineValidator {
         return diagnostics
     }
 
-    static func overlappingBackends(_ pipeline: Pipeline) -> [Diagnostic] {
+    static func overlappingBackends(_ pipeline: Pipeline, canonicalPath: (String) -> String) -> [Diagnostic] {
         var diagnostics: [Diagnostic] = []
         var reported: Set<[String]> = []
         let environments = pipeline.environments
@@ -94,22 +96,26 @@ public enum PipelineValidator {
                 let pair = [a.name.value, b.name.value]
                 for stack in pipeline.stacks where !reported.contains(pair) {
                     let name = stack.name.value
-                    let locationA = a.backend.stateLocation(env: a.name.value, stack: name, baseDirectory: pipeline.baseDirectory)
-                    let locationB = b.backend.stateLocation(env: b.name.value, stack: name, baseDirectory: pipeline.baseDirectory)
+                    let locationA = a.backend.stateLocation(env: a.name.value, stack: name, baseDirectory: pipeline.baseDirectory, canonical: canonicalPath)
+                    let locationB = b.backend.stateLocation(env: b.name.value, stack: name, baseDirectory: pipeline.baseDirectory, canonical: canonicalPath)
                     if locationA == locationB {
                         reported.insert(pair)
-                        diagnostics.append(Diagnostic(
+                        var diagnostic = Diagnostic(
                             at: b.backend.type.location,
                             "environments '\(a.name.value)' and '\(b.name.value)' resolve to the same state location for stack '\(name)' (\(locationB))",
-                            hint: "put '{env}' in the backend's path or key, or give each environment its own bucket or database"))
+                            hint: "put '{env}' in the backend's path or key, give each environment its own bucket or database, and check for symlinks between their state directories")
+                        diagnostic.code = .backendOverlap
+                        diagnostics.append(diagnostic)
                     } else if let databaseA = a.backend.databaseIdentity(env: a.name.value, stack: name),
                               let databaseB = b.backend.databaseIdentity(env: b.name.value, stack: name),
                               databaseA == databaseB {
                         reported.insert(pair)
-                        diagnostics.append(Diagnostic(
+                        var diagnostic = Diagnostic(
                             at: b.backend.type.location,
                             "environments '\(a.name.value)' and '\(b.name.value)' keep state in the same Postgres database '\(databaseB)'",
-                            hint: "use one database per environment: the pg backend's advisory locks are database-wide, so shared databases block each other"))
+                            hint: "use one database per environment: the pg backend's advisory locks are database-wide, so shared databases block each other")
+                        diagnostic.code = .sharedDatabase
+                        diagnostics.append(diagnostic)
                     }
                 }
             }

@@ -17,6 +17,14 @@ public struct SourceLocation: Hashable, Sendable, Codable, CustomStringConvertib
 ///
 /// Diagnostics are values so that the core can produce them without knowing how they are shown;
 /// the CLI renders them as `file:line:column: error: message` or as JSON.
+/// The rules whose diagnostics other commands pick out, as data rather than message text.
+public enum DiagnosticCode: String, Sendable, Codable, Hashable {
+    /// Two environments keep one stack's state in the same place.
+    case backendOverlap = "backend-overlap"
+    /// Two environments keep state in one Postgres database.
+    case sharedDatabase = "shared-database"
+}
+
 public struct Diagnostic: Hashable, Sendable, Codable, CustomStringConvertible {
     public enum Severity: String, Sendable, Codable {
         case error
@@ -29,6 +37,8 @@ public struct Diagnostic: Hashable, Sendable, Codable, CustomStringConvertible {
     public var message: String
     /// What to do next, when the message alone does not say it.
     public var hint: String?
+    /// Which rule found it, for the few that other commands act on (lint reports isolation problems).
+    public var code: DiagnosticCode?
 
     public init(_ severity: Severity = .error, at location: SourceLocation?, _ message: String, hint: String? = nil) {
         self.severity = severity

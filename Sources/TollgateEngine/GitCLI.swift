@@ -49,6 +49,21 @@ public struct GitCLI: Git {
         try await git(["show", "-s", "--format=%ae", commit]).stdoutText.trimmingWhitespaceAndNewlines()
     }
 
+    public func commits(since base: String?, through tip: String, allowedSigners: String?) async throws -> [CommitIdentity] {
+        var arguments: [String] = []
+        if let allowedSigners { arguments += ["-c", "gpg.format=ssh", "-c", "gpg.ssh.allowedSignersFile=" + allowedSigners] }
+        // Fields end in US, records in RS; %G? is 'G' only for a good signature by a listed principal.
+        arguments += ["log", "--format=%H%x1f%ae%x1f%ce%x1f" + (allowedSigners == nil ? "%x1f" : "%G?%x1f%GS") + "%x1e"]
+        arguments += base.map { ["\($0)..\(tip)"] } ?? ["-n", "1", tip]
+        arguments.append("--")
+        return try await git(arguments).stdoutText.split(separator: "\u{1e}").compactMap { record in
+            let fields = record.trimmingCharacters(in: .newlines).split(separator: "\u{1f}", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count >= 5 else { return nil }
+            return CommitIdentity(id: fields[0], authorEmail: fields[1], committerEmail: fields[2],
+                                  signer: fields[3] == "G" && !fields[4].isEmpty ? fields[4] : nil)
+        }
+    }
+
     public func userEmail() async throws -> String? {
         let output = try await git(["config", "user.email"], accept: [0, 1])
         let email = output.stdoutText.trimmingWhitespaceAndNewlines()

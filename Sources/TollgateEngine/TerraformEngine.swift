@@ -68,8 +68,19 @@ public struct TerraformEngine: Engine {
         try await run(["show", "-json", "-no-color", planFile], in: workspace).stdout
     }
 
+    /// Applies a saved plan. The engine's refusal of a stale plan is a `StalePlanError`, so callers
+    /// never match the engine's text themselves.
     public func apply(_ workspace: EngineWorkspace, planFile: String) async throws {
-        _ = try await run(["apply", "-input=false", "-no-color", "-lock-timeout=60s", planFile], in: workspace)
+        let arguments = ["apply", "-input=false", "-no-color", "-lock-timeout=60s", planFile]
+        let output = try await run(arguments, in: workspace, acceptedStatuses: [0, 1])
+        guard output.status == 0 else {
+            let text = output.stderrText + output.stdoutText
+            if text.contains("Saved plan is stale") {
+                throw StalePlanError(engineMessage: text.split(separator: "\n").first { $0.contains("Saved plan is stale") }
+                    .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "│╷╵ ")) } ?? "Saved plan is stale")
+            }
+            throw failure(arguments, workspace, output)
+        }
     }
 
     public func formatCheck(_ workspace: EngineWorkspace) async throws -> [String] {

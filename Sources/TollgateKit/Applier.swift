@@ -21,21 +21,32 @@ public struct Applier: Sendable {
         public var approvedBy: [String]
     }
 
-    /// The gate decision for a plan as things stand (used by apply, promote and status).
+    /// The gate decision for a plan as things stand (used by apply, promote, show and status):
+    /// judged by the governance in force for its (env, stack), tightened by the release's own.
     public func gates(_ plan: PlanRecord, release: Release) async throws -> GateDecision {
+        try await judged(plan, release: release).decision
+    }
+
+    /// The decision together with the governance judgement behind it.
+    func judged(_ plan: PlanRecord, release: Release) async throws -> (decision: GateDecision, judgement: GovernanceResolver.Judgement) {
         let environment = try context.environment(plan.env)
+        let judgement = try await GovernanceResolver(context: context).judge(plan, release: release)
         let previous = context.pipeline.environment(before: plan.env)?.name.value
         let applied = try await context.orderSatisfied(release: release.id, env: plan.env, stack: plan.stack, previous: previous)
         var onMain: Bool?
-        if environment.gate.value == .onMerge {
-            onMain = try await context.git.isAncestor(release.commit, of: context.pipeline.mainBranch)
+        if judgement.effective.requiresMerge {
+            onMain = try await context.git.isAncestor(release.commit, of: judgement.effective.mainBranch)
         }
-        let approvals = try await Approver(context: context).verified(plan)
+        let approvals = try await Approver(context: context).verified(plan, signers: judgement.signersPath)
         let drift = try await DriftDetector(context: context).openDrift(env: plan.env, stack: plan.stack)
-        return GateEvaluator.evaluate(GateFacts(
+        let invoker = if let id = plan.breakGlass { try await context.ledger.breakGlasses().first { $0.id == id }?.actor } else { String?.none }
+        let decision = GateEvaluator.evaluate(GateFacts(
             environment: environment, previousEnvironment: previous, release: release, plan: plan, appliedToPrevious: applied,
-            onMainBranch: onMain, mainBranch: context.pipeline.mainBranch, approvals: approvals, now: context.effects.now(), openDrift: drift,
-            statefulTypes: Set(context.pipeline.statefulTypes)))
+            onMainBranch: onMain, mainBranch: judgement.effective.mainBranch, approvals: approvals, now: context.effects.now(), openDrift: drift,
+            statefulTypes: Set(context.pipeline.statefulTypes), inForce: judgement.inForce, proposed: judgement.proposed,
+            authors: judgement.authors, authorshipVerified: judgement.authorshipVerified, unsignedCommits: judgement.unsignedCommits,
+            breakGlassInvoker: invoker))
+        return (decision, judgement)
     }
 
     public func apply(plan reference: String) async throws -> Result {
@@ -46,112 +57,14 @@ public struct Applier: Sendable {
     }
 
     func apply(_ plan: PlanRecord, release: Release) async throws -> Result {
-        let environment = try context.environment(plan.env)
-        let stack = try context.stacks(only: [plan.stack])[0]
         let subjects = ["plan": plan.id, "release": release.id, "env": plan.env, "stack": plan.stack]
-
         // Cheap refusals before the lock, so a plan that cannot pass never blocks anyone.
         let early = try await gates(plan, release: release)
         if !early.allowed { throw await context.refuse(early.refusals, subjects: subjects) }
-
-        let now = context.effects.now()
-        let applyID = "x-" + context.effects.newID()
-        let record = ApplyRecord(id: applyID, planID: plan.id, env: plan.env, stack: plan.stack, actor: context.actor, startedAt: now)
-        let lock = LockRecord(env: plan.env, stack: plan.stack, applyID: applyID, holder: context.actor, host: context.host,
-                              pid: context.pid, acquiredAt: now)
-        if let held = try await context.ledger.beginApply(record, lock: lock, event: AuditEntry(
-            actor: context.actor, kind: "apply.started", subjects: subjects.merging(["apply": applyID]) { a, _ in a },
-            payload: ["digest": .string(plan.digest)])) {
-            throw await context.refuse([.init(rule: "lock", message: Self.describeHeld(held, host: context.host))], subjects: subjects)
-        }
-
-        func finish(_ outcome: ApplyRecord.Outcome, planStatus: PlanRecord.Status?, detail: String?, lineage: String? = nil) async throws -> LastGood? {
-            try await context.ledger.finishApply(
-                id: applyID, outcome: outcome, planStatus: planStatus, detail: detail, at: context.effects.now(), lineage: lineage,
-                event: AuditEntry(actor: context.actor, kind: "apply.finished", subjects: subjects.merging(["apply": applyID]) { a, _ in a },
-                                  payload: ["outcome": .string(outcome.rawValue), "detail": JSONValue(detail)]))
-        }
-
-        var redactor = Redactor([])
-        var finished = false
-        do {
-            // Every gate again, now that no one else can apply this (env, stack).
-            let decision = try await gates(plan, release: release)
-            if !decision.allowed { throw KitError.refused(decision.refusals) }
-            try await context.checkIdentity(environment, subjects: subjects)
-            let bytes: Data
-            do {
-                bytes = try context.artifacts.get(plan.digest)
-            } catch {
-                throw KitError.refused([.init(rule: "digest", message: "plan '\(plan.id)' was approved for digest \(plan.digest), but \(error)"
-                    + "; re-run 'tollgate plan \(release.id) --env \(plan.env) --stack \(plan.stack)' and have it reviewed again")])
-            }
-            if context.engine.info.version.description != plan.engineVersion {
-                throw KitError.refused([.init(rule: "engine", message: "plan '\(plan.id)' was made with \(plan.engineKind) \(plan.engineVersion), but this run uses \(context.engine.info.version) at \(context.engine.info.path); a plan file only applies with the engine version that made it, so set TOLLGATE_ENGINE to that version or re-plan")])
-            }
-            let variables = try await context.secretVariables(environment)
-            redactor = Redactor(variables.values)
-            let dirs = try context.workDirectory(release: release, env: plan.env, stack: stack, purpose: "apply")
-            let workspace = EngineWorkspace(directory: dirs.workspace, dataDirectory: dirs.data, variables: variables)
-            try await context.engine.initialize(workspace, backend: context.backendSettings(environment, stack: plan.stack))
-            let current = try await context.engine.pullState(workspace)
-            try await checkState(plan, current: current, subjects: subjects)
-            let planFile = dirs.root + "/reviewed.tfplan"
-            try bytes.write(to: URL(fileURLWithPath: planFile))
-            do {
-                try await context.engine.apply(workspace, planFile: planFile)
-            } catch {
-                // Ctrl-C or SIGTERM: the engine was stopped; record an interrupted apply, not a failure.
-                if Task.isCancelled || error is CancellationError { throw CancellationError() }
-                let text = redactor.redact("\(error)")
-                if text.contains("Saved plan is stale") {
-                    finished = true
-                    _ = try await finish(.failed, planStatus: .stale, detail: "the engine refused a stale plan")
-                    throw KitError.refused([.init(rule: "stale", message: "the engine refused plan '\(plan.id)' as stale: the state of '\(plan.env)/\(plan.stack)' changed after the plan was made (serial \(plan.priorSerial) at review); re-plan and have the new plan reviewed")])
-                }
-                finished = true
-                _ = try await finish(.failed, planStatus: .failed, detail: String(text.suffix(2000)))
-                throw KitError.step(text)
-            }
-            // The lineage is pinned on the first apply only; later applies keep it, so no second pull.
-            let pinned = try await context.ledger.pinnedLineage(env: plan.env, stack: plan.stack)
-            let lineage = pinned == nil ? try await context.engine.pullState(workspace).lineage : nil
-            finished = true
-            let good = try await finish(.success, planStatus: .applied, detail: nil, lineage: lineage)
-            var tag: String?
-            if let good {
-                let marker = ReleaseTag(env: plan.env, stack: plan.stack, sequence: good.sequence, release: release.id, plan: plan.id,
-                                        planDigest: plan.digest, commit: release.commit, pr: release.pr, apply: applyID,
-                                        approvers: decision.approvedBy, appliedAt: good.appliedAt)
-                if (try? await context.git.tag(marker.name, commit: release.commit, message: marker.message)) != nil {
-                    tag = marker.name
-                }
-            }
-            return Result(plan: plan.id, apply: applyID, env: plan.env, stack: plan.stack, release: release.id, tag: tag, approvedBy: decision.approvedBy)
-        } catch let error as KitError where error.isRefusal {
-            if !finished {
-                let stale = if case .refused(let refusals) = error, refusals.contains(where: { $0.rule == "stale" }) { true } else { false }
-                _ = try? await finish(.failed, planStatus: stale ? .stale : nil, detail: "refused: " + error.description)
-            }
-            if case .refused(let refusals) = error { throw await context.refuse(refusals, subjects: subjects) }
-            throw error
-        } catch is CancellationError {
-            await recordInterrupted(applyID: applyID, subjects: subjects)
-            throw KitError.interrupted("apply of plan '\(plan.id)' was interrupted and recorded as such; check 'tollgate status', then re-plan")
-        } catch let error as KitError {
-            if !finished { _ = try? await finish(.failed, planStatus: nil, detail: redactor.redact(error.description)) }
-            throw error
-        } catch {
-            let text = redactor.redact("\(error)")
-            if Task.isCancelled {
-                await recordInterrupted(applyID: applyID, subjects: subjects)
-                throw KitError.interrupted("apply of plan '\(plan.id)' was interrupted and recorded as such; check 'tollgate status', then re-plan")
-            }
-            if !finished { _ = try? await finish(.failed, planStatus: nil, detail: String(text.suffix(2000))) }
-            throw KitError.step(text)
-        }
+        let run = ApplyRun(applier: self, plan: plan, release: release, applyID: "x-" + context.effects.newID(), subjects: subjects, decision: early)
+        try await run.lock()
+        return try await run.execute()
     }
-
     /// Records an interrupted apply from outside the cancelled task, so the write itself is not cancelled.
     func recordInterrupted(applyID: String, subjects: [String: String]) async {
         let context = self.context
@@ -167,20 +80,26 @@ public struct Applier: Sendable {
     /// The lineage and stale guards: the backend must hold exactly the state the plan was made against.
     func checkState(_ plan: PlanRecord, current: StateIdentity, subjects: [String: String]) async throws {
         let target = "\(plan.env)/\(plan.stack)"
-        if let pinned = try await context.ledger.pinnedLineage(env: plan.env, stack: plan.stack), pinned != current.lineage {
+        let pinned = try await context.ledger.pinnedLineage(env: plan.env, stack: plan.stack)
+        if let pinned, pinned != current.lineage {
             let found = current.isEmpty ? "is empty" : "holds state lineage '\(current.lineage)'"
-            throw KitError.refused([.init(rule: "lineage", message: "the backend of '\(target)' \(found), but '\(plan.env)' is pinned to lineage '\(pinned)' since its first apply; point the backend back at '\(plan.env)'s own state before applying")])
+            throw KitError.refused([.init(rule: .lineage, message: "the backend of '\(target)' \(found), but '\(plan.env)' is pinned to lineage '\(pinned)' since its first apply; point the backend back at '\(plan.env)'s own state before applying")])
+        }
+        // A first apply must not adopt state that another (env, stack) owns.
+        if pinned == nil, !current.isEmpty,
+           let owner = try await context.ledger.lineageOwners(current.lineage).first(where: { $0.env != plan.env || $0.stack != plan.stack }) {
+            throw KitError.refused([.init(rule: .lineage, message: "the backend of '\(target)' holds state lineage '\(current.lineage)', which is pinned to '\(owner.env)/\(owner.stack)'; a first apply must never adopt another environment's state, so give '\(plan.env)' a backend of its own (check for symlinks and shared buckets) before applying")])
         }
         if current.lineage != plan.priorLineage {
             let found = current.isEmpty ? "is now empty" : "now holds state lineage '\(current.lineage)'"
             let planned = plan.priorLineage.isEmpty ? "an empty backend" : "lineage '\(plan.priorLineage)'"
-            throw KitError.refused([.init(rule: "lineage", message: "plan '\(plan.id)' was made against \(planned), but the backend of '\(target)' \(found); the plan belongs to other state, so re-plan against the right backend")])
+            throw KitError.refused([.init(rule: .lineage, message: "plan '\(plan.id)' was made against \(planned), but the backend of '\(target)' \(found); the plan belongs to other state, so re-plan against the right backend")])
         }
         if current.serial != plan.priorSerial {
             try await context.ledger.setPlanStatus(plan.id, .stale, event: AuditEntry(
                 actor: context.actor, kind: "plan.stale", subjects: subjects,
                 payload: ["reviewed_serial": .number(Double(plan.priorSerial)), "current_serial": .number(Double(current.serial))]))
-            throw KitError.refused([.init(rule: "stale", message: "plan '\(plan.id)' is stale: the state serial of '\(target)' moved from \(plan.priorSerial) to \(current.serial) since the review, so it would not apply what was reviewed; re-run 'tollgate plan \(plan.releaseID) --env \(plan.env) --stack \(plan.stack)' and have the new plan approved")])
+            throw KitError.refused([.init(rule: .stale, message: "plan '\(plan.id)' is stale: the state serial of '\(target)' moved from \(plan.priorSerial) to \(current.serial) since the review, so it would not apply what was reviewed; re-run 'tollgate plan \(plan.releaseID) --env \(plan.env) --stack \(plan.stack)' and have the new plan approved")])
         }
     }
 

@@ -89,7 +89,7 @@ public struct Auditor: Sendable {
         for apply in try await context.ledger.applies(env: env, stack: nil) where apply.outcome != .running {
             guard let plan = try await context.ledger.plan(id: apply.planID),
                   let release = try await context.ledger.release(id: plan.releaseID) else { continue }
-            let approvals = try await approver.verified(plan).map {
+            let approvals = try await approver.verifiedAsSealed(plan, release: release).map {
                 Trace.Approver(principal: $0.record.principal, decision: $0.record.decision.rawValue,
                                signatureVerifies: $0.verifiedPrincipal != nil, at: $0.record.createdAt)
             }

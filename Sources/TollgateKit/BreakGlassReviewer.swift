@@ -19,12 +19,13 @@ public struct BreakGlassReviewer: Sendable {
         for record in try await context.ledger.breakGlasses() {
             var reviewers: [String] = []
             let excluded = try await excludedReviewers(record)
+            let release = try await context.ledger.release(id: record.releaseID)
             for review in try await context.ledger.breakGlassReviews(id: record.id) {
-                let valid = (try? await context.signatures.verify(review.payload, signature: review.signature, principal: review.principal,
-                                                                 allowedSigners: context.allowedSignersPath)) ?? false
+                let valid = await context.verifiesInForce(review.payload, signature: review.signature, principal: review.principal,
+                                                          env: record.env, release: release)
                 let signed = try? JSONDecoder().decode(JSONValue.self, from: Data(review.payload.utf8))
                 guard valid, signed?["break_glass"]?.stringValue == record.id, signed?["signer"]?.stringValue == review.principal,
-                      eligible(review.principal, env: record.env), !excluded.contains(review.principal) else { continue }
+                      try await eligible(review.principal, env: record.env, release: release), !excluded.contains(review.principal) else { continue }
                 if !reviewers.contains(review.principal) { reviewers.append(review.principal) }
             }
             entries.append(Entry(record: record, reviewedBy: reviewers))
@@ -43,9 +44,10 @@ public struct BreakGlassReviewer: Sendable {
         return excluded
     }
 
-    func eligible(_ principal: String, env: String) -> Bool {
-        guard case .approval(let gate)? = context.pipeline.environment(named: env)?.gate.value else { return true }
-        return gate.approvers.contains(principal)
+    /// Only the environment's approvers in force may review its break-glass (anyone listed where it has no approval gate).
+    func eligible(_ principal: String, env: String, release: Release?) async throws -> Bool {
+        guard let approvers = try await GovernanceResolver(context: context).approversInForce(env: env, fallback: release) else { return true }
+        return approvers.contains(principal)
     }
 
     /// Signs the post-hoc review of one break-glass invocation.
@@ -54,13 +56,14 @@ public struct BreakGlassReviewer: Sendable {
             throw KitError.step("no break-glass '\(id)'; 'tollgate status' lists the ones waiting for review")
         }
         let subjects = ["break_glass": id, "env": record.env, "release": record.releaseID]
-        let principal = try await context.signer(forKey: keyPath, subjects: subjects)
-        if !eligible(principal, env: record.env) {
-            throw await context.refuse([.init(rule: "approver", message: "\(principal) is not an approver of '\(record.env)', so cannot review its break-glass; ask one of its approvers")],
+        let principal = try await context.signer(forKey: keyPath, env: record.env, release: try await context.ledger.release(id: record.releaseID),
+                                                 subjects: subjects)
+        if try await !eligible(principal, env: record.env, release: try await context.ledger.release(id: record.releaseID)) {
+            throw await context.refuse([.init(rule: .approver, message: "\(principal) is not an approver of '\(record.env)', so cannot review its break-glass; ask one of its approvers")],
                                        subjects: subjects)
         }
         if try await excludedReviewers(record).contains(principal) {
-            throw await context.refuse([.init(rule: "second-approver", message: "\(principal) invoked, wrote, planned or approved break-glass '\(id)'; a second approver must review it")],
+            throw await context.refuse([.init(rule: .secondApprover, message: "\(principal) invoked, wrote, planned or approved break-glass '\(id)'; a second approver must review it")],
                                        subjects: subjects)
         }
         let now = context.effects.now()

@@ -62,11 +62,6 @@ public struct Context: Sendable {
         return copy
     }
 
-    /// The allowed_signers file approvals are checked against (the repository's current one).
-    public var allowedSignersPath: String {
-        PathText.absolute(pipeline.approversFile?.value ?? ".tollgate/allowed_signers", base: pipeline.baseDirectory)
-    }
-
     func environment(_ name: String) throws -> Environment {
         guard let environment = pipeline.environment(named: name) else {
             throw KitError.unknownEnvironment(name, known: pipeline.environments.map(\.name.value))
@@ -113,7 +108,7 @@ public struct Context: Sendable {
     /// Records a refusal on the audit log and returns the error to throw.
     func refuse(_ refusals: [GateDecision.Refusal], subjects: [String: String]) async -> KitError {
         try? await ledger.appendEvent(AuditEntry(actor: actor, kind: "refused", subjects: subjects,
-                                                 payload: ["rules": .array(refusals.map { .string($0.rule) }),
+                                                 payload: ["rules": .array(refusals.map { .string($0.rule.rawValue) }),
                                                            "reasons": .array(refusals.map { .string($0.message) })]))
         return .refused(refusals)
     }
@@ -178,12 +173,21 @@ public struct Context: Sendable {
         return formatter.string(from: date)
     }
 
-    /// The principal allowed_signers maps a key to; an unlisted key is a recorded refusal.
-    func signer(forKey keyPath: String, subjects: [String: String]) async throws -> String {
-        guard let principal = try await signatures.principals(forKey: keyPath, allowedSigners: allowedSignersPath).first else {
-            throw await refuse([.init(rule: "signer", message: "the key '\(keyPath)' is not in \(allowedSignersPath); sign with a listed key")], subjects: subjects)
+    /// The principal the environment's signers file in force maps a key to; an unlisted key is a
+    /// recorded refusal.
+    func signer(forKey keyPath: String, env: String, release: Release?, subjects: [String: String]) async throws -> String {
+        let signers = try await GovernanceResolver(context: self).signersPath(env: env, fallback: release)
+        guard let path = signers.path, let principal = try await signatures.principals(forKey: keyPath, allowedSigners: path).first else {
+            throw await refuse([.init(rule: .signer, message: "the key '\(keyPath)' is not in \(signers.origin); sign with a key listed there")], subjects: subjects)
         }
         return principal
+    }
+
+    /// Checks a signature against the environment's signers file in force (drift acknowledgements,
+    /// break-glass reviews); false when there is none.
+    func verifiesInForce(_ payload: String, signature: String, principal: String, env: String, release: Release?) async -> Bool {
+        guard let path = try? await GovernanceResolver(context: self).signersPath(env: env, fallback: release).path else { return false }
+        return (try? await signatures.verify(payload, signature: signature, principal: principal, allowedSigners: path)) ?? false
     }
 
     /// Signs canonical bytes with an SSH key; a signing failure is a step error naming the cause.

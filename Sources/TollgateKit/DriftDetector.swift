@@ -73,21 +73,21 @@ public struct DriftDetector: Sendable {
         guard let latest = try await context.ledger.drifts(env: env, stack: stack).last, latest.hasDrift else { return nil }
         var acknowledged: Set<String> = []
         for acknowledgement in try await context.ledger.driftAcknowledgements(env: env, stack: stack) where acknowledgement.driftID == latest.id {
-            let valid = (try? await context.signatures.verify(acknowledgement.payload, signature: acknowledgement.signature,
-                                                             principal: acknowledgement.principal, allowedSigners: context.allowedSignersPath)) ?? false
+            let valid = await context.verifiesInForce(acknowledgement.payload, signature: acknowledgement.signature,
+                                                      principal: acknowledgement.principal, env: env, release: nil)
             // The signed bytes must name this drift, (env, stack) and signer: the row's columns alone prove nothing.
             let signed = try? JSONDecoder().decode(JSONValue.self, from: Data(acknowledgement.payload.utf8))
             let matches = signed?["drift"]?.stringValue == latest.id && signed?["env"]?.stringValue == env
                 && signed?["stack"]?.stringValue == stack && signed?["signer"]?.stringValue == acknowledgement.principal
-            if valid, matches, mayAcknowledge(acknowledgement.principal, env: env) { acknowledged.insert(acknowledgement.driftID) }
+            if valid, matches, try await mayAcknowledge(acknowledgement.principal, env: env) { acknowledged.insert(acknowledgement.driftID) }
         }
         return DriftStatus.open(latest: latest, acknowledgedDrifts: acknowledged, applies: try await context.ledger.applies(env: env, stack: stack))
     }
 
-    /// In an approval environment only its approvers may accept drift; elsewhere any listed signer.
-    func mayAcknowledge(_ principal: String, env: String) -> Bool {
-        guard case .approval(let gate)? = context.pipeline.environment(named: env)?.gate.value else { return true }
-        return gate.approvers.contains(principal)
+    /// In an approval environment only its approvers in force may accept drift; elsewhere any listed signer.
+    func mayAcknowledge(_ principal: String, env: String) async throws -> Bool {
+        guard let approvers = try await GovernanceResolver(context: context).approversInForce(env: env, fallback: nil) else { return true }
+        return approvers.contains(principal)
     }
 
     /// Signs an acknowledgement of the open drift of (env, stack).
@@ -98,9 +98,9 @@ public struct DriftDetector: Sendable {
         guard let drift = try await openDrift(env: env, stack: stack) else {
             throw KitError.step("'\(env)/\(stack)' has no open drift to acknowledge; run 'tollgate drift --env \(env) --stack \(stack)' to check it")
         }
-        let principal = try await context.signer(forKey: keyPath, subjects: subjects)
-        guard mayAcknowledge(principal, env: env) else {
-            throw await context.refuse([.init(rule: "approver", message: "\(principal) is not an approver of '\(env)', so cannot accept its drift; ask one of its approvers")],
+        let principal = try await context.signer(forKey: keyPath, env: env, release: nil, subjects: subjects)
+        guard try await mayAcknowledge(principal, env: env) else {
+            throw await context.refuse([.init(rule: .approver, message: "\(principal) is not an approver of '\(env)', so cannot accept its drift; ask one of its approvers")],
                                        subjects: subjects.merging(["principal": principal]) { a, _ in a })
         }
         let now = context.effects.now()

@@ -69,12 +69,12 @@ public struct HistoryReport: Sendable, Codable, Equatable {
             if lastGood[apply.stack] == nil {
                 lastGood[apply.stack] = try await context.ledger.lastGood(env: env, stack: apply.stack)?.applyID ?? ""
             }
-            // Only the approvals the gate counts: it is evaluated at the plan's own time, so age and
+            // Only the approvals the gate counts: it is evaluated when the apply started, so age and
             // status do not matter here, only who signed and whether the signature verifies.
             let decision = GateEvaluator.evaluate(GateFacts(
                 environment: environment, previousEnvironment: nil, release: release, plan: plan, appliedToPrevious: true,
-                onMainBranch: true, mainBranch: context.pipeline.mainBranch, approvals: try await approver.verified(plan),
-                now: plan.createdAt))
+                onMainBranch: true, mainBranch: context.pipeline.mainBranch, approvals: try await approver.verifiedAsSealed(plan, release: release),
+                now: apply.startedAt))
             var tag: String?
             if apply.outcome == .success {
                 // last_good numbers the successes of an (env, stack) 1, 2, 3… in order: the N of its tag.

@@ -94,7 +94,13 @@ public struct Planner: Sendable {
             try await context.engine.initialize(workspace, backend: context.backendSettings(environment, stack: stack.name.value))
             // The checks that only read the work dir run beside plan; the others that need no plan
             // (an ephemeral copy) start once the plan succeeded, beside show -json.
-            let wanted = environment.checks.map(\.value)
+            // The checks the release asks for, and every check the governance in force requires:
+            // a release cannot drop a check by leaving it out of its own pipeline file.
+            var requested = environment.checks.map(\.value)
+            if let inForce = try await GovernanceResolver(context: context).inForce(env: env, stack: stack.name.value) {
+                requested += inForce.inForce.governance.checks.filter { !requested.contains($0) }
+            }
+            let wanted = requested
             let checker = Checker(context: context, releaseFiles: Set(release.files), release: release)
             async let early = checker.run(wanted.filter { Checker.besidePlan.contains($0) }, stack: stack, env: env, workspace: workspace,
                                           sourceRoot: dirs.root + "/src", plan: Checker.Plan())
@@ -123,9 +129,18 @@ public struct Planner: Sendable {
         if let pinned = try await context.ledger.pinnedLineage(env: env, stack: stack.name.value), pinned != prior.lineage {
             let found = prior.isEmpty ? "an empty backend" : "state lineage '\(prior.lineage)'"
             throw await context.refuse([GateDecision.Refusal(
-                rule: "lineage",
+                rule: .lineage,
                 message: "the backend of '\(env)/\(stack.name.value)' holds \(found), but '\(env)' is pinned to lineage '\(pinned)' since its first apply; "
                     + "point the backend back at '\(env)'s own state (another environment's state must never be planned as '\(env)')")],
+                subjects: ["env": env, "stack": stack.name.value, "release": release.id])
+        }
+        // A first plan must not be made against state another (env, stack) owns (a symlinked path, a shared bucket).
+        if try await context.ledger.pinnedLineage(env: env, stack: stack.name.value) == nil, !prior.isEmpty,
+           let owner = try await context.ledger.lineageOwners(prior.lineage).first(where: { $0.env != env || $0.stack != stack.name.value }) {
+            throw await context.refuse([GateDecision.Refusal(
+                rule: .lineage,
+                message: "the backend of '\(env)/\(stack.name.value)' holds state lineage '\(prior.lineage)', which is pinned to '\(owner.env)/\(owner.stack)'; "
+                    + "a first plan must never adopt another environment's state, so give '\(env)' a backend of its own (check for symlinks and shared buckets)")],
                 subjects: ["env": env, "stack": stack.name.value, "release": release.id])
         }
         let digest = try context.artifacts.put(bytes)

@@ -41,18 +41,16 @@ public struct Promoter: Sendable {
             let pending = try await context.ledger.plans(env: env, stack: name).last { $0.releaseID == release.id && $0.status == .pending }
             let plan = if let pending { pending } else { try await Planner(context: context).plan(release: release.id, env: env, stacks: [name])[0] }
             let decision = try await applier.gates(plan, release: release)
-            let waitingOnly = decision.refusals.allSatisfy { $0.rule == "approval" || $0.rule == "destroy" }
+            let waitingOnly = decision.refusals.allSatisfy { $0.rule.waitsForApprover }
             if !decision.allowed && waitingOnly {
-                let gate = try context.environment(env).gate.value
-                var commands: [String] = []
-                if case .approval(let approval) = gate {
-                    let eligible = approval.approvers.filter { !decision.approvedBy.contains($0) && $0 != release.author && $0 != plan.planner }
-                    let acknowledge = StatefulCatalog.statefulDestroyed(plan.summary).map { " --acknowledge-destroy '\($0)'" }.joined()
-                    commands = eligible.map { "tollgate approve \(plan.id) --key KEY\(acknowledge)  # as \($0)" }
-                }
+                // The acknowledgements the gate asks for, with every stateful type in play.
+                let acknowledge = decision.statefulDestroyed.map { " --acknowledge-destroy '\($0)'" }.joined()
+                var commands = decision.eligibleApprovers.map { "tollgate approve \(plan.id) --key KEY\(acknowledge)  # as \($0)" }
                 commands.append("tollgate promote \(release.id) --to \(env)  # again, once approved")
                 steps.append(Step(stack: name, status: .waiting, plan: plan.id, summary: plan.summary.counts, tag: nil,
                                   missing: decision.refusals.map(\.message), commands: commands))
+                // Stopping at the gate is a refusal like any other: on the record.
+                _ = await context.refuse(decision.refusals, subjects: ["plan": plan.id, "release": release.id, "env": env, "stack": name])
                 throw PromotionPaused(steps: steps)
             }
             let result = try await applier.apply(plan: plan.id)

@@ -13,7 +13,14 @@ public struct Releaser: Sendable {
         let pipeline = context.pipeline
         var paths = [pipelineFile] + pipeline.stacks.map(\.path) + ["modules", "config"]
         if let policies = pipeline.policies { paths.append(policies.path) } else { paths.append("policies") }
+        // The signers file is governance: sealed in the release, never read from the working tree.
+        paths.append(signersFile)
         return Array(Set(paths)).sorted()
+    }
+
+    /// The signers file `approvers:` names, relative to the pipeline file's directory.
+    var signersFile: String {
+        PathText.relative(PathText.absolute(context.pipeline.approversFile?.value ?? Governance.defaultSignersFile, base: "/r"), to: "/r")
     }
 
     public func release(commit revision: String, pr: Int?) async throws -> (release: Release, created: Bool) {
@@ -31,6 +38,11 @@ public struct Releaser: Sendable {
         let files = try await git.files(commit: commit, under: paths)
         guard files.contains(where: { $0.path == (prefix.isEmpty ? pipelineFile : prefix + "/" + pipelineFile) }) else {
             throw KitError.step("commit \(commit.prefix(12)) has no '\(pipelineFile)'; commit the pipeline file first")
+        }
+        let needsSigners = context.pipeline.environments.contains { if case .approval = $0.gate.value { true } else { false } }
+        let signersPath = prefix.isEmpty ? signersFile : prefix + "/" + signersFile
+        if needsSigners, !files.contains(where: { $0.path == signersPath }) {
+            throw KitError.step("commit \(commit.prefix(12)) has no '\(signersFile)', and approvals are checked only against the signers file sealed in a release; commit it (git add \(signersFile)) and cut the release again")
         }
         let contents = try await git.contents(of: files.map(\.object))
         let entries = zip(files, contents).map { file, data in

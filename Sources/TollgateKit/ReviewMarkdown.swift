@@ -106,12 +106,19 @@ public struct ReviewMarkdown: Sendable {
         let open = blocked || failing || !summary.destructive.isEmpty ? " open" : ""
         var headline = [plan.hasChanges ? summary.counts : "no changes"]
         if !stateful.isEmpty { headline.append("⚠️ \(stateful.count) stateful destroyed") }
+        if !entry.gates.governanceChanges.isEmpty { headline.append("⚠️ governance change") }
         if !summary.drifted.isEmpty { headline.append("\(summary.drifted.count) drifted") }
         headline.append("gates \(blocked ? "❌" : "✅")")
         line("<details\(open)>")
         line("<summary>\(blocked ? "❌" : "✅") <b>\(html(plan.env))/\(html(plan.stack))</b> · \(headline.joined(separator: " · ")) · plan <code>\(html(plan.id))</code></summary>")
         line("")
 
+        if !entry.gates.governanceChanges.isEmpty {
+            line("**⚠️ Governance change**: this release changes who may change \(code(plan.env)), so it is judged by \(text(entry.gates.judgedBy))")
+            line("")
+            for change in entry.gates.governanceChanges { line("- \(code(change.field.rawValue)): \(text(change.from)) → \(text(change.to))") }
+            line("")
+        }
         if !summary.destructive.isEmpty {
             line("**Destructive changes** (\(summary.destructive.count))")
             line("")
@@ -237,6 +244,17 @@ public struct ReviewMarkdown: Sendable {
             "**\(totals.counts)** in \(plans.count) stack\(plans.count == 1 ? "" : "s") · gates: \(gates) · checks: \(Self.checkTotals(plans.flatMap(\.checks))) · drift: \(drift)",
             "",
         ]
+        let governed = entries.filter { !$0.gates.governanceChanges.isEmpty }
+        if !governed.isEmpty {
+            lines.append("> ⚠️ **Changes governance** in " + governed.map { Self.code("\($0.plan.env)/\($0.plan.stack)") }.joined(separator: ", ")
+                + ": it needs approval under the governance in force, not the one it brings.")
+            lines.append("")
+        }
+        let unverified = Set(entries.filter { !$0.gates.authorshipVerified }.flatMap(\.gates.authors)).sorted()
+        if !unverified.isEmpty {
+            lines.append("Authorship is unverified (git author and committer emails): " + unverified.map(Self.code).joined(separator: ", ") + ".")
+            lines.append("")
+        }
         let stateful = entries.map { ($0.plan, StatefulCatalog.statefulDestroyed($0.plan.summary, extra: statefulTypes)) }.filter { !$0.1.isEmpty }
         if !stateful.isEmpty {
             let count = stateful.reduce(0) { $0 + $1.1.count }

@@ -52,7 +52,7 @@ public struct RollbackPlanner: Sendable {
             let target: String
             if let requested {
                 guard ran.contains(requested.id) else {
-                    throw await context.refuse([.init(rule: "rollback-target", message: "release \(Digest.short(requested.id)) was never applied to '\(env)/\(name)'; a rollback only goes back to a release this environment ran (see 'tollgate history --env \(env)')")],
+                    throw await context.refuse([.init(rule: .rollbackTarget, message: "release \(Digest.short(requested.id)) was never applied to '\(env)/\(name)'; a rollback only goes back to a release this environment ran (see 'tollgate history --env \(env)')")],
                                                subjects: ["env": env, "stack": name, "release": requested.id])
                 }
                 target = requested.id

@@ -11,6 +11,22 @@ public struct StatusReport: Sendable, Codable, Equatable {
         public var lock: HeldLock?
         /// The newest apply, when it did not succeed (failed or interrupted).
         public var lastProblem: Problem?
+        /// Where the governance that judges the next change here comes from.
+        public var governance: GovernanceSource
+    }
+
+    /// The governance in force for an (env, stack), or bootstrap when nothing was applied there yet.
+    public struct GovernanceSource: Sendable, Codable, Equatable {
+        /// `in-force` or `bootstrap` (trust on first use).
+        public var kind: String
+        public var release: String?
+        /// The tag of the last-good whose sealed governance is in force.
+        public var tag: String?
+
+        public var text: String {
+            guard let release, let tag else { return "bootstrap (trust on first use)" }
+            return "in force: \(Digest.short(release)) (\(tag))"
+        }
     }
 
     public struct AppliedRelease: Sendable, Codable, Equatable {
@@ -55,15 +71,17 @@ public struct StatusReport: Sendable, Codable, Equatable {
             let env = environment.name.value
             for stack in try context.stacks(only: []) {
                 let name = stack.name.value
-                var cell = Cell(env: env, stack: name)
+                let inForce = try await GovernanceResolver(context: context).inForceLastGood(env: env, stack: name)
+                var cell = Cell(env: env, stack: name, governance: GovernanceSource(
+                    kind: inForce == nil ? "bootstrap" : "in-force", release: inForce?.releaseID,
+                    tag: inForce.map { ReleaseTag.name(env: env, stack: $0.stack, sequence: $0.sequence) }))
                 if let good = try await context.ledger.lastGood(env: env, stack: name) {
                     cell.applied = AppliedRelease(release: good.releaseID, sequence: good.sequence, appliedAt: good.appliedAt)
                 }
                 if let plan = try await context.ledger.plans(env: env, stack: name).last(where: { $0.status == .pending }),
                    let release = try await context.ledger.release(id: plan.releaseID) {
-                    let decision = try await applier.gates(plan, release: release)
-                    var required = 0
-                    if case .approval(let gate) = environment.gate.value { required = gate.required }
+                    let (decision, judgement) = try await applier.judged(plan, release: release)
+                    let required = judgement.effective.approval?.required ?? 0
                     cell.waiting = WaitingPlan(plan: plan.id, release: plan.releaseID, summary: plan.summary.counts,
                                                approvals: decision.approvedBy.count, required: required,
                                                approvedBy: decision.approvedBy, missing: decision.refusals.map(\.message))

@@ -449,6 +449,13 @@ public final class SQLiteLedger: Ledger {
         }
     }
 
+    public func lineageOwners(_ lineage: String) async throws -> [(env: String, stack: String)] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT env, stack FROM lineages WHERE lineage = ? ORDER BY env, stack", arguments: [lineage])
+                .map { (env: $0["env"] as String, stack: $0["stack"] as String) }
+        }
+    }
+
     // MARK: - Drift
 
     public func recordDrift(_ report: DriftReport, event: AuditEntry) async throws {

@@ -37,8 +37,21 @@ struct CLI {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates.last!
     }()
 
+    /// The test build's `tollgate-test-clock` beside `tollgate`: the same command line with its clock pinned.
+    static var clockBinary: String {
+        (binary as NSString).deletingLastPathComponent + "/tollgate-test-clock"
+    }
+
     let directory: String
     var environment: [String: String]
+    /// Which binary runs: `tollgate`, or the pinned-clock harness once `pinClock` was called.
+    var executable: String = CLI.binary
+
+    /// Runs later commands at a fixed time, through the test harness; the shipped binary has no such switch.
+    mutating func pinClock(_ time: String) {
+        executable = Self.clockBinary
+        environment["TOLLGATE_TEST_NOW"] = time
+    }
 
     init(directory: String, engine: String?, cache: String) {
         self.directory = directory
@@ -55,10 +68,10 @@ struct CLI {
     }
 
     func run(_ arguments: [String]) throws -> Result {
-        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
-            throw TestSupportError("no tollgate binary at \(Self.binary); run 'swift build' first or set TOLLGATE_BINARY")
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            throw TestSupportError("no binary at \(executable); run 'swift build' first or set TOLLGATE_BINARY")
         }
-        let result = try TestProcess.capture(Self.binary, arguments, in: directory, environment: environment, scratch: directory + "/..")
+        let result = try TestProcess.capture(executable, arguments, in: directory, environment: environment, scratch: directory + "/..")
         return Result(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 

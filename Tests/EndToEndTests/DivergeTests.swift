@@ -109,7 +109,7 @@ import Testing
         // --fail-on picks the kinds; the lag of one release crosses only a lower limit, or with age.
         #expect(try repo.cli.run("diverge", "--fail-on", "lag,code").status == 0)
         #expect(try repo.cli.run("diverge", "--fail-on", "lag", "--max-lag-releases", "0").status == 2)
-        repo.cli.environment["TOLLGATE_NOW"] = ISO8601DateFormatter().string(from: Date().addingTimeInterval(30 * 86_400))
+        repo.cli.pinClock(ISO8601DateFormatter().string(from: Date().addingTimeInterval(30 * 86_400)))
         #expect(try repo.cli.run("diverge", "--fail-on", "lag").status == 2)
         #expect(try repo.cli.run("diverge", "--fail-on", "lag", "--max-lag-days", "45").status == 0)
 

@@ -65,7 +65,7 @@ import Testing
 
         // An expired copy is destroyed by gc; a fresh one is left alone.
         #expect(try repo.cli.run("ephemeral", "up", "old", "--like", "dev", "--release", release).status == 0)
-        repo.cli.environment["TOLLGATE_NOW"] = "2099-01-01T00:00:00Z"
+        repo.cli.pinClock("2099-01-01T00:00:00Z")
         #expect(try repo.cli.run("ephemeral", "up", "fresh", "--like", "dev", "--release", release).status == 0)
         let collected = try repo.cli.run("ephemeral", "gc")
         #expect(collected.status == 0, "\(collected.stderr)")

@@ -17,6 +17,9 @@ import Testing
         #expect(result.stdout.contains("the author tries to approve: REFUSED"))
         #expect(result.stdout.contains("author@example.com wrote this release"))
         #expect(result.stdout.contains("prod/app: applied"))
+        // A release that loosens prod's gate is held for the approvers in force, not judged by itself.
+        #expect(result.stdout.contains("prod/network: HELD for the approvers in force"))
+        #expect(result.stdout.contains("changes the governance of 'prod' (gate: approval → auto; approvers: approver@example.com → none; required: 1 → -; max_plan_age: 1d → -), so it is judged by the governance in force, sealed in release "))
         #expect(result.stdout.contains("audit verify: intact"))
         #expect(result.stdout.contains("tollgate/prod/network/1"))
         #expect(result.stdout.contains("engine: terraform \(engine.contains("1.0.3") ? "1.0.3" : "")"))
@@ -99,18 +102,19 @@ import Testing
         let plan = try repo.plan("prod", "network")
         let outsider = try repo.cli.run("approve", plan, "--key", repo.key("outsider"))
         #expect(outsider.status == 3)
-        #expect(outsider.stderr.contains("is not in \(repo.repository)/.tollgate/allowed_signers"))
+        // prod has no governance in force yet (bootstrap), so the signers file is the release's own, sealed in it.
+        #expect(outsider.stderr.contains("is not in the signers file '.tollgate/allowed_signers' sealed in release \(Digest.short(repo.release)), so its signature would prove nothing"))
         let ops = try repo.cli.run("approve", plan, "--key", repo.key("ops"))
         #expect(ops.status == 3)
         #expect(ops.stderr.contains("ops@example.com is not an approver of 'prod'"))
-        // Removing the approver's key from allowed_signers after signing voids the approval.
+        // Removing the approver's key from the working tree's allowed_signers changes nothing: keys
+        // come from the release, so the approval still verifies and the apply goes through.
         #expect(try repo.cli.run("approve", plan, "--key", repo.key("approver")).status == 0)
         let signers = repo.repository + "/.tollgate/allowed_signers"
         let kept = try String(contentsOfFile: signers, encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("approver@") }
         try Data((kept.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: signers))
         let apply = try repo.cli.run("apply", plan)
-        #expect(apply.status == 3)
-        #expect(apply.stderr.contains("has 0 of 1 required approvals"))
+        #expect(apply.status == 0, "\(apply.stderr)")
         let events = try repo.cli.run("audit", "verify")
         #expect(events.status == 0)
     }
@@ -120,14 +124,14 @@ import Testing
         defer { repo.remove() }
         try repo.promote("dev")
         try repo.promote("stage")
-        repo.cli.environment["TOLLGATE_NOW"] = "2026-11-20T10:00:00Z"
+        repo.cli.pinClock("2026-11-20T10:00:00Z")
         let plan = try repo.plan("prod", "network")
         #expect(try repo.cli.run("approve", plan, "--key", repo.key("approver")).status == 0)
-        repo.cli.environment["TOLLGATE_NOW"] = "2026-11-21T10:00:01Z"
+        repo.cli.pinClock("2026-11-21T10:00:01Z")
         let result = try repo.cli.run("apply", plan)
         #expect(result.status == 3)
         #expect(result.stderr.contains("is 1d1s old, older than the 1d that environment 'prod' allows"))
-        repo.cli.environment["TOLLGATE_NOW"] = "2026-11-21T09:59:00Z"
+        repo.cli.pinClock("2026-11-21T09:59:00Z")
         #expect(try repo.cli.run("apply", plan).status == 0)
     }
 

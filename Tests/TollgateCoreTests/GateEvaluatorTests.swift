@@ -50,20 +50,20 @@ import TollgateCore
         #expect(author.ignored == ["a-author@x (author@x): the release author cannot approve their own change"])
         #expect(!decide(plan, [approval("alice@x", plan, valid: false)]).allowed)
         let rejected = decide(plan, [approval("alice@x", plan), approval("bob@x", plan, decision: .reject)])
-        #expect(rejected.refusals.map(\.rule) == ["rejected"])
+        #expect(rejected.refusals.map(\.rule) == [.rejected])
     }
 
     @Test func expiredPlansAndFailedChecksAreRefused() {
         let plan = plan(checks: [CheckResult(name: "fmt", status: .fail, details: ["main.tf is not formatted"])])
         let decision = decide(plan, [approval("alice@x", plan)], at: Self.now.addingTimeInterval(3601))
-        #expect(decision.refusals.map(\.rule) == ["check", "expired"])
+        #expect(decision.refusals.map(\.rule) == [.check, .expired])
         #expect(decision.refusals[0].message.hasPrefix("check 'fmt' failed on plan 'p-1': main.tf is not formatted"))
     }
 
     @Test func destroyingStatefulResourcesNeedsASignedAcknowledgement() {
         let plan = plan(destroying: ["module.data.aws_db_instance.main[0]", "null_resource.scratch"])
         let unacknowledged = decide(plan, [approval("alice@x", plan)])
-        #expect(unacknowledged.refusals.map(\.rule) == ["destroy"])
+        #expect(unacknowledged.refusals.map(\.rule) == [.destroy])
         #expect(unacknowledged.refusals[0].message.contains("destroys stateful module.data.aws_db_instance.main[0]"))
         #expect(unacknowledged.refusals[0].message.contains("--acknowledge-destroy 'module.data.aws_db_instance.main[0]'"))
         #expect(decide(plan, [approval("alice@x", plan, acknowledge: ["module.data.aws_db_instance.main[0]"])]).allowed)
@@ -78,7 +78,7 @@ import TollgateCore
         let facts = GateFacts(environment: environment(), previousEnvironment: nil, release: release, plan: plan, appliedToPrevious: true,
                               onMainBranch: nil, mainBranch: "main", approvals: [approval("alice@x", plan)], now: Self.now, openDrift: drift)
         let decision = GateEvaluator.evaluate(facts)
-        #expect(decision.refusals.map(\.rule) == ["drift"])
+        #expect(decision.refusals.map(\.rule) == [.drift])
         #expect(decision.refusals.first?.message.contains("tollgate drift ack prod db --key KEY --comment TEXT") == true)
         var noDrift = facts
         noDrift.openDrift = nil

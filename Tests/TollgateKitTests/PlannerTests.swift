@@ -177,6 +177,7 @@ struct UnusedGit: Git {
     func files(commit: String, under paths: [String]) async throws -> [GitFile] { throw fail() }
     func contents(of objects: [String]) async throws -> [Data] { throw fail() }
     func isAncestor(_ commit: String, of reference: String) async throws -> Bool { throw fail() }
+    func commits(since base: String?, through tip: String, allowedSigners: String?) async throws -> [CommitIdentity] { throw fail() }
     func tag(_ name: String, commit: String, message: String) async throws { throw fail() }
     func tags(prefix: String) async throws -> [GitTag] {
         guard let tagged else { throw fail() }

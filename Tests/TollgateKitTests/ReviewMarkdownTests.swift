@@ -39,8 +39,8 @@ import TollgateKit
         return [
             ReviewMarkdown.Entry(plan: plan("p-data01", stack: "data", summary: data, checks: dataChecks), release: release, gates: GateDecision(
                 refusals: [
-                    .init(rule: "check", message: "check 'policy' failed on plan 'p-data01': deny: aws_db_instance.main must keep deletion_protection <true>; fix it in the code and cut a new release"),
-                    .init(rule: "approval", message: "plan 'p-data01' has 0 of 1 required approvals for 'prod'; ask approver@example.com to run 'tollgate approve p-data01 --key KEY'"),
+                    .init(rule: .check, message: "check 'policy' failed on plan 'p-data01': deny: aws_db_instance.main must keep deletion_protection <true>; fix it in the code and cut a new release"),
+                    .init(rule: .approval, message: "plan 'p-data01' has 0 of 1 required approvals for 'prod'; ask approver@example.com to run 'tollgate approve p-data01 --key KEY'"),
                 ],
                 approvedBy: [], ignored: ["a-0001 (author@example.com): the release author cannot approve their own change"])),
             ReviewMarkdown.Entry(plan: plan("p-net002", stack: "network", summary: network, checks: [CheckResult(name: "fmt", status: .pass), CheckResult(name: "validate", status: .pass)]),

@@ -92,6 +92,8 @@ import TollgateStore
         #expect(good2?.sequence == 2)
         // The lineage stays pinned to the first apply's.
         #expect(try await ledger.pinnedLineage(env: "prod", stack: "app") == "lin-1")
+        #expect(try await ledger.lineageOwners("lin-1").map { "\($0.env)/\($0.stack)" } == ["prod/app"])
+        #expect(try await ledger.lineageOwners("lin-other").isEmpty)
     }
 
     @Test(arguments: names) func driftResultsAndAcknowledgementsAreKept(name: String) async throws {

@@ -99,10 +99,31 @@ struct DemoCommand: AsyncParsableCommand {
             let tags = try await sh("git tag --list 'tollgate/*'").split(separator: "\n").joined(separator: " ")
             say("   git tags: \(tags)")
 
+            // A release that loosens prod's own gate is judged by the governance in force, not by itself.
+            let pipelineFile = repository + "/tollgate.yaml"
+            let sealedYAML = try String(contentsOfFile: pipelineFile, encoding: .utf8)
+            let gateBlock = "    gate:\n      type: approval\n      required: 1\n      approvers: [approver@example.com]\n      max_plan_age: 24h\n"
+            try Data(sealedYAML.replacingOccurrences(of: gateBlock, with: "    gate: auto\n").utf8).write(to: URL(fileURLWithPath: pipelineFile))
+            _ = try await sh("git -c user.name=Author -c user.email=author@example.com commit -q -am 'prod needs no approval'")
+            let loosening = try await demoRelease(context, pr: 2, "the author sets prod's gate to auto")
+            for target in ["dev", "stage"] { _ = try await Promoter(context: context).promote(release: loosening.id, to: target) }
+            do {
+                _ = try await Promoter(context: context).promote(release: loosening.id, to: "prod")
+                throw KitError.step("a release that loosens prod's gate passed its own gate, which must never happen")
+            } catch let paused as PromotionPaused {
+                let waiting = paused.steps.last!
+                say("   prod/\(waiting.stack): HELD for the approvers in force")
+                for line in waiting.missing { say("     \(line)") }
+                _ = try await Approver(context: context).decide(plan: waiting.plan!, decision: .reject, keyPath: root + "/approver",
+                                                               comment: "prod keeps its approval gate")
+                say("   the approver rejects it (signed); the author reverts the commit")
+            }
+            _ = try await sh("git -c user.name=Author -c user.email=author@example.com revert --no-edit HEAD >/dev/null")
+
             // A stateless change reaches prod and is rolled back for real, through the approval gate.
             _ = try await sh("sed -i 's/instance_count = 3/instance_count = 4/' config/prod/app.tfvars && "
                 + "git -c user.name=Author -c user.email=author@example.com commit -q -am 'a fourth server in prod'")
-            let fourth = try await demoRelease(context, pr: 2, "a fourth server in prod")
+            let fourth = try await demoRelease(context, pr: 3, "a fourth server in prod")
             try await demoToProd(context, fourth, root: root)
             say("\n== rollback --env prod --stack app")
             let stateless = try await RollbackPlanner(context: context).plan(env: "prod", stacks: ["app"])
@@ -117,7 +138,7 @@ struct DemoCommand: AsyncParsableCommand {
             _ = try await sh("printf '\\n# The servers hold data in this story.\\nstateful_types: [null_resource]\\n' >> tollgate.yaml && "
                 + "sed -i 's/image_tag      = \"v1\"/image_tag      = \"v2\"/' config/prod/app.tfvars && "
                 + "git -c user.name=Author -c user.email=author@example.com commit -q -am 'servers are stateful; image v2 in prod'")
-            let replacing = try await demoRelease(context, pr: 3, "image v2 in prod, which replaces the stateful servers")
+            let replacing = try await demoRelease(context, pr: 4, "image v2 in prod, which replaces the stateful servers")
             try await demoToProd(context, replacing, root: root)
             say("\n== rollback --env prod --stack app (to \(Digest.short(release.id)))")
             let stateful = try await RollbackPlanner(context: context).plan(env: "prod", stacks: ["app"], to: release.id)
@@ -158,7 +179,7 @@ struct DemoCommand: AsyncParsableCommand {
             } catch let paused as PromotionPaused {
                 let waiting = paused.steps.last!
                 let plan = try await context.plan(waiting.plan!)
-                let stateful = StatefulCatalog.statefulDestroyed(plan.summary, extra: Set(try context.sealed(release).pipeline.statefulTypes))
+                let stateful = try await Applier(context: context).gates(plan, release: release).statefulDestroyed
                 _ = try await Approver(context: context).decide(plan: plan.id, decision: .approve, keyPath: root + "/approver", comment: "reviewed",
                                                                acknowledgeDestroy: stateful)
                 say("   prod/\(waiting.stack): \(waiting.summary ?? ""); approved\(stateful.isEmpty ? "" : ", acknowledging \(stateful.joined(separator: ", "))")")

@@ -37,7 +37,7 @@ struct LintCommand: AsyncParsableCommand {
         let input = LintInput(pipeline: pipeline, files: files)
         var findings = Linter(input: input).run()
         // Isolation problems of the pipeline itself (overlapping backends, shared accounts).
-        for diagnostic in loaded.diagnostics where diagnostic.message.contains("same state location") || diagnostic.message.contains("same Postgres database") {
+        for diagnostic in loaded.diagnostics where diagnostic.code == .backendOverlap || diagnostic.code == .sharedDatabase {
             let position = HCLPosition(line: diagnostic.location?.line ?? 1, column: diagnostic.location?.column ?? 1, offset: 0)
             findings.append(Finding(rule: "backend-overlap", severity: .error, file: (pipelinePath as NSString).lastPathComponent,
                                     range: HCLRange(start: position, end: position), message: diagnostic.message))

@@ -50,6 +50,7 @@ struct ShowCommand: AsyncParsableCommand {
         var lines: [String] = []
         lines.append("plan \(plan.id): \(plan.env)/\(plan.stack) (\(plan.status.rawValue))")
         lines.append("")
+        lines += Self.governance(gates)
         let summary = plan.summary
         if !summary.destructive.isEmpty {
             lines.append("DESTRUCTIVE: \(summary.destructive.count) resource\(summary.destructive.count == 1 ? "" : "s") destroyed or replaced")
@@ -68,13 +69,23 @@ struct ShowCommand: AsyncParsableCommand {
         lines.append("provenance")
         lines.append("  release  \(release.id)")
         lines.append("  commit   \(release.commit)\(release.pr.map { " (PR #\($0))" } ?? "") by \(release.author)")
+        lines.append("  authors  \(gates.authors.joined(separator: ", "))" + (gates.authorshipVerified ? " (verified commit signatures)"
+            : " (unverified: git author and committer emails; set require_signed_commits to verify them)"))
         lines.append("  digest   \(plan.digest)")
         lines.append("  planner  \(plan.planner), \(plan.engineKind) \(plan.engineVersion), state serial \(plan.priorSerial)")
         lines.append("")
-        lines.append("gates: \(gates.allowed ? "all pass" : "\(gates.refusals.count) not met")")
+        lines.append("gates: \(gates.allowed ? "all pass" : "\(gates.refusals.count) not met"), judged by \(gates.judgedBy)")
         lines += gates.approvedBy.map { "  approved by \($0)" }
         lines += gates.refusals.map { "  missing: \($0.message)" }
         lines += gates.ignored.map { "  not counted: \($0)" }
         return lines.joined(separator: "\n")
+    }
+
+    /// The loud part of the review: what a release changes in the governance that judges it.
+    static func governance(_ gates: GateDecision) -> [String] {
+        guard !gates.governanceChanges.isEmpty else { return [] }
+        return ["GOVERNANCE CHANGE: this release changes who may change this environment, so it needs approval under the governance in force"]
+            + gates.governanceChanges.map { "  \($0.description)" }
+            + ["  judged by \(gates.judgedBy)", ""]
     }
 }

@@ -26,9 +26,9 @@ struct StatusCommand: AsyncParsableCommand {
                 var lock = "-"
                 if let held = cell.lock { lock = held.holderGone ? "\(held.holder) (holder gone: run 'tollgate unlock')" : held.holder }
                 let problem = cell.lastProblem.map { "last apply \($0.outcome)" } ?? ""
-                return [cell.env, cell.stack, applied, waiting, lock, problem]
+                return [cell.env, cell.stack, applied, waiting, lock, cell.governance.text, problem]
             }
-            Output.line(Table.render(header: ["env", "stack", "applied", "waiting", "lock", "note"], rows: rows))
+            Output.line(Table.render(header: ["env", "stack", "applied", "waiting", "lock", "governance", "note"], rows: rows))
             for entry in report.breakGlass {
                 let record = entry.record
                 let state = entry.needsReview ? "needs post-hoc review: tollgate review \(record.id) --key KEY" : "reviewed by \(entry.reviewedBy.joined(separator: ", "))"
