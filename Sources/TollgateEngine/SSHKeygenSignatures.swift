@@ -7,11 +7,20 @@ public struct SSHKeygenSignatures: Signatures {
     public var runner: ProcessRunner
     public var environment: [String: String]
     public var scratchDirectory: String
+    /// The clock signatures are verified at: allowed_signers' `valid-after` / `valid-before` are
+    /// checked against it, natively and by ssh-keygen (`-Overify-time`).
+    public var now: @Sendable () -> Date
+    /// The zone allowed_signers times without `Z` are read in: ssh-keygen's, that is `TZ` from
+    /// `environment` when it names a zone, otherwise this process's zone.
+    public var timeZone: TimeZone
 
-    public init(environment: [String: String], scratchDirectory: String, runner: ProcessRunner = ProcessRunner()) {
+    public init(environment: [String: String], scratchDirectory: String, runner: ProcessRunner = ProcessRunner(),
+                now: @escaping @Sendable () -> Date = { Date() }) {
         self.environment = environment
         self.scratchDirectory = scratchDirectory
         self.runner = runner
+        self.now = now
+        self.timeZone = environment["TZ"].flatMap { TimeZone(identifier: $0.hasPrefix(":") ? String($0.dropFirst()) : $0) } ?? .current
     }
 
     func keygen(_ arguments: [String], input: Data? = nil) async throws -> ProcessRunner.Output {
@@ -24,11 +33,16 @@ public struct SSHKeygenSignatures: Signatures {
             throw SignatureError.unreadableKey(path: keyPath, reason: output.stderrText.trimmingWhitespaceAndNewlines())
         }
         let fields = output.stdoutText.split(separator: " ")
-        guard fields.count >= 2 else { throw SignatureError.unreadableKey(path: keyPath, reason: "no public key could be derived") }
-        guard let text = FileManager.default.contents(atPath: allowedSigners) else { throw SignatureError.noAllowedSigners(allowedSigners) }
-        return AllowedSigner.parse(String(decoding: text, as: UTF8.self))
-            .filter { $0.keyType == fields[0] && $0.key == fields[1] && ($0.namespaces?.contains(Self.namespace) ?? true) }
-            .flatMap(\.principals)
+        guard fields.count >= 2, let publicKey = Data(base64Encoded: String(fields[1])) else {
+            throw SignatureError.unreadableKey(path: keyPath, reason: "no public key could be derived")
+        }
+        let signers = try readAllowedSigners(allowedSigners)
+        return signers.principals(forPublicKey: publicKey, namespace: Self.namespace, at: now())
+    }
+
+    func readAllowedSigners(_ path: String) throws -> AllowedSigners {
+        guard let text = FileManager.default.contents(atPath: path) else { throw SignatureError.noAllowedSigners(path) }
+        return AllowedSigners.parse(String(decoding: text, as: UTF8.self), timeZone: timeZone)
     }
 
     public func sign(_ message: String, keyPath: String) async throws -> String {
@@ -45,11 +59,10 @@ public struct SSHKeygenSignatures: Signatures {
     }
 
     public func verify(_ message: String, signature: String, principal: String, allowedSigners: String) async throws -> Bool {
-        guard let signers = FileManager.default.contents(atPath: allowedSigners) else { throw SignatureError.noAllowedSigners(allowedSigners) }
+        let signers = try readAllowedSigners(allowedSigners)
         // Ed25519 is verified natively (swift-crypto); other key types by ssh-keygen itself.
         if let parsed = SSHSignature(armored: signature),
-           let valid = parsed.verify(Data(message.utf8), namespace: Self.namespace, principal: principal,
-                                     signers: AllowedSigner.parse(String(decoding: signers, as: UTF8.self))) {
+           let valid = parsed.verify(Data(message.utf8), namespace: Self.namespace, principal: principal, signers: signers.signers, at: now()) {
             return valid
         }
         return try await verifyWithKeygen(message, signature: signature, principal: principal, allowedSigners: allowedSigners)
@@ -62,9 +75,21 @@ public struct SSHKeygenSignatures: Signatures {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let signatureFile = directory + "/payload.sig"
         try Data(signature.utf8).write(to: URL(fileURLWithPath: signatureFile))
-        let output = try await keygen(["-Y", "verify", "-f", allowedSigners, "-I", principal, "-n", Self.namespace, "-s", signatureFile],
+        let output = try await keygen(["-Y", "verify", "-f", allowedSigners, "-I", principal, "-n", Self.namespace, "-s", signatureFile,
+                                       "-Overify-time=" + Self.verifyTime(now())],
                                       input: Data(message.utf8))
         return output.status == 0
+    }
+}
+
+extension SSHKeygenSignatures {
+    /// `date` as ssh-keygen's `-Overify-time` reads it: `YYYYMMDDHHMMSSZ`, in UTC.
+    static func verifyTime(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        return String(format: "%04d%02d%02d%02d%02d%02dZ", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0,
+                      parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0)
     }
 }
 

@@ -5,8 +5,8 @@ import TollgateCore
 /// Native verification of SSHSIG signatures (the format of `ssh-keygen -Y sign`) for Ed25519 keys.
 ///
 /// It accepts exactly what `ssh-keygen -Y verify` accepts for these keys: the signature's public key
-/// must be listed for the principal in allowed_signers (for this namespace), the namespace must
-/// match, and the Ed25519 signature must cover `"SSHSIG" ‖ namespace ‖ reserved ‖ hash ‖ H(message)`.
+/// must be listed for the principal in allowed_signers (OpenSSH patterns, `namespaces` and
+/// `valid-after` / `valid-before` at the verification time), the namespace must match, and the Ed25519 signature must cover `"SSHSIG" ‖ namespace ‖ reserved ‖ hash ‖ H(message)`.
 public struct SSHSignature: Sendable, Equatable {
     public var publicKeyBlob: Data
     public var keyType: String
@@ -36,15 +36,17 @@ public struct SSHSignature: Sendable, Equatable {
         self.signature = signature
     }
 
-    /// Whether this is a valid signature of `message` in `namespace` by a key that `signers` lists
-    /// for `principal`. Nil when the key type is not Ed25519 (the caller falls back to ssh-keygen).
-    public func verify(_ message: Data, namespace expected: String, principal: String, signers: [AllowedSigner]) -> Bool? {
+    /// Whether this is a valid signature of `message` in `namespace` by a key that `signers` lets sign
+    /// as `principal` at `time` (the verification time: `valid-after` / `valid-before` are checked
+    /// against it). Nil when the key type is not Ed25519 (the caller falls back to ssh-keygen).
+    ///
+    /// Certificate signatures are refused outright: tollgate does not support them, so a
+    /// `cert-authority` line never vouches for a signature.
+    public func verify(_ message: Data, namespace expected: String, principal: String, signers: [AllowedSigner], at time: Date) -> Bool? {
+        if keyType.hasSuffix("-cert-v01@openssh.com") { return false }
         guard keyType == "ssh-ed25519", signatureType == "ssh-ed25519" else { return nil }
         guard namespace == expected else { return false }
-        let listed = signers.contains { signer in
-            signer.principals.contains(principal) && signer.keyType == keyType
-                && Data(base64Encoded: signer.key) == publicKeyBlob && (signer.namespaces?.contains(expected) ?? true)
-        }
+        let listed = AllowedSigners(signers: signers).permits(publicKey: publicKeyBlob, principal: principal, namespace: expected, at: time)
         guard listed else { return false }
         var keyReader = WireReader(publicKeyBlob)
         _ = keyReader.string()
