@@ -122,7 +122,8 @@ public struct Applier: Sendable {
             if let good {
                 let marker = ReleaseTag(env: plan.env, stack: plan.stack, sequence: good.sequence, release: release.id, plan: plan.id,
                                         planDigest: plan.digest, commit: release.commit, pr: release.pr, apply: applyID,
-                                        approvers: decision.approvedBy, appliedAt: good.appliedAt)
+                                        approvers: decision.approvedBy, appliedAt: good.appliedAt,
+                                        auditHead: try? await context.ledger.auditHead())
                 if (try? await context.git.tag(marker.name, commit: release.commit, message: marker.message)) != nil {
                     tag = marker.name
                 }

@@ -246,6 +246,12 @@ public final class SQLiteLedger: Ledger {
         }
     }
 
+    public func auditHead() async throws -> AuditHead? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").map { AuditHead(seq: $0["seq"], hash: $0["hash"]) }
+        }
+    }
+
     static func event(_ row: Row) -> AuditEvent {
         let subjects = (try? JSONDecoder().decode([String: String].self, from: Data((row["subjects"] as String).utf8))) ?? [:]
         let payload = (try? JSONDecoder().decode(JSONValue.self, from: Data((row["payload"] as String).utf8))) ?? .null
