@@ -44,12 +44,15 @@ struct Composition {
         let (ledger, now) = (context.ledger, context.effects.now)
         let outcome = await Task.detached { () async throws -> (head: AuditHead, advance: AuditAnchorAdvance)? in
             guard let head = try await ledger.auditHead(), head != before else { return nil }
-            return (head, try await anchors.advance(to: head, at: now()))
+            return (head, try await anchors.advance(to: head, at: now(), ledgerHash: { try await ledger.auditHash(seq: $0) }))
         }.result
         switch outcome {
         case .success(let (head, .kept(anchor))?) where anchor.head != head:
             Output.diagnostic("tollgate: warning: the audit anchor \(AuditAnchor.ref) was not moved to event \(head.seq): it names event \(anchor.seq), "
                 + "and an anchor only moves forward; run 'tollgate audit verify' to see whether the log lost events")
+        case .success(let (head, .diverged(anchor))?):
+            Output.diagnostic("tollgate: warning: the audit anchor \(AuditAnchor.ref) was not moved to event \(head.seq): it names event \(anchor.seq), "
+                + "which the ledger no longer holds with that hash; run 'tollgate audit verify' to see what the log lost")
         case .success: break
         case .failure(let error):
             Output.diagnostic("tollgate: warning: the audit anchor \(AuditAnchor.ref) could not be written: \(error); "

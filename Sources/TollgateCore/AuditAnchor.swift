@@ -107,10 +107,12 @@ public protocol AuditAnchors: Sendable {
     /// Every anchor in the repository: the head ref, if any, then each release tag's trailer.
     /// Throws `AuditAnchorError.notARepository` outside a git repository.
     func anchors() async throws -> [AuditAnchor]
-    /// Moves the head ref to `head`, unless it already names that event or a later one: an
-    /// anchor only moves forward. The move is a compare-and-swap on the ref, so two writers cannot
-    /// silently overwrite each other.
-    func advance(to head: AuditHead, at time: Date) async throws -> AuditAnchorAdvance
+    /// Moves the head ref to `head`, unless it already names that event or a later one (an anchor
+    /// only moves forward), or the ledger no longer holds the event it names with its hash
+    /// (`ledgerHash` gives the ledger's hash of an event): moving on then would hide a cut tail
+    /// under new events. The move is a compare-and-swap on the ref, so two writers cannot silently
+    /// overwrite each other.
+    func advance(to head: AuditHead, at time: Date, ledgerHash: @escaping @Sendable (Int) async throws -> String?) async throws -> AuditAnchorAdvance
 }
 
 /// What `AuditAnchors.advance` did.
@@ -119,6 +121,8 @@ public enum AuditAnchorAdvance: Sendable, Equatable {
     case moved(previous: AuditAnchor?)
     /// The ref already named this event or a later one, and was left as it was.
     case kept(AuditAnchor)
+    /// The ledger's event at the ref's number is missing or has another hash; the ref was left as it was.
+    case diverged(AuditAnchor)
 }
 
 public enum AuditAnchorError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -25,11 +25,12 @@ public struct GitAuditAnchors: AuditAnchors {
         return found
     }
 
-    public func advance(to head: AuditHead, at time: Date) async throws -> AuditAnchorAdvance {
+    public func advance(to head: AuditHead, at time: Date, ledgerHash: @escaping @Sendable (Int) async throws -> String?) async throws -> AuditAnchorAdvance {
         // Another writer may move the ref between the read and the swap; then read again, a few times.
         for _ in 0..<5 {
             let current = try await current()
             if let current, current.anchor.seq >= head.seq { return .kept(current.anchor) }
+            if let current, try await ledgerHash(current.anchor.seq) != current.anchor.hash { return .diverged(current.anchor) }
             let tree = try await git.git(["mktree"], input: Data()).stdoutText.trimmingWhitespaceAndNewlines()
             var committer = git
             let date = "@\(Int64(time.timeIntervalSince1970)) +0000"

@@ -17,6 +17,14 @@ public struct Auditor: Sendable {
             /// ISO 8601 with milliseconds.
             public var writtenAt: String?
             public var status: AuditChain.AnchorCheck.Status
+
+            public init(source: String, seq: Int, hash: String, writtenAt: String?, status: AuditChain.AnchorCheck.Status) {
+                self.source = source
+                self.seq = seq
+                self.hash = hash
+                self.writtenAt = writtenAt
+                self.status = status
+            }
         }
 
         /// An event timed earlier than the one before it; flagged, not a break (see `verify`).
@@ -26,6 +34,14 @@ public struct Auditor: Sendable {
             public var previousSeq: Int
             public var previousTime: String
             public var message: String
+
+            public init(seq: Int, time: String, previousSeq: Int, previousTime: String, message: String) {
+                self.seq = seq
+                self.time = time
+                self.previousSeq = previousSeq
+                self.previousTime = previousTime
+                self.message = message
+            }
         }
 
         public var events: Int
@@ -38,6 +54,18 @@ public struct Auditor: Sendable {
         public var timeOrder: [TimeFlag]
         /// What the verification could not check, said once each.
         public var notes: [String]
+
+        public init(events: Int, intact: Bool, firstBadEvent: Int?, reason: String?, head: String?, anchors: [Anchor], timeOrder: [TimeFlag],
+                    notes: [String]) {
+            self.events = events
+            self.intact = intact
+            self.firstBadEvent = firstBadEvent
+            self.reason = reason
+            self.head = head
+            self.anchors = anchors
+            self.timeOrder = timeOrder
+            self.notes = notes
+        }
     }
 
     /// Said when nothing outside the ledger anchors its head.

@@ -252,6 +252,10 @@ public final class SQLiteLedger: Ledger {
         }
     }
 
+    public func auditHash(seq: Int) async throws -> String? {
+        try await read { db in try String.fetchOne(db, sql: "SELECT hash FROM events WHERE seq = ?", arguments: [seq]) }
+    }
+
     static func event(_ row: Row) -> AuditEvent {
         let subjects = (try? JSONDecoder().decode([String: String].self, from: Data((row["subjects"] as String).utf8))) ?? [:]
         let payload = (try? JSONDecoder().decode(JSONValue.self, from: Data((row["payload"] as String).utf8))) ?? .null
