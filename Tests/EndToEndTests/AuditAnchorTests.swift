@@ -131,6 +131,14 @@ import Testing
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stderr.contains("tollgate: warning: the audit anchor refs/tollgate/audit-head was not moved to event \(count - 1): it names event \(count), "
             + "and an anchor only moves forward; run 'tollgate audit verify' to see whether the log lost events"), "\(again.stderr)")
+        // Nor once they pass it: the ledger's event at the anchor's number no longer has the anchored hash.
+        for _ in 0..<2 { _ = try repo.cli.run("release") }
+        let past = try repo.cli.run("release")
+        #expect(past.status == 0, "\(past.stderr)")
+        #expect(past.stderr.contains("tollgate: warning: the audit anchor refs/tollgate/audit-head was not moved to event \(count + 2): it names event \(count), "
+            + "which the ledger no longer holds with that hash; run 'tollgate audit verify' to see what the log lost"), "\(past.stderr)")
+        let kept = try PromotionRepo.shell("git log -1 --format=%B refs/tollgate/audit-head", in: repo.repository)
+        #expect(kept.contains("Tollgate-Audit-Head: \(count) \(head.hash)\n"))
 
         try pristine.write(to: URL(fileURLWithPath: ledger))
         for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: ledger + suffix) }
