@@ -18,12 +18,45 @@ struct Composition {
     }
 
     /// Loads the pipeline, wires the context and runs a command's body, reporting any failure with
-    /// its exit code: the shape every ledger-backed command shares.
+    /// its exit code: the shape every ledger-backed command shares. Afterwards, whether the body
+    /// succeeded or threw (a refusal records events too), the audit chain's head is anchored in git.
     static func run(_ options: GlobalOptions, needsEngine: Bool = true, _ body: (Context) async throws -> Void) async throws {
         let composition = Composition(options: options)
         let pipeline = try composition.pipeline()
         try await Output.guarded(options.format) {
-            try await body(try await composition.context(pipeline, needsEngine: needsEngine))
+            let context = try await composition.context(pipeline, needsEngine: needsEngine)
+            let before = try? await context.ledger.auditHead()
+            do {
+                try await body(context)
+            } catch {
+                await composition.anchorAuditHead(context, unless: before)
+                throw error
+            }
+            await composition.anchorAuditHead(context, unless: before)
+        }
+    }
+
+    /// Moves `refs/tollgate/audit-head` to the ledger's head when a command recorded events, so a
+    /// later `audit verify` notices a cut tail. Never fails the command: a repository-less run or a
+    /// git failure is one warning. It runs detached, so a Ctrl-C that ended the body does not stop it.
+    func anchorAuditHead(_ context: Context, unless before: AuditHead?) async {
+        let anchors = GitAuditAnchors(repository: context.pipeline.baseDirectory, environment: environment)
+        let (ledger, now) = (context.ledger, context.effects.now)
+        let outcome = await Task.detached { () async throws -> (head: AuditHead, advance: AuditAnchorAdvance)? in
+            guard let head = try await ledger.auditHead(), head != before else { return nil }
+            return (head, try await anchors.advance(to: head, at: now(), ledgerHash: { try await ledger.auditHash(seq: $0) }))
+        }.result
+        switch outcome {
+        case .success(let (head, .kept(anchor))?) where anchor.head != head:
+            Output.diagnostic("tollgate: warning: the audit anchor \(AuditAnchor.ref) was not moved to event \(head.seq): it names event \(anchor.seq), "
+                + "and an anchor only moves forward; run 'tollgate audit verify' to see whether the log lost events")
+        case .success(let (head, .diverged(anchor))?):
+            Output.diagnostic("tollgate: warning: the audit anchor \(AuditAnchor.ref) was not moved to event \(head.seq): it names event \(anchor.seq), "
+                + "which the ledger no longer holds with that hash; run 'tollgate audit verify' to see what the log lost")
+        case .success: break
+        case .failure(let error):
+            Output.diagnostic("tollgate: warning: the audit anchor \(AuditAnchor.ref) could not be written: \(error); "
+                + "the log's tail is not anchored outside the ledger until a later command writes it")
         }
     }
 
@@ -104,7 +137,7 @@ struct Composition {
         let engine: any Engine = needsEngine ? try await self.engine(pipeline) : UnavailableEngine()
         var context = Context(
             pipeline: pipeline, engine: engine, ledger: ledger, artifacts: FileArtifactStore(root: layout.artifactsDirectory),
-            git: git, signatures: SSHKeygenSignatures(environment: environment, scratchDirectory: layout.root),
+            git: git, signatures: SSHKeygenSignatures(environment: environment, scratchDirectory: layout.root, now: effects.now),
             shell: shell(), effects: effects, workRoot: layout.workDirectory, actor: await actor(git: git),
             host: ProcessInfo.processInfo.hostName, pid: ProcessInfo.processInfo.processIdentifier, processEnvironment: environment,
             parsePipeline: { [file = pipeline.file, base = pipeline.baseDirectory] data in

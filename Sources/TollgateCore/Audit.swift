@@ -115,3 +115,104 @@ public enum AuditChain {
         return nil
     }
 }
+
+extension AuditChain {
+    /// Whose events are being checked: the ledger's log or an export of it. Only the words differ.
+    public enum Subject: Sendable, Equatable {
+        case log
+        case export
+
+        var noun: String { self == .log ? "the log" : "the export" }
+    }
+
+    /// What one anchor says about a log.
+    public struct AnchorCheck: Sendable, Equatable {
+        public enum Status: String, Sendable, Equatable, Codable {
+            /// The log holds the anchored event, with the anchored hash.
+            case matches
+            /// The log ends before the anchored event.
+            case beyondTheLog = "beyond-the-log"
+            /// The log's event at the anchored number has another hash.
+            case hashDiffers = "hash-differs"
+        }
+
+        public var anchor: AuditAnchor
+        public var status: Status
+
+        public init(anchor: AuditAnchor, status: Status) {
+            self.anchor = anchor
+            self.status = status
+        }
+    }
+
+    /// Holds each anchor against the events, in order of the anchors.
+    public static func check(_ anchors: [AuditAnchor], against events: [StoredAuditEvent]) -> [AnchorCheck] {
+        let last = events.last?.seq ?? 0
+        return anchors.map { anchor in
+            guard anchor.seq <= last else { return AnchorCheck(anchor: anchor, status: .beyondTheLog) }
+            // An intact chain holds event N at index N-1; a broken one is searched.
+            let index = anchor.seq - 1
+            let event = index >= 0 && index < events.count && events[index].seq == anchor.seq ? events[index] : events.first { $0.seq == anchor.seq }
+            guard let event else { return AnchorCheck(anchor: anchor, status: .beyondTheLog) }
+            return AnchorCheck(anchor: anchor, status: event.hash == anchor.hash ? .matches : .hashDiffers)
+        }
+    }
+
+    /// The problem the anchors show in an otherwise intact chain, if any: the log ends before the
+    /// furthest anchor (its tail was cut), or an anchored event has another hash (the log was
+    /// rewritten and re-chained).
+    public static func anchorBreak(_ checks: [AnchorCheck], events: [StoredAuditEvent], subject: Subject = .log) -> Break? {
+        let last = events.last?.seq ?? 0
+        if let furthest = checks.filter({ $0.status == .beyondTheLog }).max(by: { $0.anchor.seq < $1.anchor.seq })?.anchor {
+            let one = furthest.seq == last + 1
+            let range = one ? "event \(furthest.seq)" : "events \(last + 1)…\(furthest.seq)"
+            let gone = switch subject {
+            case .log: (one ? "was removed" : "were removed") + "; restore the ledger from a backup or an export that holds \(one ? "it" : "them")"
+            case .export: (one ? "is" : "are") + " missing from it; export the log again with 'tollgate audit export'"
+            }
+            let start = last == 0 ? "\(subject.noun) is empty" : "\(subject.noun) ends at event \(last)"
+            return Break(seq: last + 1, reason: "\(start), but the anchor \(furthest.described) names event \(furthest.seq): \(range) \(gone)")
+        }
+        if let differing = checks.filter({ $0.status == .hashDiffers }).min(by: { $0.anchor.seq < $1.anchor.seq })?.anchor {
+            let actual = events.first { $0.seq == differing.seq }?.hash ?? ""
+            return Break(seq: differing.seq, reason: "its hash is \(actual), but the anchor \(differing.described) names \(differing.hash): "
+                + "\(subject.noun) was rewritten and re-chained at or before this event; restore it from a backup or an export that matches the anchor")
+        }
+        return nil
+    }
+
+    /// An event timed earlier than the event before it.
+    public struct TimeInversion: Sendable, Equatable, CustomStringConvertible {
+        public var seq: Int
+        /// Milliseconds since 1970, as stored.
+        public var time: Int64
+        public var previousSeq: Int
+        public var previousTime: Int64
+
+        public init(seq: Int, time: Int64, previousSeq: Int, previousTime: Int64) {
+            self.seq = seq
+            self.time = time
+            self.previousSeq = previousSeq
+            self.previousTime = previousTime
+        }
+
+        public var description: String {
+            "event \(seq) is timed \(AuditAnchor.timestamp(AuditChain.date(milliseconds: time))), earlier than event \(previousSeq) at "
+                + "\(AuditAnchor.timestamp(AuditChain.date(milliseconds: previousTime))); a clock went back, or the event was back-dated"
+        }
+    }
+
+    /// Every event whose stored time (whole milliseconds, so the comparison is exact) is earlier
+    /// than its predecessor's.
+    public static func timeInversions(_ events: some Sequence<StoredAuditEvent>) -> [TimeInversion] {
+        var found: [TimeInversion] = []
+        var previous: StoredAuditEvent?
+        for event in events {
+            if let previous, event.time < previous.time {
+                found.append(TimeInversion(seq: event.seq, time: event.time, previousSeq: previous.seq, previousTime: previous.time))
+            }
+            previous = event
+        }
+        return found
+    }
+}

@@ -57,6 +57,10 @@ public protocol Ledger: Sendable {
     func events() async throws -> [AuditEvent]
     /// Every event as stored, in the order written: what `audit verify` hashes and `audit export` writes.
     func storedEvents() async throws -> [StoredAuditEvent]
+    /// The last event's seq and hash, nil for an empty log: read after every command to anchor the chain, so it must be cheap.
+    func auditHead() async throws -> AuditHead?
+    /// The hash of event `seq`, nil when the log holds no such event: how an anchor is checked before it is moved on.
+    func auditHash(seq: Int) async throws -> String?
 }
 
 /// The port to the content-addressed artifact store (release bundles, plan files).

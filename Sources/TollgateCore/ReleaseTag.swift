@@ -18,9 +18,11 @@ public struct ReleaseTag: Sendable, Equatable, Codable {
     public var apply: String?
     public var approvers: [String]
     public var appliedAt: Date
+    /// The audit chain's head as of the apply's finish: an anchor of the log outside the ledger.
+    public var auditHead: AuditHead?
 
     public init(env: String, stack: String, sequence: Int, release: String, plan: String, planDigest: String, commit: String,
-                pr: Int?, apply: String?, approvers: [String], appliedAt: Date) {
+                pr: Int?, apply: String?, approvers: [String], appliedAt: Date, auditHead: AuditHead? = nil) {
         self.env = env
         self.stack = stack
         self.sequence = sequence
@@ -32,6 +34,7 @@ public struct ReleaseTag: Sendable, Equatable, Codable {
         self.apply = apply
         self.approvers = approvers
         self.appliedAt = appliedAt
+        self.auditHead = auditHead
     }
 
     public static let namespace = "tollgate/"
@@ -60,6 +63,7 @@ public struct ReleaseTag: Sendable, Equatable, Codable {
         if let pr { lines.append("\(Trailer.pr): \(pr)") }
         lines.append(approvers.isEmpty ? "\(Trailer.approvers):" : "\(Trailer.approvers): \(approvers.joined(separator: ", "))")
         lines.append("\(Trailer.appliedAt): \(Self.timestamp(appliedAt))")
+        if let auditHead { lines.append("\(AuditAnchor.trailer): \(AuditAnchor.trailerValue(auditHead))") }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -130,9 +134,17 @@ public struct ReleaseTag: Sendable, Equatable, Codable {
             guard let number = Int(text) else { return problem("'\(Trailer.pr)' is '\(text)', not a number") }
             pr = number
         }
+        var auditHead: AuditHead?
+        if let text = fields[AuditAnchor.trailer] {
+            guard let head = AuditAnchor.parseTrailerValue(text) else {
+                return problem("'\(AuditAnchor.trailer)' is '\(text)', not an event number and a sha256 hash")
+            }
+            auditHead = head
+        }
         let approvers = (fields[Trailer.approvers] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         return .success(ReleaseTag(env: env, stack: stack, sequence: sequence, release: release, plan: plan, planDigest: planDigest,
-                                   commit: tag.commit, pr: pr, apply: fields[Trailer.apply], approvers: approvers, appliedAt: appliedAt))
+                                   commit: tag.commit, pr: pr, apply: fields[Trailer.apply], approvers: approvers, appliedAt: appliedAt,
+                                   auditHead: auditHead))
     }
 
     static func isDigest(_ text: String) -> Bool {

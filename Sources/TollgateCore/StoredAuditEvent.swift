@@ -97,3 +97,82 @@ extension AuditChain {
         public init(_ description: String) { self.description = description }
     }
 }
+
+/// The first line of `tollgate audit export`: how many events the export holds and its head, so a
+/// copy that lost its last lines no longer verifies.
+///
+/// `{"tollgate_audit_export":1,"events":N,"head":"<hash>","head_seq":N}`. An export written before
+/// the header existed starts with an event line; it still reads, but its tail cannot be checked.
+public struct AuditExportHeader: Sendable, Equatable {
+    public static let key = "tollgate_audit_export"
+    public static let version = 1
+
+    public var events: Int
+    /// The last event's hash (the genesis hash for an empty log).
+    public var head: String
+    /// The last event's seq (0 for an empty log).
+    public var headSeq: Int
+
+    public init(events: Int, head: String, headSeq: Int) {
+        self.events = events
+        self.head = head
+        self.headSeq = headSeq
+    }
+
+    /// The header of an export of these events.
+    public init(of events: [StoredAuditEvent]) {
+        self.init(events: events.count, head: events.last?.hash ?? AuditChain.genesis, headSeq: events.last?.seq ?? 0)
+    }
+
+    public var line: String {
+        "{\"\(Self.key)\":\(Self.version),\"events\":\(events),\"head\":\"\(head)\",\"head_seq\":\(headSeq)}"
+    }
+
+    /// The header a line holds; nil when the line is not a header (an event line of an older export).
+    public static func parse(_ line: Substring) throws -> AuditExportHeader? {
+        guard case .object(let fields) = try JSONDecoder().decode(JSONValue.self, from: Data(line.utf8)) else {
+            throw AuditChain.ExportError("not a JSON object")
+        }
+        guard let version = fields[key] else { return nil }
+        func integer(_ name: String, _ value: JSONValue?) throws -> Int {
+            guard case .number(let number)? = value, number.rounded() == number, number >= 0, number < 9_007_199_254_740_992 else {
+                throw AuditChain.ExportError("the header's '\(name)' is missing or not a whole number")
+            }
+            return Int(number)
+        }
+        let format = try integer(key, version)
+        guard format == Self.version else {
+            throw AuditChain.ExportError("the export format is version \(format), and this tollgate reads version \(Self.version); verify it with the tollgate that wrote it")
+        }
+        let events = try integer("events", fields["events"])
+        guard case .string(let head)? = fields["head"], AuditAnchor.isHash(head[...]) else {
+            throw AuditChain.ExportError("the header's 'head' is missing or not a sha256 hash")
+        }
+        return AuditExportHeader(events: events, head: head, headSeq: try integer("head_seq", fields["head_seq"]))
+    }
+}
+
+extension AuditChain {
+    /// The problem the header of an export shows in its otherwise intact chain, if any: fewer or
+    /// more events than it names, or a last event other than its head.
+    public static func headerBreak(_ header: AuditExportHeader, events: [StoredAuditEvent]) -> Break? {
+        let count = events.count
+        let last = events.last
+        if count < header.events {
+            let one = header.events == count + 1
+            let range = one ? "event \(header.headSeq)" : "events \((last?.seq ?? 0) + 1)…\(header.headSeq)"
+            return Break(seq: (last?.seq ?? 0) + 1, reason: "the export holds \(count) event\(count == 1 ? "" : "s"), but its header names \(header.events): "
+                + "\(range) \(one ? "was" : "were") cut from its end; export the log again with 'tollgate audit export'")
+        }
+        if count > header.events {
+            return Break(seq: header.events + 1, reason: "the export holds \(count) events, but its header names \(header.events): events were added after it was written; "
+                + "export the log again with 'tollgate audit export'")
+        }
+        let head = last?.hash ?? genesis, headSeq = last?.seq ?? 0
+        if head != header.head || headSeq != header.headSeq {
+            return Break(seq: headSeq, reason: "the last event is \(headSeq) with hash \(head), but the header names event \(header.headSeq) with hash \(header.head): "
+                + "the export was changed after it was written; export the log again with 'tollgate audit export'")
+        }
+        return nil
+    }
+}

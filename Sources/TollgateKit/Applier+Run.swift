@@ -125,7 +125,7 @@ struct ApplyRun: Sendable {
         guard let good else { return nil }
         let marker = ReleaseTag(env: plan.env, stack: plan.stack, sequence: good.sequence, release: release.id, plan: plan.id,
                                 planDigest: plan.digest, commit: release.commit, pr: release.pr, apply: applyID,
-                                approvers: approvers, appliedAt: good.appliedAt)
+                                approvers: approvers, appliedAt: good.appliedAt, auditHead: try? await context.ledger.auditHead())
         return (try? await context.git.tag(marker.name, commit: release.commit, message: marker.message)) != nil ? marker.name : nil
     }
 }

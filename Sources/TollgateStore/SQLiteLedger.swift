@@ -246,6 +246,16 @@ public final class SQLiteLedger: Ledger {
         }
     }
 
+    public func auditHead() async throws -> AuditHead? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").map { AuditHead(seq: $0["seq"], hash: $0["hash"]) }
+        }
+    }
+
+    public func auditHash(seq: Int) async throws -> String? {
+        try await read { db in try String.fetchOne(db, sql: "SELECT hash FROM events WHERE seq = ?", arguments: [seq]) }
+    }
+
     static func event(_ row: Row) -> AuditEvent {
         let subjects = (try? JSONDecoder().decode([String: String].self, from: Data((row["subjects"] as String).utf8))) ?? [:]
         let payload = (try? JSONDecoder().decode(JSONValue.self, from: Data((row["payload"] as String).utf8))) ?? .null

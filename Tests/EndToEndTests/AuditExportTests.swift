@@ -19,9 +19,12 @@ import Testing
         #expect(exported.stderr.contains("wrote \(count) events to \(file)"))
         let text = try String(contentsOfFile: file, encoding: .utf8)
         let lines = text.split(separator: "\n").map(String.init)
-        #expect(lines.count == count)
+        // A header naming the count and the head, then one line per event.
+        #expect(lines.count == count + 1)
+        let head = try #require(ledger["head"] as? String)
+        #expect(lines[0] == "{\"tollgate_audit_export\":1,\"events\":\(count),\"head\":\"\(head)\",\"head_seq\":\(count)}")
         #expect(try repo.cli.run("audit", "export").stdout == text)
-        let first = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        let first = try #require(try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any])
         #expect(first["seq"] as? Int == 1 && first["prev_hash"] as? String == String(repeating: "0", count: 64))
         #expect(first["kind"] as? String == "release.created")
 
@@ -35,8 +38,8 @@ import Testing
         // One event's actor edited in the copy.
         let edited = repo.root + "/edited.jsonl"
         var changed = lines
-        changed[2] = changed[2].replacingOccurrences(of: "\"actor\":\"ci@example.com\"", with: "\"actor\":\"mallory@example.com\"")
-        #expect(changed[2] != lines[2])
+        changed[3] = changed[3].replacingOccurrences(of: "\"actor\":\"ci@example.com\"", with: "\"actor\":\"mallory@example.com\"")
+        #expect(changed[3] != lines[3])
         try Data((changed.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: edited))
         let broken = try outside.run("audit", "verify", "--file", edited)
         #expect(broken.status == 1)
@@ -44,7 +47,7 @@ import Testing
 
         // A line dropped: the next event names the gap.
         let dropped = repo.root + "/dropped.jsonl"
-        try Data((lines.enumerated().filter { $0.offset != 1 }.map(\.element).joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: dropped))
+        try Data((lines.enumerated().filter { $0.offset != 2 }.map(\.element).joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: dropped))
         let gap = try outside.run("audit", "verify", "--file", dropped)
         #expect(gap.status == 1)
         #expect(gap.stdout.contains("audit chain BROKEN at event 3: expected event 2 here"), "\(gap.stdout)")

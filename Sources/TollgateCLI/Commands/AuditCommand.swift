@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TollgateCore
+import TollgateEngine
 import TollgateKit
 
 struct AuditCommand: AsyncParsableCommand {
@@ -12,8 +13,8 @@ struct AuditCommand: AsyncParsableCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Recompute the audit chain and name the first bad event.",
-            discussion: "With --file, verify an export written by 'tollgate audit export' on its own, without the ledger or a tollgate.yaml."
+            abstract: "Recompute the audit chain, hold it against the anchors outside the ledger, and name the first bad event.",
+            discussion: "The anchors are the ref refs/tollgate/audit-head and the Tollgate-Audit-Head trailer of every tollgate/* tag: a log that ends before one, or differs from it, fails. With --file, verify an export written by 'tollgate audit export' on its own, without the ledger or a tollgate.yaml: against its header, and against the anchors of the repository it is run in, if any."
         )
 
         @OptionGroup var options: GlobalOptions
@@ -25,7 +26,8 @@ struct AuditCommand: AsyncParsableCommand {
             if let file {
                 let result: Auditor.Verification
                 do {
-                    result = try Auditor.verify(exportAt: PathResolution.absolute(file))
+                    let anchors = try await Self.anchors(in: FileManager.default.currentDirectoryPath)
+                    result = try Auditor.verify(exportAt: PathResolution.absolute(file), anchors: anchors)
                 } catch {
                     throw Output.fail(error, format: options.format)
                 }
@@ -33,17 +35,39 @@ struct AuditCommand: AsyncParsableCommand {
                 return
             }
             try await Composition.run(options, needsEngine: false) { context in
-                try report(try await Auditor(context: context).verify())
+                let anchors = try await Self.anchors(in: context.pipeline.baseDirectory)
+                try report(try await Auditor(context: context).verify(anchors: anchors))
+            }
+        }
+
+        /// The anchors of the repository around `directory`; none outside a repository.
+        static func anchors(in directory: String) async throws -> [AuditAnchor] {
+            do {
+                return try await GitAuditAnchors(repository: directory, environment: ProcessInfo.processInfo.environment).anchors()
+            } catch AuditAnchorError.notARepository {
+                return []
             }
         }
 
         func report(_ result: Auditor.Verification) throws {
+            for note in result.notes { Output.diagnostic("tollgate: warning: \(note)") }
             if options.format == .json {
                 Output.json(result)
-            } else if result.intact {
-                Output.line("audit chain intact: \(result.events) events, head \(result.head ?? AuditChain.genesis)")
             } else {
-                Output.line("audit chain BROKEN at event \(result.firstBadEvent!): \(result.reason!)")
+                if result.intact {
+                    Output.line("audit chain intact: \(result.events) events, head \(result.head ?? AuditChain.genesis)")
+                } else {
+                    Output.line("audit chain BROKEN at event \(result.firstBadEvent!): \(result.reason!)")
+                }
+                for anchor in result.anchors {
+                    let status = switch anchor.status {
+                    case .matches: "matches"
+                    case .beyondTheLog: "beyond the end of the \(file == nil ? "log" : "export")"
+                    case .hashDiffers: "its hash differs"
+                    }
+                    Output.line("anchor \(anchor.source) names event \(anchor.seq)\(anchor.writtenAt.map { " (written \($0))" } ?? ""): \(status)")
+                }
+                for flag in result.timeOrder { Output.line("out of time order: \(flag.message)") }
             }
             if !result.intact { throw ExitCode(Output.Code.error) }
         }
@@ -52,7 +76,7 @@ struct AuditCommand: AsyncParsableCommand {
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write the whole audit log as JSON Lines, one hash-chained event per line, for an archive or a SIEM.",
-            discussion: "Each line is a canonical JSON object: actor, hash, kind, payload, prev_hash, seq, subjects, time (milliseconds). 'tollgate audit verify --file' checks an export on its own."
+            discussion: "The first line is a header naming the count and the head: {\"tollgate_audit_export\":1,\"events\":N,\"head\":\"HASH\",\"head_seq\":N}. Each line after it is a canonical JSON object: actor, hash, kind, payload, prev_hash, seq, subjects, time (milliseconds). 'tollgate audit verify --file' checks an export on its own."
         )
 
         @Option(help: "Path of the pipeline file.")
