@@ -66,7 +66,7 @@ public protocol Ledger: Sendable {
 /// The port to the content-addressed artifact store (release bundles, plan files).
 public protocol ArtifactStore: Sendable {
     /// Stores bytes and returns their `sha256:` id.
-    func put(_ data: Data) throws -> String
+    func put(_ data: Data) async throws -> String
     /// The bytes for an id, re-hashed on read: a mismatch is an error, never silently returned.
-    func get(_ id: String) throws -> Data
+    func get(_ id: String) async throws -> Data
 }

@@ -40,11 +40,11 @@ struct ApplyRun: Sendable {
             if !decision.allowed { throw KitError.refused(decision.refusals) }
             let environment = try context.environment(plan.env)
             try await context.checkIdentity(environment, subjects: subjects)
-            let bytes = try reviewedBytes()
+            let bytes = try await reviewedBytes()
             let variables = try await context.secretVariables(environment)
             redactor = Redactor(variables.values)
             let stack = try context.stacks(only: [plan.stack])[0]
-            let dirs = try context.workDirectory(release: release, env: plan.env, stack: stack, purpose: "apply")
+            let dirs = try await context.workDirectory(release: release, env: plan.env, stack: stack, purpose: "apply")
             let workspace = EngineWorkspace(directory: dirs.workspace, dataDirectory: dirs.data, variables: variables)
             try await context.engine.initialize(workspace, backend: context.backendSettings(environment, stack: plan.stack))
             try await applier.checkState(plan, current: try await context.engine.pullState(workspace), subjects: subjects)
@@ -81,9 +81,9 @@ struct ApplyRun: Sendable {
     struct Recorded: Error { var error: any Error }
 
     /// The stored plan bytes, re-hashed: the digest the approvals signed, or a refusal.
-    func reviewedBytes() throws -> Data {
+    func reviewedBytes() async throws -> Data {
         do {
-            let bytes = try context.artifacts.get(plan.digest)
+            let bytes = try await context.artifacts.get(plan.digest)
             if context.engine.info.version.description != plan.engineVersion {
                 throw KitError.refused([.init(rule: .engine, message: "plan '\(plan.id)' was made with \(plan.engineKind) \(plan.engineVersion), but this run uses \(context.engine.info.version) at \(context.engine.info.path); a plan file only applies with the engine version that made it, so set TOLLGATE_ENGINE to that version or re-plan")])
             }

@@ -52,7 +52,7 @@ public struct Applier: Sendable {
     public func apply(plan reference: String) async throws -> Result {
         let plan = try await self.context.plan(reference)
         let release = try await self.context.release(plan.releaseID)
-        let context = try self.context.sealed(release)
+        let context = try await self.context.sealed(release)
         return try await Applier(context: context).apply(plan, release: release)
     }
 

@@ -15,7 +15,7 @@ public struct Approver: Sendable {
                        acknowledgeDestroy: [String] = []) async throws -> ApprovalRecord {
         let plan = try await context.plan(reference)
         let release = try await context.release(plan.releaseID)
-        let context = try self.context.sealed(release)
+        let context = try await self.context.sealed(release)
         let subjects = ["plan": plan.id, "release": release.id, "env": plan.env, "stack": plan.stack]
         // The signer is whoever the signers file of the gate that judges this plan names: the one in
         // force for the environment, never the working tree's.
@@ -91,7 +91,8 @@ public struct Approver: Sendable {
     /// plan's own release: never the working tree's.
     public func verifiedAsSealed(_ plan: PlanRecord, release: Release) async throws -> [VerifiedApproval] {
         let resolver = GovernanceResolver(context: context)
-        let signers = try? resolver.write(try resolver.sealed(release, env: plan.env).signers)
+        let sealed = try? await resolver.sealed(release, env: plan.env).signers
+        let signers = try? resolver.write(sealed ?? nil)
         return try await verified(plan, signers: signers ?? nil)
     }
 }

@@ -49,11 +49,11 @@ public struct Context: Sendable {
 
     /// This context with the pipeline sealed in `release`: plans and applies never re-read the
     /// working tree's pipeline file once a release is cut.
-    public func sealed(_ release: Release) throws -> Context {
+    public func sealed(_ release: Release) async throws -> Context {
         // Promote seals once; the planner and applier it calls need not read the bundle again.
         if sealedRelease == release.id { return self }
         let name = (pipeline.file as NSString).lastPathComponent
-        guard let entry = try TarArchive.read(try artifacts.get(release.id)).first(where: { $0.path == name }) else {
+        guard let entry = try TarArchive.read(try await artifacts.get(release.id)).first(where: { $0.path == name }) else {
             throw KitError.step("release \(Digest.short(release.id)) has no '\(name)'; cut the release again")
         }
         var copy = self
@@ -151,12 +151,12 @@ public struct Context: Sendable {
     }
 
     /// A fresh work dir holding the release's files, for one (env, stack) run.
-    func workDirectory(release: Release, env: String, stack: Stack, purpose: String) throws -> (root: String, workspace: String, data: String) {
+    func workDirectory(release: Release, env: String, stack: Stack, purpose: String) async throws -> (root: String, workspace: String, data: String) {
         let run = "\(Self.timestamp(effects.now()))-\(purpose)-\(effects.newID())"
         let root = "\(workRoot)/\(run)/\(env)/\(stack.name.value)"
         do {
             try FileManager.default.createDirectory(atPath: root + "/src", withIntermediateDirectories: true)
-            try ReleaseArchive.extract(try artifacts.get(release.id), to: root + "/src")
+            try ReleaseArchive.extract(try await artifacts.get(release.id), to: root + "/src")
         } catch let error as KitError {
             throw error
         } catch {

@@ -32,13 +32,13 @@ public struct DriftDetector: Sendable {
     }
 
     func detect(_ stack: Stack, release: Release, environment: Environment) async throws -> DriftReport {
-        let context = try self.context.sealed(release)
+        let context = try await self.context.sealed(release)
         let env = environment.name.value
         let subjects = ["env": env, "stack": stack.name.value, "release": release.id]
         try await context.checkIdentity(environment, subjects: subjects)
         let variables = try await context.secretVariables(environment)
         let redactor = Redactor(variables.values)
-        let dirs = try context.workDirectory(release: release, env: env, stack: stack, purpose: "drift")
+        let dirs = try await context.workDirectory(release: release, env: env, stack: stack, purpose: "drift")
         let workspace = EngineWorkspace(directory: dirs.workspace, dataDirectory: dirs.data, variables: variables)
         let planFile = dirs.root + "/drift.tfplan"
         let resources: [DriftedResource]

@@ -44,7 +44,7 @@ public struct EphemeralManager: Sendable {
             throw KitError.step("'\(name)' is not a valid ephemeral name; start with a lowercase letter and use only a-z, 0-9, '-' and '_' (at most 40)")
         }
         let release = try await self.context.release(reference)
-        let context = try self.context.sealed(release)
+        let context = try await self.context.sealed(release)
         let settings = try EphemeralManager(context: context).settings()
         let environment = try context.environment(like)
         if let existing = try await context.ledger.ephemeral(name: name), existing.status == .up || existing.status == .creating {
@@ -82,7 +82,7 @@ public struct EphemeralManager: Sendable {
             throw KitError.step("ephemeral environment '\(name)' is \(record.status.rawValue), not up; run 'tollgate ephemeral up' first")
         }
         let release = try await self.context.release(record.releaseID)
-        let context = try self.context.sealed(release)
+        let context = try await self.context.sealed(release)
         let settings = try EphemeralManager(context: context).settings()
         guard !settings.tests.isEmpty else {
             throw KitError.step("'ephemeral.tests' in \(context.pipeline.file) lists no tests; add '- name: …' / 'run: …' items")
@@ -121,7 +121,7 @@ public struct EphemeralManager: Sendable {
         var record = try await record(name)
         guard record.status.mayHoldResources else { return record }
         let release = try await self.context.release(record.releaseID)
-        let context = try self.context.sealed(release)
+        let context = try await self.context.sealed(release)
         let settings = try EphemeralManager(context: context).settings()
         record.status = .destroying
         try await save(record, "ephemeral.destroying")
@@ -187,7 +187,7 @@ public struct EphemeralManager: Sendable {
     func initialized(_ stack: Stack, of record: EphemeralRecord, settings: EphemeralSettings, variables: [String: String],
                      purpose: String) async throws -> (dirs: (root: String, workspace: String, data: String), workspace: EngineWorkspace) {
         let release = try await context.release(record.releaseID)
-        let dirs = try context.workDirectory(release: release, env: record.like, stack: stack, purpose: purpose)
+        let dirs = try await context.workDirectory(release: release, env: record.like, stack: stack, purpose: purpose)
         let workspace = EngineWorkspace(directory: dirs.workspace, dataDirectory: dirs.data, variables: variables)
         let backend = context.backendSettings(settings.backend, values: ["ephemeral": record.name, "env": record.like, "stack": stack.name.value])
         try await context.engine.initialize(workspace, backend: backend)

@@ -34,8 +34,8 @@ struct GovernanceResolver: Sendable {
     }
 
     /// The governance of `env` sealed in `release`.
-    func sealed(_ release: Release, env: String) throws -> Sealed {
-        let entries = try TarArchive.read(try context.artifacts.get(release.id))
+    func sealed(_ release: Release, env: String) async throws -> Sealed {
+        let entries = try TarArchive.read(try await context.artifacts.get(release.id))
         let name = (context.pipeline.file as NSString).lastPathComponent
         guard let file = entries.first(where: { $0.path == name }) else {
             throw KitError.step("release \(Digest.short(release.id)) has no '\(name)'; cut the release again")
@@ -73,7 +73,7 @@ struct GovernanceResolver: Sendable {
         guard let release = try await context.ledger.release(id: good.releaseID) else {
             throw KitError.step("the ledger names release \(Digest.short(good.releaseID)) as last-good of '\(env)/\(good.stack)' but has no record of it; restore the ledger from a backup")
         }
-        let sealed = try self.sealed(release, env: env)
+        let sealed = try await self.sealed(release, env: env)
         return (GovernanceInForce(governance: sealed.governance, release: release.id, stack: good.stack, sequence: good.sequence), release, sealed)
     }
 
@@ -84,7 +84,7 @@ struct GovernanceResolver: Sendable {
             return (try write(current.sealed.signers), "the signers file in force for '\(env)' (sealed in \(current.inForce))")
         }
         guard let release else { return (nil, "no signers file: nothing was applied to '\(env)' yet") }
-        return (try write(try sealed(release, env: env).signers), "the signers file sealed in release \(Digest.short(release.id))")
+        return (try write(try await sealed(release, env: env).signers), "the signers file sealed in release \(Digest.short(release.id))")
     }
 
     /// The approvers of `env` under the governance in force (nil when its gate in force is not an
@@ -93,14 +93,14 @@ struct GovernanceResolver: Sendable {
         if let current = try await inForce(env: env, stack: context.pipeline.stacks.first?.name.value ?? "") {
             return current.inForce.governance.gate.approval?.approvers
         }
-        if let release { return try sealed(release, env: env).governance.gate.approval?.approvers }
+        if let release { return try await sealed(release, env: env).governance.gate.approval?.approvers }
         guard case .approval(let gate)? = context.pipeline.environment(named: env)?.gate.value else { return nil }
         return gate.approvers
     }
 
     /// The whole judgement for a plan of `release`.
     func judge(_ plan: PlanRecord, release: Release) async throws -> Judgement {
-        let proposed = try sealed(release, env: plan.env)
+        let proposed = try await sealed(release, env: plan.env)
         let current = try await inForce(env: plan.env, stack: plan.stack)
         let effective = EffectiveGate.combine(inForce: current?.inForce, proposed: proposed.governance)
         let trusted = effective.signers == .inForce ? current?.sealed.signers : proposed.signers

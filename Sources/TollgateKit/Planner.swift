@@ -18,7 +18,7 @@ public struct Planner: Sendable {
     /// Plans with the engine's plan JSON of each (what `show -json` printed, before redaction).
     func planned(release reference: String, env name: String, stacks only: [String] = [], breakGlass reason: String? = nil) async throws -> [(record: PlanRecord, json: Data)] {
         let release = try await self.context.release(reference)
-        let context = try self.context.sealed(release)
+        let context = try await self.context.sealed(release)
         let environment = try context.environment(name)
         let stacks = try context.stacks(only: only)
         let previous = context.pipeline.environment(before: name)?.name.value
@@ -83,7 +83,7 @@ public struct Planner: Sendable {
               breakGlass: String? = nil) async throws -> (record: PlanRecord, json: Data) {
         let env = environment.name.value
         let redactor = Redactor(variables.values)
-        let dirs = try context.workDirectory(release: release, env: env, stack: stack, purpose: "plan")
+        let dirs = try await context.workDirectory(release: release, env: env, stack: stack, purpose: "plan")
         let workspace = EngineWorkspace(directory: dirs.workspace, dataDirectory: dirs.data, variables: variables)
         let planFile = dirs.root + "/plan.tfplan"
         let json: Data
@@ -143,7 +143,7 @@ public struct Planner: Sendable {
                     + "a first plan must never adopt another environment's state, so give '\(env)' a backend of its own (check for symlinks and shared buckets)")],
                 subjects: ["env": env, "stack": stack.name.value, "release": release.id])
         }
-        let digest = try context.artifacts.put(bytes)
+        let digest = try await context.artifacts.put(bytes)
         // Byte-identical plan files happen (same state, same config, same second): the plan already on
         // record is that plan.
         if let same = try await context.ledger.plans(env: env, stack: stack.name.value).first(where: { $0.digest == digest }),
@@ -152,7 +152,7 @@ public struct Planner: Sendable {
         }
         // The engine writes variable values (secrets included) into plan JSON: store it redacted.
         let redactedJSON = CanonicalJSON.data(redactor.redact(try JSONDecoder().decode(JSONValue.self, from: json)))
-        let jsonID = try context.artifacts.put(redactedJSON)
+        let jsonID = try await context.artifacts.put(redactedJSON)
         let record = PlanRecord(
             id: "p-" + context.effects.newID(), releaseID: release.id, env: env, stack: stack.name.value, digest: digest,
             summary: summary, hasChanges: changes, priorSerial: prior.serial, priorLineage: prior.lineage,

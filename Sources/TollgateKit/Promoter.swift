@@ -27,7 +27,7 @@ public struct Promoter: Sendable {
 
     public func promote(release reference: String, to env: String) async throws -> [Step] {
         let release = try await self.context.release(reference)
-        let context = try self.context.sealed(release)
+        let context = try await self.context.sealed(release)
         _ = try context.environment(env)
         let applier = Applier(context: context)
         var steps: [Step] = []

@@ -49,7 +49,7 @@ public struct Releaser: Sendable {
             TarArchive.Entry(path: prefix.isEmpty ? file.path : String(file.path.dropFirst(prefix.count + 1)), contents: data, executable: file.executable)
         }
         let archive = try TarArchive.write(entries)
-        let id = try context.artifacts.put(archive)
+        let id = try await context.artifacts.put(archive)
         let existing = try await context.ledger.release(id: id)
         let release = Release(id: id, commit: commit, branch: try await git.currentBranch(), pr: pr,
                               author: try await git.authorEmail(commit: commit), createdAt: context.effects.now(),

@@ -101,7 +101,7 @@ public struct RollbackPlanner: Sendable {
         for id in releases {
             if cache[id] == nil {
                 guard let release = try await context.ledger.release(id: id) else { continue }
-                cache[id] = Set(try context.sealed(release).pipeline.statefulTypes)
+                cache[id] = Set(try await context.sealed(release).pipeline.statefulTypes)
             }
             types.formUnion(cache[id] ?? [])
         }

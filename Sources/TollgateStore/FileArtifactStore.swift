@@ -15,10 +15,10 @@ public struct FileArtifactStore: ArtifactStore {
         return "\(root)/sha256/\(hex.prefix(2))/\(hex)"
     }
 
-    public func put(_ data: Data) throws -> String {
+    public func put(_ data: Data) async throws -> String {
         let id = Digest.id(data)
         let target = try path(for: id)
-        if FileManager.default.fileExists(atPath: target), (try? get(id)) != nil { return id }
+        if FileManager.default.fileExists(atPath: target), (try? read(id)) != nil { return id }
         do {
             try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try data.write(to: URL(fileURLWithPath: target), options: .atomic)
@@ -28,7 +28,9 @@ public struct FileArtifactStore: ArtifactStore {
         return id
     }
 
-    public func get(_ id: String) throws -> Data {
+    public func get(_ id: String) async throws -> Data { try read(id) }
+
+    func read(_ id: String) throws -> Data {
         let source = try path(for: id)
         guard let data = FileManager.default.contents(atPath: source) else { throw ArtifactError.missing(id, source) }
         let actual = Digest.id(data)

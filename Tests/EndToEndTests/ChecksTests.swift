@@ -66,8 +66,16 @@ import Testing
 
         // A new image tag for prod replaces the server.
         try repo.edit("config/prod/app.tfvars", commit: "v2 in prod") { $0.replacingOccurrences(of: "image_tag      = \"v1\"", with: "image_tag      = \"v2\"") }
-        let replacing = try #require(try repo.releaseToProd(try repo.cutRelease(), apply: ["network"])["app"])
+        let release = try repo.cutRelease()
+        let replacing = try #require(try repo.releaseToProd(release, apply: ["network"])["app"])
         #expect(try repo.cli.run("show", replacing).stdout.contains("replace  null_resource.server[0]"))
+        // promote stops at the gate and prints the approve command with every address the gate will ask for.
+        let paused = try repo.cli.run("promote", release, "--to", "prod", "--format", "json")
+        #expect(paused.status == 3)
+        #expect(try paused.jsonArray().last?["commands"] as? [String] == [
+            "tollgate approve \(replacing) --key KEY --acknowledge-destroy 'null_resource.server[0]' --acknowledge-destroy 'null_resource.server[1]' --acknowledge-destroy 'null_resource.server[2]'  # as approver@example.com",
+            "tollgate promote \(release) --to prod  # again, once approved",
+        ])
         #expect(try repo.cli.run("approve", replacing, "--key", repo.key("approver")).status == 0)
         let refused = try repo.cli.run("apply", replacing)
         #expect(refused.status == 3)

@@ -25,7 +25,7 @@ import TollgateStore
         edit(&pipeline)
         let artifacts = FileArtifactStore(root: directory.path + "/artifacts")
         let entries = Scaffold.files(example: true, name: "repo").map { TarArchive.Entry(path: $0.path, contents: Data($0.contents.utf8)) }
-        let id = try artifacts.put(try TarArchive.write(entries))
+        let id = try await artifacts.put(try TarArchive.write(entries))
         let release = Release(id: id, commit: "c0ffee", branch: "main", pr: nil, author: "author@example.com",
                               createdAt: Date(timeIntervalSince1970: 1_790_000_000), files: entries.map(\.path))
         let effects = fixedEffects()

@@ -249,15 +249,15 @@ import TollgateStore
         #expect(broken?.seq == 2)
     }
 
-    @Test func artifactsAreRehashedOnRead() throws {
+    @Test func artifactsAreRehashedOnRead() async throws {
         let directory = try TemporaryDirectory("tollgate-artifacts")
         defer { directory.remove() }
         let store = FileArtifactStore(root: directory.path)
-        let id = try store.put(Data("plan bytes".utf8))
+        let id = try await store.put(Data("plan bytes".utf8))
         #expect(id == Digest.id(Data("plan bytes".utf8)))
-        #expect(try store.get(id) == Data("plan bytes".utf8))
+        #expect(try await store.get(id) == Data("plan bytes".utf8))
         let hex = id.dropFirst(7)
         try Data("evil bytes".utf8).write(to: URL(fileURLWithPath: "\(directory.path)/sha256/\(hex.prefix(2))/\(hex)"))
-        #expect(throws: ArtifactError.self) { try store.get(id) }
+        await #expect(throws: ArtifactError.self) { try await store.get(id) }
     }
 }

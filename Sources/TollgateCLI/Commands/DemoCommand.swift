@@ -145,6 +145,9 @@ struct DemoCommand: AsyncParsableCommand {
             for line in RollbackCommand.render(stateful).split(separator: "\n") { say("   \(line)") }
             say("   (not applied: the playbook says what to do first; see 'tollgate rollback --env prod --format markdown')")
 
+            // The chain head goes outside the ledger, as every command does when it wrote events.
+            await Composition(options: options, environment: env).anchorAuditHead(context, unless: nil)
+
             // The report reads tollgate.yaml as it is now, with the stateful_types added above.
             var current = context
             current.pipeline = PipelineLoader.load(path: repository + "/tollgate.yaml").validPipeline ?? context.pipeline
