@@ -122,6 +122,15 @@ struct Composition {
         return environment["USER"] ?? "unknown"
     }
 
+    /// The CI run this process is part of, from the variables GitHub Actions and GitLab CI set.
+    func runURL() -> String? {
+        if let server = environment["GITHUB_SERVER_URL"], let repository = environment["GITHUB_REPOSITORY"], let run = environment["GITHUB_RUN_ID"] {
+            return "\(server)/\(repository)/actions/runs/\(run)"
+        }
+        if let job = environment["CI_JOB_URL"], !job.isEmpty { return job }
+        return nil
+    }
+
     func ledgerPath(_ pipeline: Pipeline) -> String {
         if let path = environment["TOLLGATE_DATABASE"], !path.isEmpty { return PathResolution.absolute(path) }
         return store(pipeline).ledgerPath
@@ -149,6 +158,8 @@ struct Composition {
                 return sealed
             })
         context.policyEngine = policyEngine(pipeline)
+        context.runURL = runURL()
+        if let seconds = environment["TOLLGATE_LEASE_SECONDS"].flatMap(Double.init), seconds >= 1 { context.lease = seconds }
         return context
     }
 }

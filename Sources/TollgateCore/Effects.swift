@@ -8,10 +8,14 @@ import Foundation
 public struct Effects: Sendable {
     public var now: @Sendable () -> Date
     public var newID: @Sendable () -> String
+    /// Waits, for lease renewals and polling; tests may make it immediate.
+    public var sleep: @Sendable (Duration) async throws -> Void
 
-    public init(now: @escaping @Sendable () -> Date, newID: @escaping @Sendable () -> String) {
+    public init(now: @escaping @Sendable () -> Date, newID: @escaping @Sendable () -> String,
+                sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
         self.now = now
         self.newID = newID
+        self.sleep = sleep
     }
 
     /// The real clock and random ids.

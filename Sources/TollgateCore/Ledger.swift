@@ -19,10 +19,17 @@ public protocol Ledger: Sendable {
     func recordApproval(_ approval: ApprovalRecord, event: AuditEntry) async throws
     func approvals(planID: String) async throws -> [ApprovalRecord]
 
-    /// Takes the (env, stack) lock and records the apply as running, or returns the current holder.
+    /// Takes the (env, stack) lock as a lease (numbering it with the next fencing token) and records
+    /// the apply as running, or returns the current holder, whose lease may have expired.
     func beginApply(_ apply: ApplyRecord, lock: LockRecord, event: AuditEntry) async throws -> LockRecord?
+    /// Extends the lease of the apply's lock; false when the apply no longer holds it.
+    func renewLease(applyID: String, until: Date) async throws -> Bool
+    /// Releases the (env, stack) lock only when its lease expired before `at`, marking the apply it
+    /// guarded interrupted; returns the expired lock, or nil when there was none or it is still live.
+    func expireLease(env: String, stack: String, at: Date, event: AuditEntry) async throws -> LockRecord?
     /// Records the outcome, sets the plan's status when given, releases the lock, and on success
     /// updates last-good (and pins the lineage on first apply). Returns the new last-good on success.
+    /// Throws `LeaseLost`, recording nothing, when the apply no longer holds its (env, stack) lock.
     func finishApply(id: String, outcome: ApplyRecord.Outcome, planStatus: PlanRecord.Status?, detail: String?, at time: Date,
                      lineage: String?, event: AuditEntry) async throws -> LastGood?
     func applies(env: String?, stack: String?) async throws -> [ApplyRecord]

@@ -160,7 +160,10 @@ public struct ApplyRecord: Sendable, Equatable, Codable {
     }
 }
 
-/// Who holds the apply lock of an (env, stack).
+/// Who holds the apply lock of an (env, stack): a lease, renewed while the engine runs.
+///
+/// "Holder gone" means the lease expired, never a pid on some host, so a runner killed on another
+/// machine leaves a lock that is visibly stale once `expiresAt` passes.
 public struct LockRecord: Sendable, Equatable, Codable {
     public var env: String
     public var stack: String
@@ -169,8 +172,18 @@ public struct LockRecord: Sendable, Equatable, Codable {
     public var host: String
     public var pid: Int32
     public var acquiredAt: Date
+    /// The lease ends here unless the holder renews it.
+    public var expiresAt: Date
+    /// Fencing token: the ledger numbers each acquisition of an (env, stack) 1, 2, 3…; 0 in a request.
+    public var token: Int64
+    /// The CI run that holds it, when known.
+    public var runURL: String?
 
-    public init(env: String, stack: String, applyID: String, holder: String, host: String, pid: Int32, acquiredAt: Date) {
+    public init(env: String, stack: String, applyID: String, holder: String, host: String, pid: Int32, acquiredAt: Date,
+                expiresAt: Date? = nil, token: Int64 = 0, runURL: String? = nil) {
+        self.expiresAt = expiresAt ?? acquiredAt.addingTimeInterval(LockRecord.defaultLease)
+        self.token = token
+        self.runURL = runURL
         self.env = env
         self.stack = stack
         self.applyID = applyID
@@ -178,6 +191,32 @@ public struct LockRecord: Sendable, Equatable, Codable {
         self.host = host
         self.pid = pid
         self.acquiredAt = acquiredAt
+    }
+}
+
+extension LockRecord {
+    /// How long a lease lasts without renewal; the holder renews it every third of that.
+    public static let defaultLease: TimeInterval = 120
+
+    /// Whether the lease has run out: its holder stopped renewing it (killed, or cut off).
+    public func expired(at now: Date) -> Bool { expiresAt <= now }
+}
+
+/// The ledger refused to record an outcome because the apply no longer holds its lock: its lease
+/// expired and another command released or took it. Nothing was written.
+public struct LeaseLost: Error, Sendable, Equatable, CustomStringConvertible {
+    public var applyID: String
+    public var env: String
+    public var stack: String
+
+    public init(applyID: String, env: String, stack: String) {
+        self.applyID = applyID
+        self.env = env
+        self.stack = stack
+    }
+
+    public var description: String {
+        "apply \(applyID) lost its lock on '\(env)/\(stack)': its lease expired and another command released it, so its outcome was not recorded as this run's; check the state with 'tollgate status' and re-plan"
     }
 }
 

@@ -18,22 +18,70 @@ struct ApplyRun: Sendable {
     var context: Context { applier.context }
     var applySubjects: [String: String] { subjects.merging(["apply": applyID]) { a, _ in a } }
 
-    /// Takes the lock and records the apply as running; a held lock is a recorded refusal.
+    /// Takes the lock as a lease and records the apply as running. A live lease held by another
+    /// apply is a recorded refusal; an expired one is released first (its apply recorded as
+    /// interrupted), since its holder stopped renewing it.
     func lock() async throws {
-        let now = context.effects.now()
-        let record = ApplyRecord(id: applyID, planID: plan.id, env: plan.env, stack: plan.stack, actor: context.actor, startedAt: now)
-        let lock = LockRecord(env: plan.env, stack: plan.stack, applyID: applyID, holder: context.actor, host: context.host,
-                              pid: context.pid, acquiredAt: now)
-        if let held = try await context.ledger.beginApply(record, lock: lock, event: AuditEntry(
-            actor: context.actor, kind: "apply.started", subjects: applySubjects,
-            payload: ["digest": .string(plan.digest), "judged_by": .string(decision.judgedBy),
-                      "governance_changes": .array(decision.governanceChanges.map { .string($0.description) })])) {
-            throw await context.refuse([.init(rule: .lock, message: Applier.describeHeld(held, host: context.host))], subjects: subjects)
+        for attempt in 0..<2 {
+            let now = context.effects.now()
+            let record = ApplyRecord(id: applyID, planID: plan.id, env: plan.env, stack: plan.stack, actor: context.actor, startedAt: now)
+            let lock = LockRecord(env: plan.env, stack: plan.stack, applyID: applyID, holder: context.actor, host: context.host,
+                                  pid: context.pid, acquiredAt: now, expiresAt: now.addingTimeInterval(context.lease), runURL: context.runURL)
+            guard let held = try await context.ledger.beginApply(record, lock: lock, event: AuditEntry(
+                actor: context.actor, kind: "apply.started", subjects: applySubjects,
+                payload: ["digest": .string(plan.digest), "judged_by": .string(decision.judgedBy), "run_url": JSONValue(context.runURL),
+                          "governance_changes": .array(decision.governanceChanges.map { .string($0.description) })])) else { return }
+            guard attempt == 0, held.expired(at: now),
+                  try await context.ledger.expireLease(env: plan.env, stack: plan.stack, at: now, event: AuditEntry(
+                    actor: context.actor, kind: "lock.expired", subjects: ["env": plan.env, "stack": plan.stack, "apply": held.applyID],
+                    payload: ["holder": .string(held.holder), "expired_at": .string(Timestamp.text(held.expiresAt)),
+                              "token": .number(Double(held.token))])) != nil else {
+                throw await context.refuse([.init(rule: .lock, message: Applier.describeHeld(held, now: now))], subjects: subjects)
+            }
+        }
+    }
+
+    /// Renews the lease every third of its length until cancelled; throws `LeaseLost` when the
+    /// ledger says another command released it, or when it could not be renewed before it ran out.
+    func renewLease() async throws {
+        var expires = context.effects.now().addingTimeInterval(context.lease)
+        while true {
+            try await context.effects.sleep(.milliseconds(Int64(context.lease * 1000 / 3)))
+            let now = context.effects.now()
+            do {
+                if try await context.ledger.renewLease(applyID: applyID, until: now.addingTimeInterval(context.lease)) {
+                    expires = now.addingTimeInterval(context.lease)
+                    continue
+                }
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                // A blip in reaching the ledger: keep trying while the lease still stands.
+                if now < expires { continue }
+            }
+            throw LeaseLost(applyID: applyID, env: plan.env, stack: plan.stack)
+        }
+    }
+
+    /// The apply under its lease: the work and the renewals side by side; losing the lease stops the engine.
+    func execute() async throws -> Applier.Result {
+        try await withThrowingTaskGroup(of: Applier.Result?.self) { group in
+            group.addTask { try await self.executeLeased() }
+            group.addTask {
+                // Cancelled with the command: the work reports how it ended (interrupted), not this.
+                do { try await self.renewLease() } catch is CancellationError {}
+                return nil
+            }
+            defer { group.cancelAll() }
+            while let next = try await group.next() {
+                if let result = next { return result }
+            }
+            throw CancellationError()
         }
     }
 
     /// Everything after the lock: the gates again, the guards, the engine, then the record.
-    func execute() async throws -> Applier.Result {
+    func executeLeased() async throws -> Applier.Result {
         var redactor = Redactor([])
         do {
             let decision = try await applier.gates(plan, release: release)

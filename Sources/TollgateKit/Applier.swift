@@ -103,15 +103,17 @@ public struct Applier: Sendable {
         }
     }
 
-    static func describeHeld(_ held: LockRecord, host: String) -> String {
-        let alive = held.host != host || kill(held.pid, 0) == 0 || errno == EPERM
-        var text = "'\(held.env)/\(held.stack)' is locked by \(held.holder) (apply \(held.applyID), pid \(held.pid) on \(held.host), since \(ISO8601DateFormatter().string(from: held.acquiredAt)))"
-        text += alive ? "; wait for it to finish" : "; that process is gone, so the apply was interrupted: check the state, then run 'tollgate unlock \(held.env) \(held.stack) --reason TEXT'"
+    static func describeHeld(_ held: LockRecord, now: Date) -> String {
+        var text = "'\(held.env)/\(held.stack)' is locked by \(held.holder) (apply \(held.applyID), lease #\(held.token) on \(held.host)"
+            + (held.runURL.map { ", \($0)" } ?? "") + ", since \(Timestamp.text(held.acquiredAt)))"
+        text += held.expired(at: now)
+            ? "; its lease expired at \(Timestamp.text(held.expiresAt)), so its holder is gone and the apply was interrupted: check the state, then run 'tollgate unlock \(held.env) \(held.stack) --reason TEXT'"
+            : "; its lease runs until \(Timestamp.text(held.expiresAt)) and is renewed while it applies, so wait for it to finish"
         return text
     }
 
-    /// Whether a lock's holder process is gone (same host, pid not alive).
-    public static func holderIsGone(_ lock: LockRecord, host: String) -> Bool {
-        lock.host == host && kill(lock.pid, 0) != 0 && errno == ESRCH
+    /// Whether a lock's holder is gone: its lease ran out without renewal.
+    public static func holderIsGone(_ lock: LockRecord, now: Date) -> Bool {
+        lock.expired(at: now)
     }
 }

@@ -206,10 +206,16 @@ public struct Auditor: Sendable {
         return traces
     }
 
-    /// Releases a lock with a reason, on the record.
+    /// Releases a lock whose lease expired, with a reason, on the record. A live lease is a
+    /// refusal: its holder is still renewing it, so releasing it would let two applies run.
     public func unlock(env: String, stack: String, reason: String) async throws -> LockRecord? {
         _ = try context.environment(env)
         _ = try context.stacks(only: [stack])
+        let now = context.effects.now()
+        if let held = try await context.ledger.locks().first(where: { $0.env == env && $0.stack == stack }), !held.expired(at: now) {
+            throw await context.refuse([.init(rule: .lock, message: Applier.describeHeld(held, now: now)
+                + "; 'tollgate unlock' releases only a lock whose lease expired")], subjects: ["env": env, "stack": stack])
+        }
         return try await context.ledger.releaseLock(env: env, stack: stack, event: AuditEntry(
             actor: context.actor, kind: "lock.released", subjects: ["env": env, "stack": stack], payload: ["reason": .string(reason)]))
     }

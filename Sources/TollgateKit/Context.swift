@@ -17,6 +17,10 @@ public struct Context: Sendable {
     public var actor: String
     public var host: String
     public var pid: Int32
+    /// The CI run this process belongs to, when the CI says (recorded on the lock it holds).
+    public var runURL: String?
+    /// How long an apply's lock lease lasts without renewal; renewed every third of it.
+    public var lease: TimeInterval = LockRecord.defaultLease
     public var processEnvironment: [String: String]
     /// Reads a pipeline file's bytes (the one sealed in a release) into a model.
     public var parsePipeline: @Sendable (Data) throws -> Pipeline

@@ -50,7 +50,11 @@ public struct StatusReport: Sendable, Codable, Equatable {
         public var apply: String
         public var pid: Int32
         public var host: String
+        /// The lease ran out without renewal: the holder was killed or cut off.
         public var holderGone: Bool
+        public var expiresAt: Date
+        public var token: Int64
+        public var runURL: String?
     }
 
     public struct Problem: Sendable, Codable, Equatable {
@@ -88,7 +92,8 @@ public struct StatusReport: Sendable, Codable, Equatable {
                 }
                 if let lock = locks.first(where: { $0.env == env && $0.stack == name }) {
                     cell.lock = HeldLock(holder: lock.holder, apply: lock.applyID, pid: lock.pid, host: lock.host,
-                                         holderGone: Applier.holderIsGone(lock, host: context.host))
+                                         holderGone: Applier.holderIsGone(lock, now: context.effects.now()), expiresAt: lock.expiresAt,
+                                         token: lock.token, runURL: lock.runURL)
                 }
                 if let last = try await context.ledger.applies(env: env, stack: name).last, last.outcome == .failed || last.outcome == .interrupted {
                     cell.lastProblem = Problem(apply: last.id, outcome: last.outcome.rawValue, detail: last.detail)

@@ -185,6 +185,19 @@ public final class SQLiteLedger: Ledger {
                 ALTER TABLE plans ADD COLUMN break_glass TEXT REFERENCES break_glass(id);
                 """)
         }
+        migrator.registerMigration("v6: locks are leases with an expiry, a fencing token and the CI run") { db in
+            try db.execute(sql: """
+                ALTER TABLE locks ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE locks ADD COLUMN token INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE locks ADD COLUMN run_url TEXT;
+                CREATE TABLE lock_tokens (
+                    env TEXT NOT NULL,
+                    stack TEXT NOT NULL,
+                    token INTEGER NOT NULL CHECK (token > 0),
+                    PRIMARY KEY (env, stack)
+                );
+                """)
+        }
         return migrator
     }
 
@@ -210,6 +223,8 @@ public final class SQLiteLedger: Ledger {
                 return result
             }
         } catch let error as LedgerError {
+            throw error
+        } catch let error as LeaseLost {
             throw error
         } catch {
             throw LedgerError.writeFailed("\(error)")
@@ -369,8 +384,13 @@ public final class SQLiteLedger: Ledger {
                     INSERT INTO applies (id, plan_id, env, stack, actor, started_at, outcome) VALUES (?, ?, ?, ?, ?, ?, 'running')
                     """, arguments: [apply.id, apply.planID, apply.env, apply.stack, apply.actor, AuditChain.milliseconds(apply.startedAt)])
                 try db.execute(sql: """
-                    INSERT INTO locks (env, stack, apply_id, holder, host, pid, acquired_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [lock.env, lock.stack, lock.applyID, lock.holder, lock.host, lock.pid, AuditChain.milliseconds(lock.acquiredAt)])
+                    INSERT INTO lock_tokens (env, stack, token) VALUES (?, ?, 1) ON CONFLICT(env, stack) DO UPDATE SET token = token + 1
+                    """, arguments: [lock.env, lock.stack])
+                let token = try Int64.fetchOne(db, sql: "SELECT token FROM lock_tokens WHERE env = ? AND stack = ?", arguments: [lock.env, lock.stack]) ?? 1
+                try db.execute(sql: """
+                    INSERT INTO locks (env, stack, apply_id, holder, host, pid, acquired_at, expires_at, token, run_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [lock.env, lock.stack, lock.applyID, lock.holder, lock.host, lock.pid, AuditChain.milliseconds(lock.acquiredAt),
+                                     AuditChain.milliseconds(lock.expiresAt), token, lock.runURL])
                 try Self.append(event, in: db, at: now)
                 return nil
             }
@@ -386,6 +406,10 @@ public final class SQLiteLedger: Ledger {
                 throw LedgerError.notFound("apply '\(id)'")
             }
             let env: String = apply["env"], stack: String = apply["stack"], planID: String = apply["plan_id"]
+            // Fencing: only the apply that still holds the lock may record its outcome.
+            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM locks WHERE apply_id = ?)", arguments: [id]) == true else {
+                throw LeaseLost(applyID: id, env: env, stack: stack)
+            }
             try db.execute(sql: "UPDATE applies SET outcome = ?, detail = ?, finished_at = ? WHERE id = ?",
                            arguments: [outcome.rawValue, detail, AuditChain.milliseconds(time), id])
             try db.execute(sql: "DELETE FROM locks WHERE apply_id = ?", arguments: [id])
@@ -439,7 +463,38 @@ public final class SQLiteLedger: Ledger {
 
     static func lock(_ row: Row) -> LockRecord {
         LockRecord(env: row["env"], stack: row["stack"], applyID: row["apply_id"], holder: row["holder"], host: row["host"],
-                   pid: row["pid"], acquiredAt: AuditChain.date(milliseconds: row["acquired_at"]))
+                   pid: row["pid"], acquiredAt: AuditChain.date(milliseconds: row["acquired_at"]),
+                   expiresAt: AuditChain.date(milliseconds: row["expires_at"]), token: row["token"], runURL: row["run_url"])
+    }
+
+    public func renewLease(applyID: String, until: Date) async throws -> Bool {
+        do {
+            return try await pool.write { db in
+                try db.execute(sql: "UPDATE locks SET expires_at = ? WHERE apply_id = ?", arguments: [AuditChain.milliseconds(until), applyID])
+                return db.changesCount == 1
+            }
+        } catch {
+            throw LedgerError.writeFailed("\(error)")
+        }
+    }
+
+    public func expireLease(env: String, stack: String, at time: Date, event: AuditEntry) async throws -> LockRecord? {
+        let now = effects.now()
+        do {
+            return try await pool.write { db -> LockRecord? in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM locks WHERE env = ? AND stack = ? AND expires_at <= ?",
+                                             arguments: [env, stack, AuditChain.milliseconds(time)]) else { return nil }
+            let lock = Self.lock(row)
+            try db.execute(sql: "DELETE FROM locks WHERE env = ? AND stack = ?", arguments: [env, stack])
+            try db.execute(sql: "UPDATE applies SET outcome = 'interrupted', finished_at = ?, detail = ? WHERE id = ? AND outcome = 'running'",
+                           arguments: [AuditChain.milliseconds(time),
+                                       "its lease expired at \(Timestamp.text(lock.expiresAt)): the runner stopped renewing it (killed or cut off)", lock.applyID])
+                try Self.append(event, in: db, at: now)
+                return lock
+            }
+        } catch {
+            throw LedgerError.writeFailed("\(error)")
+        }
     }
 
     // MARK: - Last-good and lineage

@@ -220,29 +220,46 @@ import Testing
         let repo = try PromotionRepo(engine: TestEngines.all[0])
         defer { repo.remove() }
         let plan = try repo.plan("dev", "network")
-        // Another apply holds the lock: a live process on this host (this test runner).
-        let pid = ProcessInfo.processInfo.processIdentifier
-        let host = ProcessInfo.processInfo.hostName
+        // Another runner's apply holds a live lease.
+        let later = Int64((Date().timeIntervalSince1970 + 3600) * 1000)
         try repo.sql("""
             INSERT INTO applies (id, plan_id, env, stack, actor, started_at, outcome) VALUES ('x-other', '\(plan)', 'dev', 'network', 'alice@example.com', 0, 'running');
-            INSERT INTO locks (env, stack, apply_id, holder, host, pid, acquired_at) VALUES ('dev', 'network', 'x-other', 'alice@example.com', '\(host)', \(pid), 0);
+            INSERT INTO locks (env, stack, apply_id, holder, host, pid, acquired_at, expires_at, token, run_url)
+                VALUES ('dev', 'network', 'x-other', 'alice@example.com', 'runner-7', 4242, 0, \(later), 7, 'https://ci.example/runs/7');
             """)
+        let until = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(later) / 1000))
         let result = try repo.cli.run("apply", plan)
         #expect(result.status == 3)
-        #expect(result.stderr.contains("'dev/network' is locked by alice@example.com (apply x-other, pid \(pid)"))
-        #expect(result.stderr.contains("wait for it to finish"))
-        // The holder dies: status says so, unlock releases it with a reason, and the apply is interrupted.
-        try repo.sql("UPDATE locks SET pid = 999999 WHERE env = 'dev';")
+        #expect(result.stderr == "tollgate: refused: 'dev/network' is locked by alice@example.com (apply x-other, lease #7 on runner-7, https://ci.example/runs/7, since 1970-01-01T00:00:00Z); its lease runs until \(until) and is renewed while it applies, so wait for it to finish\n")
+        let refusedUnlock = try repo.cli.run("unlock", "dev", "network", "--reason", "impatient")
+        #expect(refusedUnlock.status == 3)
+        #expect(refusedUnlock.stderr.contains("; 'tollgate unlock' releases only a lock whose lease expired"))
+        // The runner is killed: its lease runs out, status says so, unlock releases it and the apply is interrupted.
+        try repo.sql("UPDATE locks SET expires_at = 1000 WHERE env = 'dev';")
         let status = try repo.cli.run("status")
-        #expect(status.stdout.contains("alice@example.com (holder gone: run 'tollgate unlock')"))
-        let dead = try repo.cli.run("apply", plan)
-        #expect(dead.stderr.contains("that process is gone, so the apply was interrupted"))
-        let unlock = try repo.cli.run("unlock", "dev", "network", "--reason", "holder crashed")
-        #expect(unlock.status == 0)
+        #expect(status.stdout.contains("alice@example.com (lease expired at 1970-01-01T00:00:01Z: holder gone, run 'tollgate unlock')"), "\(status.stdout)")
+        let unlock = try repo.cli.run("unlock", "dev", "network", "--reason", "runner killed")
+        #expect(unlock.status == 0, "\(unlock.stderr)")
         let after = try repo.cli.run("status", "--format", "json")
         let cell = try #require((try after.json()["cells"] as? [[String: Any]])?.first)
         #expect((cell["lastProblem"] as? [String: Any])?["outcome"] as? String == "interrupted")
         #expect(try repo.cli.run("apply", plan).status == 0)
+    }
+
+    @Test func anApplyTakesOverALeaseThatRanOut() throws {
+        let repo = try PromotionRepo(engine: TestEngines.all[0])
+        defer { repo.remove() }
+        let plan = try repo.plan("dev", "network")
+        try repo.sql("""
+            INSERT INTO applies (id, plan_id, env, stack, actor, started_at, outcome) VALUES ('x-killed', '\(plan)', 'dev', 'network', 'alice@example.com', 0, 'running');
+            INSERT INTO locks (env, stack, apply_id, holder, host, pid, acquired_at, expires_at, token) VALUES ('dev', 'network', 'x-killed', 'alice@example.com', 'gone', 1, 0, 1000, 3);
+            """)
+        let applied = try repo.cli.run("apply", plan)
+        #expect(applied.status == 0, "\(applied.stderr)")
+        let history = try repo.cli.run("history", "--env", "dev", "--format", "json")
+        let entries = try #require(try history.json()["entries"] as? [[String: Any]])
+        #expect(entries.map { $0["outcome"] as? String } == ["interrupted", "success"])
+        #expect(entries.first?["detail"] as? String == "its lease expired at 1970-01-01T00:00:01Z: the runner stopped renewing it (killed or cut off)")
     }
 
     @Test func auditVerifyNamesTheBadEvent() throws {

@@ -24,7 +24,10 @@ struct StatusCommand: AsyncParsableCommand {
                     plan.required > 0 ? "\(plan.plan) (\(plan.approvals)/\(plan.required) approvals)" : plan.plan
                 } ?? "-"
                 var lock = "-"
-                if let held = cell.lock { lock = held.holderGone ? "\(held.holder) (holder gone: run 'tollgate unlock')" : held.holder }
+                if let held = cell.lock {
+                    lock = held.holderGone ? "\(held.holder) (lease expired at \(Timestamp.text(held.expiresAt)): holder gone, run 'tollgate unlock')"
+                        : "\(held.holder) (lease until \(Timestamp.text(held.expiresAt)))"
+                }
                 let problem = cell.lastProblem.map { "last apply \($0.outcome)" } ?? ""
                 return [cell.env, cell.stack, applied, waiting, lock, cell.governance.text, problem]
             }
