@@ -149,6 +149,36 @@ import TestSupport
         #expect(held.stderr.contains("changes the governance of 'prod' (approvers: approver@example.com → approver@example.com, ops@example.com; approvers_file: .tollgate/allowed_signers → .tollgate/other_signers; allowed_signers: sha256:"))
     }
 
+    @Test func breakGlassAndRenamedPrincipalsDoNotCarryAGovernanceChange() throws {
+        let repo = try Self.bootstrapped(TestEngines.all[0])
+        defer { repo.remove() }
+        // The release renames the author's key to a new principal and makes that principal a prod
+        // approver, then goes straight to prod by break-glass.
+        let author = try String(contentsOfFile: repo.key("author") + ".pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
+        try repo.edit(".tollgate/allowed_signers", commit: "a second name") { $0 + "boss@example.com namespaces=\"tollgate\" \(author)\n" }
+        try repo.edit("tollgate.yaml", commit: "the boss approves prod") {
+            $0.replacingOccurrences(of: "approvers: [approver@example.com]", with: "approvers: [boss@example.com]")
+        }
+        let release = try repo.cutRelease()
+        let head = try PromotionRepo.shell("git rev-parse HEAD", in: repo.repository).trimmingCharacters(in: .whitespacesAndNewlines)
+        let planned = try repo.cli.run("plan", release, "--env", "prod", "--stack", "network", "--break-glass", "outage", "--format", "json")
+        #expect(planned.status == 0, "\(planned.stderr)")
+        let plan = try #require(try planned.jsonArray().first?["id"] as? String)
+        // Under the signers file in force the key is the author's, who is no approver in force and wrote the change.
+        let renamed = try repo.cli.run("approve", plan, "--key", repo.key("author"))
+        #expect(renamed.status == 3)
+        #expect(renamed.stderr == "tollgate: refused: author@example.com is not an approver of 'prod' under the governance in force (approvers: approver@example.com); ask one of them\n"
+                + "  author@example.com wrote this release (commit \(head.prefix(12))) and cannot approve it; ask another approver\n")
+        // Break-glass skips the lower environments, never the governance in force.
+        let applied = try repo.cli.run("apply", plan)
+        #expect(applied.status == 3)
+        #expect(applied.stderr.contains("plan '\(plan)' changes the governance of 'prod' (approvers: approver@example.com → boss@example.com; allowed_signers: "), "\(applied.stderr)")
+        #expect(applied.stderr.contains("ask approver@example.com to run 'tollgate approve \(plan) --key KEY'"))
+        #expect(try repo.cli.run("approve", plan, "--key", repo.key("approver")).status == 0)
+        let approved = try repo.cli.run("apply", plan)
+        #expect(approved.status == 0, "\(approved.stderr)")
+    }
+
     @Test func everyoneWhoWroteTheChangeIsAnAuthor() throws {
         let repo = try Self.bootstrapped(TestEngines.all[0])
         defer { repo.remove() }
