@@ -35,6 +35,17 @@ import Testing
         #expect(statuses["providers"] == "ok")
         let engineDetail = checks.first { $0["check"] as? String == "engine" }?["detail"] as? String ?? ""
         #expect(engineDetail.contains(engine))
+        // A malformed allowed_signers line is named by file and line (it would match no key).
+        let signers = sandbox.repository + "/.tollgate/allowed_signers"
+        let original = try Data(contentsOf: URL(fileURLWithPath: signers))
+        try Data((String(decoding: original, as: UTF8.self) + "ops@example.com namespaces=tollgate ssh-ed25519 AAAA\n").utf8).write(to: URL(fileURLWithPath: signers))
+        let broken = try cli.run("doctor", "--format", "json")
+        #expect(broken.status == 1)
+        let row = (try broken.json()["checks"] as? [[String: Any]] ?? []).first { $0["check"] as? String == "allowed_signers" }
+        #expect(row?["status"] as? String == "fail")
+        let detail = row?["detail"] as? String
+        #expect(detail == ".tollgate/allowed_signers:3: the key after the options is not a valid public key; copy the key type and key from the '.pub' file")
+        try original.write(to: URL(fileURLWithPath: signers))
 
         let released = try cli.run("release", "--format", "json")
         #expect(released.status == 0, "\(released.stderr)")

@@ -107,10 +107,15 @@ struct DoctorCommand: AsyncParsableCommand {
             return Row(check: "allowed_signers", status: .fail, detail: "cannot read \(path)",
                        fix: "create it with one 'PRINCIPAL namespaces=\"tollgate\" KEYTYPE KEY' line per approver")
         }
-        let principals = String(decoding: data, as: UTF8.self).split(separator: "\n")
-            .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty && !$0.hasPrefix("#") }.count
+        let parsed = AllowedSigners.parse(String(decoding: data, as: UTF8.self), timeZone: .current)
+        let principals = parsed.signers.count
+        if !parsed.problems.isEmpty {
+            return Row(check: "allowed_signers", status: .fail,
+                       detail: parsed.problems.map { "\(file):\($0.line): \($0.message)" }.joined(separator: "; "),
+                       fix: "fix those lines (a malformed line matches no key); the copy that counts is the one sealed in the release in force, so commit the fix and promote it")
+        }
         return Row(check: "allowed_signers", status: principals == 0 ? .warn : .ok,
-                   detail: "\(path): \(principals) key\(principals == 1 ? "" : "s")",
+                   detail: "\(path): \(principals) key\(principals == 1 ? "" : "s") (the working tree's copy; approvals are checked against the copy sealed in each environment's release in force)",
                    fix: principals == 0 ? "add a line per approver key before prod needs an approval" : nil)
     }
 
