@@ -79,7 +79,7 @@ struct PipelineReader {
     let file: String
     let baseDirectory: String
 
-    static let topKeys = ["version", "engine", "main_branch", "stacks", "environments", "approvers", "policies", "lint", "ephemeral", "stateful_types"]
+    static let topKeys = ["version", "engine", "main_branch", "stacks", "environments", "approvers", "policies", "lint", "ephemeral", "stateful_types", "store"]
     static let lintKeys = ["env_inputs", "expected_differences"]
     static let engineKeys = ["binary", "version", "path", "provider_mirror"]
     static let stackKeys = ["name", "path", "depends_on"]
@@ -106,6 +106,7 @@ struct PipelineReader {
         if let node = top["approvers"] { pipeline.approversFile = reader.nonEmptyString(node, "'approvers' (the allowed_signers path)") }
         if let node = top["policies"] { pipeline.policies = readPolicies(node) }
         if let node = top["ephemeral"] { pipeline.ephemeral = readEphemeral(node) }
+        if let node = top["store"] { pipeline.store = readStore(node) }
         for type in reader.strings(top["stateful_types"], "'stateful_types'") ?? [] {
             guard !type.value.isEmpty, type.value.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") }) else {
                 reader.report(Diagnostic(at: type.location, "'\(type.value)' is not a resource type",
@@ -360,6 +361,55 @@ struct PipelineReader {
             }
         }
         return settings
+    }
+
+    static let storeKeys = ["url_env", "key", "encrypt_artifacts"]
+
+    /// The `store:` block. No message echoes a value here: a misplaced one may be the database
+    /// password or the artifact key.
+    func readStore(_ node: Node) -> StoreSettings? {
+        // 'url' is read only to refuse it with its own message, so it is never suggested for a typo.
+        let present = Self.storeKeys + (hasKey(node, "url") ? ["url"] : [])
+        guard let fields = reader.mapping(node, "'store'", allowed: present) else { return nil }
+        var settings = StoreSettings(location: reader.location(node))
+        if let value = fields["url"] {
+            let hint = if case .scalar = value, let text = value.string, case .environment(let name)? = SecretReference(parsing: text) {
+                "name the variable with 'url_env: \(name)' instead"
+            } else {
+                "put the URL in an environment variable and name it with 'url_env', like 'url_env: \(StoreSettings.defaultURLEnv)'"
+            }
+            reader.error(fields.keyNode("url"), "'store.url' would put the database URL, and any password in it, in the pipeline file (the value is not shown)",
+                         hint: hint)
+        }
+        if let value = fields["url_env"] {
+            if case .scalar = value, value.tagName == .str, let name = value.string, Self.isVariableName(name) {
+                settings.urlEnv = Located(name, at: reader.location(value))
+            } else {
+                reader.error(value, "'store.url_env' must be the name of an environment variable (the value is not shown)",
+                             hint: "put the database URL in an environment variable and write its name, like 'url_env: \(StoreSettings.defaultURLEnv)'")
+            }
+        }
+        if let value = fields["key"] {
+            if case .scalar = value, value.tagName == .str, let text = value.string, let reference = SecretReference(parsing: text) {
+                settings.key = Located(reference, at: reader.location(value))
+            } else {
+                reader.error(value, "'store.key' is not a reference (the value is not shown)",
+                             hint: "give a reference to the artifact key instead of the key itself: 'env:VARIABLE', 'file:PATH' or 'cmd:COMMAND'")
+            }
+        }
+        if let flag = reader.boolean(fields["encrypt_artifacts"], "'store.encrypt_artifacts'") { settings.encryptArtifacts = flag }
+        return settings
+    }
+
+    func hasKey(_ node: Node, _ name: String) -> Bool {
+        guard case .mapping(let mapping) = node else { return false }
+        return mapping.contains { $0.key.string == name }
+    }
+
+    /// A POSIX environment variable name: ASCII letters, digits and '_', not starting with a digit.
+    static func isVariableName(_ text: String) -> Bool {
+        guard let first = text.first, !first.isNumber else { return false }
+        return text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
     }
 }
 

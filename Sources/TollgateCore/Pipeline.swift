@@ -20,6 +20,8 @@ public struct Pipeline: Sendable, Equatable {
     public var statefulTypes: [String] = []
     /// Throw-away environments for integration tests (`tollgate ephemeral`, the `ephemeral` check).
     public var ephemeral: EphemeralSettings?
+    /// Team mode's database and artifact encryption (`store:`); nil when the file has no such block.
+    public var store: StoreSettings?
 
     public init(
         file: String,
