@@ -58,7 +58,7 @@ let package = Package(
         .target(name: "TollgatePolicy", dependencies: ["TollgateCore", "TollgateEngine"]),
 
         // Ledger (SQLite through GRDB) and the content-addressed artifact store.
-        .target(name: "TollgateStore", dependencies: ["TollgateCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "TollgateStore", dependencies: ["TollgateCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")]),
 
         // Lint rules over HCL syntax trees and the pipeline layout.
         .target(name: "TollgateLint", dependencies: ["HCL"]),

@@ -136,6 +136,20 @@ struct Composition {
         return store(pipeline).ledgerPath
     }
 
+    /// The artifact store: encrypted at rest (ChaCha20-Poly1305) when a key is configured
+    /// (`store.key`, else TOLLGATE_ARTIFACT_KEY; older keys in TOLLGATE_ARTIFACT_OLD_KEYS), so plan
+    /// files, which hold variable values, are never stored in the clear; plain files otherwise.
+    func artifactStore(_ pipeline: Pipeline, layout: StoreLayout) async throws -> any ArtifactStore {
+        let reference = pipeline.store?.keyReference ?? StoreSettings.defaultKeyReference
+        let encrypt = pipeline.store?.encryptArtifacts.value ?? true
+        let resolver = SecretResolver(processEnvironment: environment, shell: shell(), directory: pipeline.baseDirectory)
+        guard encrypt, let key = try await resolver.optionalValue(of: reference, what: "artifact key") else {
+            return FileArtifactStore(root: layout.artifactsDirectory)
+        }
+        let keys = try ArtifactKeyring.parse(currentKey: key, oldKeys: environment["TOLLGATE_ARTIFACT_OLD_KEYS"], currentSource: reference.description)
+        return EncryptedArtifactStore(blobs: FileBlobStore(root: layout.artifactsDirectory), keys: keys)
+    }
+
     /// Every adapter wired into one context. The engine is located only when `needsEngine`.
     func context(_ pipeline: Pipeline, needsEngine: Bool = true) async throws -> Context {
         let effects = effects()
@@ -145,7 +159,7 @@ struct Composition {
         let git = GitCLI(repository: pipeline.baseDirectory, environment: environment)
         let engine: any Engine = needsEngine ? try await self.engine(pipeline) : UnavailableEngine()
         var context = Context(
-            pipeline: pipeline, engine: engine, ledger: ledger, artifacts: FileArtifactStore(root: layout.artifactsDirectory),
+            pipeline: pipeline, engine: engine, ledger: ledger, artifacts: try await artifactStore(pipeline, layout: layout),
             git: git, signatures: SSHKeygenSignatures(environment: environment, scratchDirectory: layout.root, now: effects.now),
             shell: shell(), effects: effects, workRoot: layout.workDirectory, actor: await actor(git: git),
             host: ProcessInfo.processInfo.hostName, pid: ProcessInfo.processInfo.processIdentifier, processEnvironment: environment,

@@ -25,6 +25,14 @@ public struct SecretResolver: Sendable {
         return variables
     }
 
+    /// The value a reference names, or nil when it names an environment variable that is not set
+    /// (an optional setting such as the artifact key); a file or command that fails is an error.
+    public func optionalValue(of reference: SecretReference, what: String) async throws -> String? {
+        if case .environment(let name) = reference, (processEnvironment[name] ?? "").isEmpty { return nil }
+        let secret = Secret(name: what, reference: reference)
+        return try await value(of: secret, env: "-")
+    }
+
     /// The secret values themselves, for redaction.
     func value(of secret: Secret, env: String) async throws -> String {
         func unavailable(_ reason: String) -> KitError {
