@@ -2,28 +2,6 @@ import Crypto
 import Foundation
 import TollgateCore
 
-/// Raw bytes kept under an id the caller chooses: the storage an `EncryptedArtifactStore` seals into.
-///
-/// An `ArtifactStore` names content by the digest of the bytes it is given, but an encrypted
-/// artifact must keep the digest of its plaintext as its id (approvals sign that digest), so the
-/// envelope is written under that id through this narrower port. `FileBlobStore` keeps blobs as
-/// files; a database store keeps them as rows.
-public protocol BlobStore: Sendable {
-    /// Stores `bytes` under `id`, replacing what was there (rotation rewrites blobs in place). A
-    /// reader sees the old bytes or the new ones, never a mix.
-    func write(id: String, bytes: Data) async throws
-    /// The bytes under `id`, or nil when there are none.
-    func read(id: String) async throws -> Data?
-    /// Every id that holds a blob, in no particular order.
-    func ids() async throws -> [String]
-    /// Where the blob of `id` is kept (a path, a table row), for messages.
-    func location(of id: String) -> String
-}
-
-extension BlobStore {
-    public func location(of id: String) -> String { "blob \(id)" }
-}
-
 /// A 256-bit key that seals artifacts at rest, known in messages and envelopes only by its id.
 ///
 /// The id is the first 16 hex characters of the SHA-256 of the key bytes: enough to tell keys
