@@ -90,7 +90,14 @@ let package = Package(
         ),
         .testTarget(name: "TollgatePolicyTests", dependencies: ["TollgatePolicy", "TollgateCore", "TollgateEngine", "TestSupport"]),
         .testTarget(name: "TollgateKitTests", dependencies: ["TollgateKit", "TollgateLint", "TollgateConfig", "TollgateCore", "TollgateStore", "TestSupport"]),
-.testTarget(name: "TollgateStoreTests", dependencies: ["TollgateStore", "TollgateCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        // One contract suite over both ledgers: SQLite in a temporary file, PostgreSQL in a fresh database per test.
+        .testTarget(
+            name: "TollgateStoreTests",
+            dependencies: [
+                "TollgateStore", "TollgateStorePostgres", "TollgateCore", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "CZlib"]),
     ]
 )
