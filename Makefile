@@ -14,10 +14,17 @@ setup:
 build:
 	swift build
 
-# Every test: unit, adapter (real terraform, every engine setup found) and end-to-end (built binary).
+# Every test: unit, adapter (real terraform, every engine setup found, a real PostgreSQL) and
+# end-to-end (built binary). A throwaway PostgreSQL is started for the run and always stopped after
+# it, keeping the tests' exit status; a TOLLGATE_TEST_DATABASE_URL already set is used as it is.
 test: setup
 	@scripts/setup-browser.sh
 	swift build --build-tests
+	@if [ -z "$${TOLLGATE_TEST_DATABASE_URL:-}" ]; then \
+		TOLLGATE_TEST_DATABASE_URL="$$(scripts/pg-test-server.sh start)" || exit 1; \
+		export TOLLGATE_TEST_DATABASE_URL; \
+		trap 'scripts/pg-test-server.sh stop' EXIT; \
+	fi; \
 	TOLLGATE_TEST_ENGINES="$$(paste -sd: $(TOLLGATE_TOOLS)/engines)" swift test --skip-build
 
 demo: setup build

@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
     ],
     targets: [
         // The executable stays a few lines; everything it does lives in TollgateCLI.
@@ -60,6 +61,12 @@ let package = Package(
         // Ledger (SQLite through GRDB) and the content-addressed artifact store.
         .target(name: "TollgateStore", dependencies: ["TollgateCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")]),
 
+        // The team ledger and artifact store on PostgreSQL (postgres-nio): the same ports, one contract suite.
+        .target(
+            name: "TollgateStorePostgres",
+            dependencies: ["TollgateCore", .product(name: "PostgresNIO", package: "postgres-nio")]
+        ),
+
         // Lint rules over HCL syntax trees and the pipeline layout.
         .target(name: "TollgateLint", dependencies: ["HCL"]),
 
@@ -83,7 +90,14 @@ let package = Package(
         ),
         .testTarget(name: "TollgatePolicyTests", dependencies: ["TollgatePolicy", "TollgateCore", "TollgateEngine", "TestSupport"]),
         .testTarget(name: "TollgateKitTests", dependencies: ["TollgateKit", "TollgateLint", "TollgateConfig", "TollgateCore", "TollgateStore", "TestSupport"]),
-        .testTarget(name: "TollgateStoreTests", dependencies: ["TollgateStore", "TollgateCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        // One contract suite over both ledgers: SQLite in a temporary file, PostgreSQL in a fresh database per test.
+        .testTarget(
+            name: "TollgateStoreTests",
+            dependencies: [
+                "TollgateStore", "TollgateStorePostgres", "TollgateCore", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "CZlib"]),
     ]
 )

@@ -234,6 +234,8 @@ public final class SQLiteLedger: Ledger {
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.read(body)
+        } catch let error as LedgerError {
+            throw error
         } catch {
             throw LedgerError.readFailed("\(error)")
         }
@@ -271,9 +273,10 @@ public final class SQLiteLedger: Ledger {
         try await read { db in try String.fetchOne(db, sql: "SELECT hash FROM events WHERE seq = ?", arguments: [seq]) }
     }
 
-    static func event(_ row: Row) -> AuditEvent {
-        let subjects = (try? JSONDecoder().decode([String: String].self, from: Data((row["subjects"] as String).utf8))) ?? [:]
-        let payload = (try? JSONDecoder().decode(JSONValue.self, from: Data((row["payload"] as String).utf8))) ?? .null
+    static func event(_ row: Row) throws -> AuditEvent {
+        let id = "\(row["seq"] as Int)"
+        let subjects = try decoded([String: String].self, row, table: "events", id: id, column: "subjects")
+        let payload = try decoded(JSONValue.self, row, table: "events", id: id, column: "payload")
         return AuditEvent(seq: row["seq"], time: AuditChain.date(milliseconds: row["time"]), actor: row["actor"], kind: row["kind"],
                           subjects: subjects, payload: payload, prevHash: row["prev_hash"], hash: row["hash"])
     }
@@ -299,10 +302,10 @@ public final class SQLiteLedger: Ledger {
         try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM releases ORDER BY created_at, id").map(Self.release) }
     }
 
-    static func release(_ row: Row) -> Release {
+    static func release(_ row: Row) throws -> Release {
         Release(id: row["id"], commit: row["commit_sha"], branch: row["branch"], pr: row["pr"], author: row["author"],
                 createdAt: AuditChain.date(milliseconds: row["created_at"]),
-                files: (try? JSONDecoder().decode([String].self, from: Data((row["files"] as String).utf8))) ?? [])
+                files: try decoded([String].self, row, table: "releases", id: row["id"], column: "files"))
     }
 
     // MARK: - Plans
@@ -339,14 +342,14 @@ public final class SQLiteLedger: Ledger {
         }
     }
 
-    static func plan(_ row: Row) -> PlanRecord {
+    static func plan(_ row: Row) throws -> PlanRecord {
         PlanRecord(id: row["id"], releaseID: row["release_id"], env: row["env"], stack: row["stack"], digest: row["digest"],
-                   summary: (try? JSONDecoder().decode(PlanSummary.self, from: Data((row["summary"] as String).utf8))) ?? PlanSummary(),
+                   summary: try decoded(PlanSummary.self, row, table: "plans", id: row["id"], column: "summary"),
                    hasChanges: row["has_changes"], priorSerial: row["prior_serial"], priorLineage: row["prior_lineage"],
                    planner: row["planner"], engineKind: row["engine_kind"], engineVersion: row["engine_version"],
                    createdAt: AuditChain.date(milliseconds: row["created_at"]),
-                   status: PlanRecord.Status(rawValue: row["status"]) ?? .stale,
-                   checks: (try? JSONDecoder().decode([CheckResult].self, from: Data((row["checks"] as String).utf8))) ?? [],
+                   status: try value(PlanRecord.Status.self, row, table: "plans", id: row["id"], column: "status"),
+                   checks: try decoded([CheckResult].self, row, table: "plans", id: row["id"], column: "checks"),
                    breakGlass: row["break_glass"])
     }
 
@@ -364,7 +367,7 @@ public final class SQLiteLedger: Ledger {
     public func approvals(planID: String) async throws -> [ApprovalRecord] {
         try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM approvals WHERE plan_id = ? ORDER BY created_at, rowid", arguments: [planID]).map { row in
-                ApprovalRecord(id: row["id"], planID: row["plan_id"], decision: ApprovalRecord.Decision(rawValue: row["decision"]) ?? .reject,
+                ApprovalRecord(id: row["id"], planID: row["plan_id"], decision: try Self.value(ApprovalRecord.Decision.self, row, table: "approvals", id: row["id"], column: "decision"),
                                principal: row["principal"], payload: row["payload"], signature: row["signature"], comment: row["comment"],
                                createdAt: AuditChain.date(milliseconds: row["created_at"]))
             }
@@ -440,7 +443,7 @@ public final class SQLiteLedger: Ledger {
                 ApplyRecord(id: row["id"], planID: row["plan_id"], env: row["env"], stack: row["stack"], actor: row["actor"],
                             startedAt: AuditChain.date(milliseconds: row["started_at"]),
                             finishedAt: (row["finished_at"] as Int64?).map(AuditChain.date(milliseconds:)),
-                            outcome: ApplyRecord.Outcome(rawValue: row["outcome"]) ?? .interrupted, detail: row["detail"])
+                            outcome: try Self.value(ApplyRecord.Outcome.self, row, table: "applies", id: row["id"], column: "outcome"), detail: row["detail"])
             }
         }
     }
@@ -537,7 +540,7 @@ public final class SQLiteLedger: Ledger {
             try Row.fetchAll(db, sql: "SELECT * FROM drifts WHERE env = ? AND stack = ? ORDER BY detected_at, rowid", arguments: [env, stack]).map { row in
                 DriftReport(id: row["id"], env: row["env"], stack: row["stack"], releaseID: row["release_id"], actor: row["actor"],
                             detectedAt: AuditChain.date(milliseconds: row["detected_at"]),
-                            resources: (try? JSONDecoder().decode([DriftedResource].self, from: Data((row["resources"] as String).utf8))) ?? [])
+                            resources: try Self.decoded([DriftedResource].self, row, table: "drifts", id: row["id"], column: "resources"))
             }
         }
     }
@@ -588,12 +591,12 @@ public final class SQLiteLedger: Ledger {
         try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM ephemerals ORDER BY created_at, name").map(Self.ephemeral) }
     }
 
-    static func ephemeral(_ row: Row) -> EphemeralRecord {
+    static func ephemeral(_ row: Row) throws -> EphemeralRecord {
         EphemeralRecord(name: row["name"], like: row["like_env"], releaseID: row["release_id"],
-                        status: EphemeralRecord.Status(rawValue: row["status"]) ?? .failed, actor: row["actor"],
+                        status: try value(EphemeralRecord.Status.self, row, table: "ephemerals", id: row["name"], column: "status"), actor: row["actor"],
                         createdAt: AuditChain.date(milliseconds: row["created_at"]), expiresAt: AuditChain.date(milliseconds: row["expires_at"]),
                         detail: row["detail"],
-                        tests: (try? JSONDecoder().decode([EphemeralTestResult].self, from: Data((row["tests"] as String).utf8))) ?? [])
+                        tests: try decoded([EphemeralTestResult].self, row, table: "ephemerals", id: row["name"], column: "tests"))
     }
 
     // MARK: - Break-glass
@@ -632,6 +635,26 @@ public final class SQLiteLedger: Ledger {
         }
     }
 
+    /// A JSON column decoded into `type`; text that does not decode is an error naming the row, never a default.
+    static func decoded<T: Decodable>(_ type: T.Type, _ row: Row, table: String, id: String, column: String) throws -> T {
+        let text: String? = row[column]
+        guard let text else { throw LedgerError.corrupt(table: table, id: id, column: column, reason: "it is NULL") }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+        } catch {
+            throw LedgerError.corrupt(table: table, id: id, column: column, reason: "not a JSON \(T.self): \(error)")
+        }
+    }
+
+    /// A string enum column; an unknown value is an error naming the row, never a default.
+    static func value<E: RawRepresentable>(_ type: E.Type, _ row: Row, table: String, id: String, column: String) throws -> E where E.RawValue == String {
+        let raw: String? = row[column]
+        guard let raw, let value = E(rawValue: raw) else {
+            throw LedgerError.corrupt(table: table, id: id, column: column, reason: "'\(raw ?? "NULL")' is not a known value")
+        }
+        return value
+    }
+
     static func json<T: Encodable>(_ value: T) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -644,6 +667,8 @@ public enum LedgerError: Error, CustomStringConvertible, Equatable {
     case writeFailed(String)
     case readFailed(String)
     case notFound(String)
+    /// A stored row that does not decode, named by table, row and column.
+    case corrupt(table: String, id: String, column: String, reason: String)
 
     public var description: String {
         switch self {
@@ -655,6 +680,8 @@ public enum LedgerError: Error, CustomStringConvertible, Equatable {
             "cannot read the ledger: \(reason); check that the file is a tollgate ledger"
         case .notFound(let what):
             "\(what) is not in the ledger"
+        case .corrupt(let table, let id, let column, let reason):
+            "the ledger's \(table) row '\(id)' has an unreadable '\(column)': \(reason); restore the row from a backup, it is never read as a default"
         }
     }
 }

@@ -1,0 +1,105 @@
+import Foundation
+import PostgresNIO
+import TollgateCore
+
+/// Content-addressed artifacts in the team database: `artifacts` rows by digest, their bytes in
+/// `artifact_chunks` of 1 MiB, written in one transaction and re-hashed on every read.
+///
+/// It keeps whatever bytes it is given: encryption belongs to a store that wraps any
+/// `ArtifactStore`. The `key_id` column is left for that and never set here.
+public struct PostgresArtifactStore: ArtifactStore {
+    let client: PostgresClient
+    let logger: Logger
+
+    /// Bytes per chunk: large blobs never travel as one value.
+    public static let chunkSize = 1 << 20
+
+    init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    static func check(_ id: String) throws {
+        guard id.hasPrefix("sha256:"), id.count == 71, id.dropFirst(7).allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+            throw PostgresStoreError.badArtifactID(id)
+        }
+    }
+
+    public func put(_ data: Data) async throws -> String {
+        let id = Digest.id(data)
+        // Already there and intact: nothing to write. Stored but damaged: written again below.
+        if (try? await get(id)) != nil { return id }
+        let chunks = stride(from: 0, to: data.count, by: Self.chunkSize).map { start in
+            ByteBuffer(bytes: data[data.startIndex + start ..< data.startIndex + min(start + Self.chunkSize, data.count)])
+        }
+        do {
+            try await client.withConnection { connection in
+                let tx = Transaction(connection: connection, logger: logger)
+                try await tx.execute("BEGIN")
+                do {
+                    let inserted = try await tx.rows(.sql("""
+                        INSERT INTO artifacts (id, size, chunks) VALUES ($1, $2, $3)
+                        ON CONFLICT (id) DO UPDATE SET size = excluded.size, chunks = excluded.chunks RETURNING id
+                        """, .text(id), .int(data.count), .int(chunks.count)))
+                    guard !inserted.isEmpty else { throw PostgresStoreError.writeFailed("artifact \(id) was not stored") }
+                    try await tx.execute(.sql("DELETE FROM artifact_chunks WHERE id = $1", .text(id)))
+                    for (n, chunk) in chunks.enumerated() {
+                        try await tx.execute(.sql("INSERT INTO artifact_chunks (id, n, bytes) VALUES ($1, $2, $3)", .text(id), .int(n), .bytes(chunk)))
+                    }
+                    try await tx.execute("COMMIT")
+                } catch {
+                    try? await tx.execute("ROLLBACK")
+                    throw error
+                }
+            }
+        } catch let error as PostgresStoreError {
+            throw error
+        } catch {
+            throw PostgresStoreError.writeFailed("cannot store artifact \(id): \(PostgresStoreError.describe(error))")
+        }
+        return id
+    }
+
+    public func get(_ id: String) async throws -> Data {
+        try Self.check(id)
+        let header: [PostgresRow], chunks: [PostgresRow]
+        do {
+            // One snapshot for the header and the chunks, so a concurrent rewrite is never read half-done.
+            (header, chunks) = try await client.withConnection { connection in
+                let tx = Transaction(connection: connection, logger: logger)
+                try await tx.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                do {
+                    let header = try await connection.query(.sql("SELECT id, size, chunks FROM artifacts WHERE id = $1", .text(id)), logger: logger).collect()
+                    let chunks = try await connection.query(.sql("SELECT n, bytes FROM artifact_chunks WHERE id = $1 ORDER BY n", .text(id)),
+                                                            logger: logger).collect()
+                    try await tx.execute("COMMIT")
+                    return (header, chunks)
+                } catch {
+                    try? await tx.execute("ROLLBACK")
+                    throw error
+                }
+            }
+        } catch {
+            throw PostgresStoreError.readFailed("cannot read artifact \(id): \(PostgresStoreError.describe(error))")
+        }
+        guard let cells = header.first?.makeRandomAccess() else { throw PostgresStoreError.missingArtifact(id) }
+        let row = StoredRow("artifacts", cells, id: "id")
+        let size = try row.int("size"), count = try row.int("chunks")
+        var data = Data(capacity: max(size, 0))
+        for (index, chunk) in chunks.enumerated() {
+            let part = StoredRow("artifact_chunks", chunk.makeRandomAccess(), id: "n")
+            guard try part.int("n") == index else {
+                throw PostgresStoreError.corrupt(table: "artifact_chunks", id: "\(id)/\(index)", column: "n", reason: "chunk \(index) is missing")
+            }
+            var bytes = try part.decode(ByteBuffer.self, "bytes")
+            data.append(contentsOf: bytes.readBytes(length: bytes.readableBytes) ?? [])
+        }
+        guard chunks.count == count else {
+            throw PostgresStoreError.corrupt(table: "artifacts", id: id, column: "chunks",
+                                             reason: "the row names \(count) chunks and \(chunks.count) are stored")
+        }
+        let actual = Digest.id(data)
+        guard actual == id, data.count == size else { throw PostgresStoreError.tamperedArtifact(id: id, actual: actual) }
+        return data
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import PostgresNIO
+import TollgateCore
+
+/// One value bound to a statement parameter (`$1`, `$2`, …): values never enter the SQL text.
+enum Bind: Sendable {
+    case text(String?)
+    case integer(Int64?)
+    case bool(Bool)
+    case bytes(ByteBuffer)
+
+    static func int(_ value: Int64?) -> Bind { .integer(value) }
+    static func int(_ value: Int?) -> Bind { .integer(value.map(Int64.init)) }
+    static func int(_ value: Int32) -> Bind { .integer(Int64(value)) }
+    static func time(_ date: Date) -> Bind { .integer(AuditChain.milliseconds(date)) }
+    static func time(_ date: Date?) -> Bind { .integer(date.map(AuditChain.milliseconds)) }
+}
+
+extension PostgresQuery {
+    /// A statement with its parameters bound in order.
+    static func sql(_ text: String, _ values: Bind...) -> PostgresQuery { sql(text, values) }
+
+    static func sql(_ text: String, _ values: [Bind]) -> PostgresQuery {
+        var binds = PostgresBindings(capacity: values.count)
+        for value in values {
+            switch value {
+            case .text(let text): binds.append(text)
+            case .integer(let int): binds.append(int)
+            case .bool(let bool): binds.append(bool)
+            case .bytes(let bytes): binds.append(bytes)
+            }
+        }
+        return PostgresQuery(unsafeSQL: text, binds: binds)
+    }
+}
+
+/// A connection inside one open transaction (or, for migrations, one connection of its own).
+struct Transaction: Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    @discardableResult
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
+        try await connection.query(query, logger: logger).collect().map { $0.makeRandomAccess() }
+    }
+
+    func execute(_ query: PostgresQuery) async throws {
+        _ = try await connection.query(query, logger: logger).collect()
+    }
+}
+
+/// A stored row read column by column: a value that does not decode is an error naming the table,
+/// the row and the column, never a default.
+struct StoredRow {
+    let table: String
+    let id: String
+    let cells: PostgresRandomAccessRow
+
+    init(_ table: String, _ cells: PostgresRandomAccessRow, id idColumns: String...) {
+        self.table = table
+        self.cells = cells
+        id = idColumns.map { (try? cells[$0].decode(String?.self)).flatMap { $0 } ?? ((try? cells[$0].decode(Int64.self)).map(String.init) ?? "?") }
+            .joined(separator: "/")
+    }
+
+    func corrupt(_ column: String, _ reason: String) -> PostgresStoreError {
+        .corrupt(table: table, id: id, column: column, reason: reason)
+    }
+
+    func decode<T: PostgresDecodable>(_ type: T.Type, _ column: String) throws -> T {
+        do {
+            return try cells[column].decode(T.self)
+        } catch {
+            throw corrupt(column, "\(error)")
+        }
+    }
+
+    func text(_ column: String) throws -> String { try decode(String.self, column) }
+    func optionalText(_ column: String) throws -> String? { try decode(String?.self, column) }
+    func int64(_ column: String) throws -> Int64 { try decode(Int64.self, column) }
+    func int(_ column: String) throws -> Int { Int(try int64(column)) }
+    func optionalInt(_ column: String) throws -> Int? { try decode(Int64?.self, column).map(Int.init) }
+    func bool(_ column: String) throws -> Bool { try decode(Bool.self, column) }
+    func time(_ column: String) throws -> Date { AuditChain.date(milliseconds: try int64(column)) }
+
+    func int32(_ column: String) throws -> Int32 {
+        let value = try int64(column)
+        guard let narrow = Int32(exactly: value) else { throw corrupt(column, "\(value) does not fit a 32-bit integer") }
+        return narrow
+    }
+
+    /// A value of a string enum; an unknown value names the row.
+    func value<E: RawRepresentable>(_ type: E.Type, _ column: String) throws -> E where E.RawValue == String {
+        let raw = try text(column)
+        guard let value = E(rawValue: raw) else { throw corrupt(column, "'\(raw)' is not a known value") }
+        return value
+    }
+
+    /// JSON text decoded into `type`.
+    func json<T: Decodable>(_ type: T.Type, _ column: String) throws -> T {
+        let raw = try text(column)
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(raw.utf8))
+        } catch {
+            throw corrupt(column, "not a JSON \(T.self): \(error)")
+        }
+    }
+}
+
+/// JSON text as the ledgers store it: keys sorted, the way SQLiteLedger writes it.
+func storedJSON<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}

@@ -1,0 +1,171 @@
+import Foundation
+import PostgresNIO
+import TestSupport
+import Testing
+import TollgateCore
+import TollgateStorePostgres
+
+/// PostgreSQL specifics: migrations, the append-only guard against TRUNCATE, tampering found by
+/// `audit verify`, and artifacts in chunks, against a real server (`TOLLGATE_TEST_DATABASE_URL`).
+@Suite(.enabled(if: PostgresTestServer.shouldRun, "TOLLGATE_TEST_DATABASE_URL is not set and CI is not set"))
+struct PostgresStoreTests {
+    /// Runs `body` with a migrated ledger in a fresh database, and that database's URL.
+    func withLedger(_ body: (PostgresLedger, String) async throws -> Void) async throws {
+        try await PostgresTestServer.withDatabase { url in
+            try await PostgresLedger.withLedger(url: url, effects: fixedEffects()) { ledger in try await body(ledger, url) }
+        }
+    }
+
+    func scalar(_ sql: String, url: String) async throws -> Int64 {
+        try await PostgresTestServer.withClient(url) { client in
+            let rows = try await client.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "tollgate.tests")).collect()
+            return try rows[0].makeRandomAccess()[0].decode(Int64.self)
+        }
+    }
+
+    @Test func migrationsAreRecordedOnceAndReopeningChangesNothing() async throws {
+        try await withLedger { ledger, url in
+            try await ledger.appendEvent(AuditEntry(actor: "t", kind: "note"))
+            #expect(try await scalar("SELECT count(*) FROM schema_migrations", url: url) == 2)
+            #expect(try await scalar("SELECT max(version) FROM schema_migrations", url: url) == 2)
+            // A second process opening the same ledger applies nothing and sees the same record.
+            let second = try await PostgresLedger.connect(url: url, effects: fixedEffects())
+            #expect(try await second.events().map(\.kind) == ["note"])
+            await second.close()
+            #expect(try await scalar("SELECT count(*) FROM schema_migrations", url: url) == 2)
+        }
+    }
+
+    @Test func aSchemaNewerThanTheCodeIsRefused() async throws {
+        try await withLedger { _, url in
+            try await PostgresTestServer.execute(["INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'from the future', 0)"], url: url)
+            await #expect(throws: PostgresStoreError.schemaTooNew(found: 99, supported: 2)) {
+                try await PostgresLedger.withLedger(url: url, effects: fixedEffects()) { _ in }
+            }
+        }
+    }
+
+    @Test func anUnreachableServerIsAClearError() async throws {
+        // Port 1 on loopback: nothing listens there.
+        await #expect {
+            try await PostgresLedger.withLedger(url: "postgres://tollgate:secret@127.0.0.1:1/tollgate?sslmode=disable&connect_timeout=2",
+                                                effects: fixedEffects()) { _ in }
+        } throws: { error in
+            guard case PostgresStoreError.unavailable(let server, _) = error else { return false }
+            return server == "postgres://tollgate:***@127.0.0.1:1/tollgate?sslmode=disable&connect_timeout=2"
+        }
+    }
+
+    @Test func aRefusedPasswordIsNamedAtOnce() async throws {
+        var components = URLComponents(string: try PostgresTestServer.serverURL())!
+        components.password = "wrong"
+        await #expect {
+            try await PostgresLedger.withLedger(url: components.string!, effects: fixedEffects()) { _ in }
+        } throws: { error in
+            guard case PostgresStoreError.unavailable(_, let reason) = error else { return false }
+            return reason.hasPrefix("SQLSTATE 28P01: password authentication failed for user")
+        }
+    }
+
+    @Test func badURLsAreRefusedBeforeConnecting() throws {
+        #expect(throws: PostgresStoreError.badURL("mysql://x@h/db", reason: "it must start with postgres:// or postgresql://")) {
+            try PostgresURL("mysql://x@h/db")
+        }
+        #expect(throws: PostgresStoreError.badURL("postgres://u:***@h/db?sslmode=maybe",
+                                                  reason: "sslmode 'maybe' is not one of disable, allow, prefer, require, verify-ca, verify-full")) {
+            try PostgresURL("postgres://u:pw@h/db?sslmode=maybe")
+        }
+        let parsed = try PostgresURL("postgresql://ci%40corp:p%2Fw@db.example:6432/tollgate?sslmode=require")
+        #expect(parsed.configuration.host == "db.example")
+        #expect(parsed.configuration.port == 6432)
+        #expect(parsed.configuration.username == "ci@corp")
+        #expect(parsed.configuration.password == "p/w")
+        #expect(parsed.configuration.database == "tollgate")
+    }
+
+    @Test func truncateIsRefusedEvenForTheOwner() async throws {
+        try await withLedger { ledger, url in
+            try await ledger.appendEvent(AuditEntry(actor: "t", kind: "note"))
+            await #expect { try await PostgresTestServer.execute(["TRUNCATE events"], url: url) } throws: { error in
+                (error as? PSQLError)?.serverInfo?[.message] == "audit events are append-only"
+            }
+            #expect(try await ledger.auditHead()?.seq == 1)
+        }
+    }
+
+    @Test func editsPastTheTriggerAreFoundByVerify() async throws {
+        try await withLedger { ledger, url in
+            for index in 1...5 { try await ledger.appendEvent(AuditEntry(actor: "t", kind: "k\(index)", subjects: ["n": "\(index)"])) }
+            try await PostgresTestServer.execute([
+                "ALTER TABLE events DISABLE TRIGGER events_append_only",
+                "UPDATE events SET payload = ' ' || payload WHERE seq = 2",
+                "UPDATE events SET actor = 'mallory' WHERE seq = 4",
+                "ALTER TABLE events ENABLE TRIGGER events_append_only",
+            ], url: url)
+            let stored = try await ledger.storedEvents()
+            #expect(stored[1].payload == " {}")
+            #expect(AuditChain.verify(stored: stored) == AuditChain.Break(seq: 2, reason: "its content does not match its hash; the row was edited"))
+        }
+    }
+
+    @Test func aCutTailLeavesAGapTheNextAppendCannotHide() async throws {
+        try await withLedger { ledger, url in
+            for index in 1...4 { try await ledger.appendEvent(AuditEntry(actor: "t", kind: "k\(index)")) }
+            try await PostgresTestServer.execute([
+                "ALTER TABLE events DISABLE TRIGGER events_append_only",
+                "DELETE FROM events WHERE seq >= 3",
+                "ALTER TABLE events ENABLE TRIGGER events_append_only",
+            ], url: url)
+            // The head row still names event 4, so the chain goes on from there and the gap shows.
+            try await ledger.appendEvent(AuditEntry(actor: "t", kind: "k5"))
+            let stored = try await ledger.storedEvents()
+            #expect(stored.map(\.seq) == [1, 2, 5])
+            #expect(AuditChain.verify(stored: stored) == AuditChain.Break(seq: 5, reason: "expected event 3 here; events 3…4 are missing"))
+        }
+    }
+
+    /// Bytes that are not all alike, so a misplaced chunk changes the hash.
+    static func blob(_ count: Int) -> Data {
+        var state: UInt32 = 2_463_534_242
+        return Data((0..<count).map { _ in
+            state ^= state << 13
+            state ^= state >> 17
+            state ^= state << 5
+            return UInt8(truncatingIfNeeded: state)
+        })
+    }
+
+    @Test func largeArtifactsAreChunkedAndRehashedOnRead() async throws {
+        try await withLedger { ledger, url in
+            let store = ledger.artifacts
+            let data = Self.blob(3 * PostgresArtifactStore.chunkSize + 12_345)
+            let id = try await store.put(data)
+            #expect(id == Digest.id(data))
+            #expect(try await store.get(id) == data)
+            #expect(try await store.put(data) == id)
+            #expect(try await scalar("SELECT count(*) FROM artifact_chunks", url: url) == 4)
+            #expect(try await scalar("SELECT size FROM artifacts", url: url) == Int64(data.count))
+
+            let empty = try await store.put(Data())
+            #expect(try await store.get(empty) == Data())
+
+            // One byte changed inside the third chunk: refused on read.
+            try await PostgresTestServer.execute([#"UPDATE artifact_chunks SET bytes = overlay(bytes placing '\xff'::bytea from 100) WHERE n = 2"#], url: url)
+            await #expect { try await store.get(id) } throws: { error in
+                guard case PostgresStoreError.tamperedArtifact(let tampered, let actual) = error else { return false }
+                return tampered == id && actual != id
+            }
+            // A lost chunk is named.
+            try await PostgresTestServer.execute(["DELETE FROM artifact_chunks WHERE n = 1"], url: url)
+            await #expect { try await store.get(id) } throws: { corruptRow($0) == "artifact_chunks/\(id)/1/n" }
+            // Putting the bytes again repairs the stored copy.
+            #expect(try await store.put(data) == id)
+            #expect(try await store.get(id) == data)
+
+            await #expect(throws: PostgresStoreError.missingArtifact("sha256:" + String(repeating: "0", count: 64))) {
+                try await store.get("sha256:" + String(repeating: "0", count: 64))
+            }
+            await #expect(throws: PostgresStoreError.badArtifactID("../etc/passwd")) { try await store.get("../etc/passwd") }
+        }
+    }
+}
