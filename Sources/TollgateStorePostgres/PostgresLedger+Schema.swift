@@ -110,6 +110,17 @@ extension PostgresLedger {
                 host TEXT NOT NULL,
                 pid BIGINT NOT NULL,
                 acquired_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                token BIGINT NOT NULL CHECK (token > 0),
+                run_url TEXT,
+                PRIMARY KEY (env, stack)
+            )
+            """,
+            """
+            CREATE TABLE lock_tokens (
+                env TEXT NOT NULL,
+                stack TEXT NOT NULL,
+                token BIGINT NOT NULL CHECK (token > 0),
                 PRIMARY KEY (env, stack)
             )
             """,

@@ -145,6 +145,8 @@ public final class PostgresLedger: Ledger {
             }
         } catch let error as PostgresStoreError {
             throw error
+        } catch let error as LeaseLost {
+            throw error
         } catch {
             throw PostgresStoreError.writeFailed(PostgresStoreError.describe(error))
         }
@@ -331,11 +333,16 @@ public final class PostgresLedger: Ledger {
                 try await tx.execute(.sql("""
                     INSERT INTO applies (id, plan_id, env, stack, actor, started_at, outcome) VALUES ($1, $2, $3, $4, $5, $6, 'running')
                     """, .text(apply.id), .text(apply.planID), .text(apply.env), .text(apply.stack), .text(apply.actor), .time(apply.startedAt)))
+                let token = try await tx.rows(.sql("""
+                    INSERT INTO lock_tokens (env, stack, token) VALUES ($1, $2, 1)
+                    ON CONFLICT (env, stack) DO UPDATE SET token = lock_tokens.token + 1 RETURNING env, stack, token
+                    """, .text(lock.env), .text(lock.stack))).first.map { try StoredRow("lock_tokens", $0, id: "env", "stack").int64("token") } ?? 1
                 let taken = try await tx.rows(.sql("""
-                    INSERT INTO locks (env, stack, apply_id, holder, host, pid, acquired_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                    INSERT INTO locks (env, stack, apply_id, holder, host, pid, acquired_at, expires_at, token, run_url)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                     ON CONFLICT (env, stack) DO NOTHING RETURNING env
                     """, .text(lock.env), .text(lock.stack), .text(lock.applyID), .text(lock.holder), .text(lock.host), .int(lock.pid),
-                    .time(lock.acquiredAt)))
+                    .time(lock.acquiredAt), .time(lock.expiresAt), .int(token), .text(lock.runURL)))
                 if taken.isEmpty, let held = try await tx.rows(query).first { throw LockHeld(holder: try Self.lock(held)) }
                 try await head.append(event, in: tx, at: now)
                 return nil
@@ -357,6 +364,10 @@ public final class PostgresLedger: Ledger {
             }
             let apply = StoredRow("applies", cells, id: "id")
             let env = try apply.text("env"), stack = try apply.text("stack"), planID = try apply.text("plan_id")
+            // Fencing: only the apply that still holds the lock may record its outcome.
+            guard try await !tx.rows(.sql("SELECT apply_id FROM locks WHERE apply_id = $1 FOR UPDATE", .text(id))).isEmpty else {
+                throw LeaseLost(applyID: id, env: env, stack: stack)
+            }
             try await tx.execute(.sql("UPDATE applies SET outcome = $1, detail = $2, finished_at = $3 WHERE id = $4",
                                       .text(outcome.rawValue), .text(detail), .time(time), .text(id)))
             try await tx.execute(.sql("DELETE FROM locks WHERE apply_id = $1", .text(id)))
@@ -418,7 +429,42 @@ public final class PostgresLedger: Ledger {
     static func lock(_ cells: PostgresRandomAccessRow) throws -> LockRecord {
         let row = StoredRow("locks", cells, id: "env", "stack")
         return LockRecord(env: try row.text("env"), stack: try row.text("stack"), applyID: try row.text("apply_id"), holder: try row.text("holder"),
-                          host: try row.text("host"), pid: try row.int32("pid"), acquiredAt: try row.time("acquired_at"))
+                          host: try row.text("host"), pid: try row.int32("pid"), acquiredAt: try row.time("acquired_at"),
+                          expiresAt: try row.time("expires_at"), token: try row.int64("token"), runURL: try row.optionalText("run_url"))
+    }
+
+    public func renewLease(applyID: String, until: Date) async throws -> Bool {
+        do {
+            // A single-row update: no chain lock, so renewals never wait on other writers' events.
+            let rows = try await client.query(.sql("UPDATE locks SET expires_at = $1 WHERE apply_id = $2 RETURNING apply_id",
+                                                   .time(until), .text(applyID)), logger: logger).collect()
+            return rows.count == 1
+        } catch {
+            throw PostgresStoreError.writeFailed(PostgresStoreError.describe(error))
+        }
+    }
+
+    public func expireLease(env: String, stack: String, at time: Date, event: AuditEntry) async throws -> LockRecord? {
+        let now = effects.now()
+        do {
+            return try await transaction { tx, head -> LockRecord? in
+                let query = PostgresQuery.sql("SELECT * FROM locks WHERE env = $1 AND stack = $2 AND expires_at <= $3 FOR UPDATE",
+                                              .text(env), .text(stack), .time(time))
+                guard let row = try await tx.rows(query).first else { return nil }
+                let lock = try Self.lock(row)
+                try await tx.execute(.sql("DELETE FROM locks WHERE env = $1 AND stack = $2", .text(env), .text(stack)))
+                try await tx.execute(.sql("""
+                    UPDATE applies SET outcome = 'interrupted', finished_at = $1, detail = $2 WHERE id = $3 AND outcome = 'running'
+                    """, .time(time), .text("its lease expired at \(Timestamp.text(lock.expiresAt)): the runner stopped renewing it (killed or cut off)"),
+                    .text(lock.applyID)))
+                try await head.append(event, in: tx, at: now)
+                return lock
+            }
+        } catch let error as PostgresStoreError {
+            throw error
+        } catch {
+            throw PostgresStoreError.writeFailed(PostgresStoreError.describe(error))
+        }
     }
 
     // MARK: - Last-good and lineage

@@ -91,46 +91,46 @@ import TollgateStore
     }
 
     @Test(arguments: names) func locksAreLeasesWithFencingTokens(name: String) async throws {
-        let (ledger, directory) = try make(name)
-        defer { directory.remove() }
-        try await ledger.recordRelease(release, event: entry("release"))
-        try await ledger.recordPlan(plan("p-1", digest: "1"), event: entry("plan"))
-        let start = Self.time
-        func attempt(_ id: String, at time: Date) async throws -> LockRecord? {
-            try await ledger.beginApply(ApplyRecord(id: id, planID: "p-1", env: "prod", stack: "app", actor: "ci", startedAt: time),
-                                        lock: LockRecord(env: "prod", stack: "app", applyID: id, holder: "ci-\(id)", host: "runner-\(id)", pid: 1,
-                                                         acquiredAt: time, expiresAt: time.addingTimeInterval(60), runURL: "https://ci.example/\(id)"),
-                                        event: entry("apply.start"))
+        try await withLedger(name) { ledger in
+            try await ledger.recordRelease(release, event: entry("release"))
+            try await ledger.recordPlan(plan("p-1", digest: "1"), event: entry("plan"))
+            let start = Self.time
+            func attempt(_ id: String, at time: Date) async throws -> LockRecord? {
+                try await ledger.beginApply(ApplyRecord(id: id, planID: "p-1", env: "prod", stack: "app", actor: "ci", startedAt: time),
+                                            lock: LockRecord(env: "prod", stack: "app", applyID: id, holder: "ci-\(id)", host: "runner-\(id)", pid: 1,
+                                                             acquiredAt: time, expiresAt: time.addingTimeInterval(60), runURL: "https://ci.example/\(id)"),
+                                            event: entry("apply.start"))
+            }
+            #expect(try await attempt("a-1", at: start) == nil)
+            let first = try #require(try await ledger.locks().first)
+            #expect(first.token == 1)
+            #expect(first.expiresAt == start.addingTimeInterval(60))
+            #expect(first.runURL == "https://ci.example/a-1")
+            // Another runner sees the live lease and its holder.
+            #expect(try await attempt("a-2", at: start.addingTimeInterval(10))?.applyID == "a-1")
+            // Renewal extends it; an apply that holds nothing cannot renew.
+            #expect(try await ledger.renewLease(applyID: "a-1", until: start.addingTimeInterval(120)))
+            #expect(try await ledger.locks().first?.expiresAt == start.addingTimeInterval(120))
+            #expect(try await !ledger.renewLease(applyID: "a-9", until: start.addingTimeInterval(500)))
+            // A live lease is not expired; a lapsed one is released and its apply interrupted, on the record.
+            let events = try await ledger.events().count
+            #expect(try await ledger.expireLease(env: "prod", stack: "app", at: start.addingTimeInterval(100), event: entry("lock.expired")) == nil)
+            #expect(try await ledger.events().count == events)
+            #expect(try await ledger.expireLease(env: "prod", stack: "app", at: start.addingTimeInterval(121), event: entry("lock.expired"))?.applyID == "a-1")
+            #expect(try await ledger.events().last?.kind == "lock.expired")
+            #expect(try await ledger.locks().isEmpty)
+            #expect(try await ledger.applies(env: "prod", stack: "app").first?.outcome == .interrupted)
+            // Fencing: the runner that lost its lease cannot record an outcome, and nothing is written.
+            await #expect(throws: LeaseLost(applyID: "a-1", env: "prod", stack: "app")) {
+                try await ledger.finishApply(id: "a-1", outcome: .success, planStatus: .applied, detail: nil, at: start.addingTimeInterval(130),
+                                             lineage: "lin-1", event: entry("apply.finish"))
+            }
+            #expect(try await ledger.lastGood(env: "prod", stack: "app") == nil)
+            #expect(try await ledger.events().count == events + 1)
+            // The next acquisition carries the next token.
+            #expect(try await attempt("a-3", at: start.addingTimeInterval(140)) == nil)
+            #expect(try await ledger.locks().first?.token == 2)
         }
-        #expect(try await attempt("a-1", at: start) == nil)
-        let first = try #require(try await ledger.locks().first)
-        #expect(first.token == 1)
-        #expect(first.expiresAt == start.addingTimeInterval(60))
-        #expect(first.runURL == "https://ci.example/a-1")
-        // Another runner sees the live lease and its holder.
-        #expect(try await attempt("a-2", at: start.addingTimeInterval(10))?.applyID == "a-1")
-        // Renewal extends it; an apply that holds nothing cannot renew.
-        #expect(try await ledger.renewLease(applyID: "a-1", until: start.addingTimeInterval(120)))
-        #expect(try await ledger.locks().first?.expiresAt == start.addingTimeInterval(120))
-        #expect(try await !ledger.renewLease(applyID: "a-9", until: start.addingTimeInterval(500)))
-        // A live lease is not expired; a lapsed one is released and its apply interrupted, on the record.
-        let events = try await ledger.events().count
-        #expect(try await ledger.expireLease(env: "prod", stack: "app", at: start.addingTimeInterval(100), event: entry("lock.expired")) == nil)
-        #expect(try await ledger.events().count == events)
-        #expect(try await ledger.expireLease(env: "prod", stack: "app", at: start.addingTimeInterval(121), event: entry("lock.expired"))?.applyID == "a-1")
-        #expect(try await ledger.events().last?.kind == "lock.expired")
-        #expect(try await ledger.locks().isEmpty)
-        #expect(try await ledger.applies(env: "prod", stack: "app").first?.outcome == .interrupted)
-        // Fencing: the runner that lost its lease cannot record an outcome, and nothing is written.
-        await #expect(throws: LeaseLost(applyID: "a-1", env: "prod", stack: "app")) {
-            try await ledger.finishApply(id: "a-1", outcome: .success, planStatus: .applied, detail: nil, at: start.addingTimeInterval(130),
-                                         lineage: "lin-1", event: entry("apply.finish"))
-        }
-        #expect(try await ledger.lastGood(env: "prod", stack: "app") == nil)
-        #expect(try await ledger.events().count == events + 1)
-        // The next acquisition carries the next token.
-        #expect(try await attempt("a-3", at: start.addingTimeInterval(140)) == nil)
-        #expect(try await ledger.locks().first?.token == 2)
     }
 
     @Test(arguments: names) func driftResultsAndAcknowledgementsAreKept(name: String) async throws {
