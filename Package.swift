@@ -25,7 +25,7 @@ let package = Package(
             name: "TollgateCLI",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                "TollgateKit", "TollgateConfig", "TollgateEngine", "TollgateStore", "TollgateCore", "HCL", "TollgateLint", "TollgatePolicy",
+                "TollgateKit", "TollgateConfig", "TollgateEngine", "TollgateStore", "TollgateStorePostgres", "TollgateCore", "HCL", "TollgateLint", "TollgatePolicy",
             ]
         ),
 

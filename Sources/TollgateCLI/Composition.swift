@@ -6,6 +6,7 @@ import TollgateEngine
 import TollgateKit
 import TollgatePolicy
 import TollgateStore
+import TollgateStorePostgres
 
 /// The composition root: loads the pipeline and wires the concrete adapters into the services.
 struct Composition {
@@ -24,16 +25,65 @@ struct Composition {
         let composition = Composition(options: options)
         let pipeline = try composition.pipeline()
         try await Output.guarded(options.format) {
-            let context = try await composition.context(pipeline, needsEngine: needsEngine)
-            let before = try? await context.ledger.auditHead()
-            do {
-                try await body(context)
-            } catch {
+            try await composition.withContext(pipeline, needsEngine: needsEngine) { context in
+                let before = try? await context.ledger.auditHead()
+                do {
+                    try await body(context)
+                } catch {
+                    await composition.anchorAuditHead(context, unless: before)
+                    throw error
+                }
                 await composition.anchorAuditHead(context, unless: before)
-                throw error
             }
-            await composition.anchorAuditHead(context, unless: before)
         }
+    }
+
+    /// Where the record lives: the embedded SQLite ledger beside the pipeline, or the team database.
+    enum StoreMode: Equatable {
+        case embedded
+        /// The URL and the variable that held it (for messages; the URL itself is never printed).
+        case team(url: String, variable: String)
+    }
+
+    /// Team mode when the database URL's variable is set (TOLLGATE_DATABASE_URL, or the one
+    /// `store.url_env` names); a pipeline that names a variable explicitly must find it set.
+    func storeMode(_ pipeline: Pipeline) throws -> StoreMode {
+        let settings = pipeline.store
+        let variable = settings?.urlEnv.value ?? StoreSettings.defaultURLEnv
+        if let url = environment[variable], !url.isEmpty { return .team(url: url, variable: variable) }
+        if let settings, settings.urlEnv.location != nil {
+            throw KitError.step("tollgate.yaml's 'store.url_env' names \(variable) for the team database, but it is not set; set it to postgres://USER@HOST:PORT/DATABASE (the password in PGPASSWORD or the URL), or remove 'url_env' to use the embedded ledger")
+        }
+        return .embedded
+    }
+
+    /// Runs `body` with every adapter wired: on the embedded ledger, or on the team database with
+    /// its connection pool running for exactly as long as the body runs.
+    func withContext<T>(_ pipeline: Pipeline, needsEngine: Bool, _ body: (Context) async throws -> T) async throws -> T {
+        guard case .team(let url, _) = try storeMode(pipeline) else {
+            return try await body(try await context(pipeline, needsEngine: needsEngine))
+        }
+        return try await PostgresLedger.withLedger(url: url, effects: effects()) { ledger in
+            let artifacts = try await teamArtifacts(pipeline, ledger: ledger)
+            return try await body(try await context(pipeline, needsEngine: needsEngine, ledger: ledger, artifacts: artifacts))
+        }
+    }
+
+    /// The team database's artifacts, sealed: plan files hold variable values, secrets included,
+    /// and in team mode they leave the machine, so a missing key stops the command unless the
+    /// pipeline says `encrypt_artifacts: false` (then every command warns).
+    func teamArtifacts(_ pipeline: Pipeline, ledger: PostgresLedger) async throws -> any ArtifactStore {
+        let reference = pipeline.store?.keyReference ?? StoreSettings.defaultKeyReference
+        if pipeline.store?.encryptArtifacts.value == false {
+            Output.diagnostic("tollgate: warning: team mode with 'encrypt_artifacts: false': plan files, which hold variable values and secrets, are stored in the team database in the clear")
+            return ledger.artifacts
+        }
+        let resolver = SecretResolver(processEnvironment: environment, shell: shell(), directory: pipeline.baseDirectory)
+        guard let key = try await resolver.optionalValue(of: reference, what: "artifact key") else {
+            throw KitError.step("team mode needs an artifact key: plan files hold variable values, secrets included, and are stored in the team database; set \(Self.describe(reference)) to 32 random bytes in base64 ('tollgate ledger new-key' makes one), or set 'store.encrypt_artifacts: false' to store them in the clear")
+        }
+        let keys = try ArtifactKeyring.parse(currentKey: key, oldKeys: environment["TOLLGATE_ARTIFACT_OLD_KEYS"], currentSource: reference.description)
+        return EncryptedArtifactStore(blobs: ledger.artifacts, keys: keys)
     }
 
     /// Moves `refs/tollgate/audit-head` to the ledger's head when a command recorded events, so a
@@ -150,16 +200,25 @@ struct Composition {
         return EncryptedArtifactStore(blobs: FileBlobStore(root: layout.artifactsDirectory), keys: keys)
     }
 
+    /// Where a key reference points, in words for a message.
+    static func describe(_ reference: SecretReference) -> String {
+        if case .environment(let name) = reference { return "the environment variable \(name)" }
+        return "what 'store.key' names (\(reference.description))"
+    }
+
     /// Every adapter wired into one context. The engine is located only when `needsEngine`.
-    func context(_ pipeline: Pipeline, needsEngine: Bool = true) async throws -> Context {
+    func context(_ pipeline: Pipeline, needsEngine: Bool = true, ledger team: (any Ledger)? = nil,
+                 artifacts teamArtifacts: (any ArtifactStore)? = nil) async throws -> Context {
         let effects = effects()
         let layout = store(pipeline)
         try layout.checkWritable()
-        let ledger = try SQLiteLedger(path: ledgerPath(pipeline), effects: effects)
+        let ledger: any Ledger = try team ?? SQLiteLedger(path: ledgerPath(pipeline), effects: effects)
+        let artifacts: any ArtifactStore
+        if let teamArtifacts { artifacts = teamArtifacts } else { artifacts = try await artifactStore(pipeline, layout: layout) }
         let git = GitCLI(repository: pipeline.baseDirectory, environment: environment)
         let engine: any Engine = needsEngine ? try await self.engine(pipeline) : UnavailableEngine()
         var context = Context(
-            pipeline: pipeline, engine: engine, ledger: ledger, artifacts: try await artifactStore(pipeline, layout: layout),
+            pipeline: pipeline, engine: engine, ledger: ledger, artifacts: artifacts,
             git: git, signatures: SSHKeygenSignatures(environment: environment, scratchDirectory: layout.root, now: effects.now),
             shell: shell(), effects: effects, workRoot: layout.workDirectory, actor: await actor(git: git),
             host: ProcessInfo.processInfo.hostName, pid: ProcessInfo.processInfo.processIdentifier, processEnvironment: environment,

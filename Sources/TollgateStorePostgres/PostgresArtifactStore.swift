@@ -29,6 +29,14 @@ public struct PostgresArtifactStore: ArtifactStore {
         let id = Digest.id(data)
         // Already there and intact: nothing to write. Stored but damaged: written again below.
         if (try? await get(id)) != nil { return id }
+        try await write(id: id, bytes: data)
+        return id
+    }
+
+    /// Stores `data` under `id` in one transaction, replacing what was there: the raw form a
+    /// `BlobStore` needs (an encrypted artifact keeps its plaintext digest as its id).
+    public func write(id: String, bytes data: Data) async throws {
+        try Self.check(id)
         let chunks = stride(from: 0, to: data.count, by: Self.chunkSize).map { start in
             ByteBuffer(bytes: data[data.startIndex + start ..< data.startIndex + min(start + Self.chunkSize, data.count)])
         }
@@ -57,10 +65,17 @@ public struct PostgresArtifactStore: ArtifactStore {
         } catch {
             throw PostgresStoreError.writeFailed("cannot store artifact \(id): \(PostgresStoreError.describe(error))")
         }
-        return id
     }
 
     public func get(_ id: String) async throws -> Data {
+        guard let data = try await read(id: id) else { throw PostgresStoreError.missingArtifact(id) }
+        let actual = Digest.id(data)
+        guard actual == id else { throw PostgresStoreError.tamperedArtifact(id: id, actual: actual) }
+        return data
+    }
+
+    /// The bytes stored under `id`, whole (every chunk, counted), or nil when there is no row.
+    public func read(id: String) async throws -> Data? {
         try Self.check(id)
         let header: [PostgresRow], chunks: [PostgresRow]
         do {
@@ -82,7 +97,7 @@ public struct PostgresArtifactStore: ArtifactStore {
         } catch {
             throw PostgresStoreError.readFailed("cannot read artifact \(id): \(PostgresStoreError.describe(error))")
         }
-        guard let cells = header.first?.makeRandomAccess() else { throw PostgresStoreError.missingArtifact(id) }
+        guard let cells = header.first?.makeRandomAccess() else { return nil }
         let row = StoredRow("artifacts", cells, id: "id")
         let size = try row.int("size"), count = try row.int("chunks")
         var data = Data(capacity: max(size, 0))
@@ -98,8 +113,24 @@ public struct PostgresArtifactStore: ArtifactStore {
             throw PostgresStoreError.corrupt(table: "artifacts", id: id, column: "chunks",
                                              reason: "the row names \(count) chunks and \(chunks.count) are stored")
         }
-        let actual = Digest.id(data)
-        guard actual == id, data.count == size else { throw PostgresStoreError.tamperedArtifact(id: id, actual: actual) }
+        guard data.count == size else { throw PostgresStoreError.tamperedArtifact(id: id, actual: Digest.id(data)) }
         return data
     }
+
+    /// Every stored id.
+    public func ids() async throws -> [String] {
+        do {
+            return try await client.query("SELECT id FROM artifacts ORDER BY id", logger: logger).collect().map { row in
+                try StoredRow("artifacts", row.makeRandomAccess(), id: "id").text("id")
+            }
+        } catch let error as PostgresStoreError {
+            throw error
+        } catch {
+            throw PostgresStoreError.readFailed("cannot list artifacts: \(PostgresStoreError.describe(error))")
+        }
+    }
+
+    public func location(of id: String) -> String { "the team database's artifact \(id)" }
 }
+
+extension PostgresArtifactStore: BlobStore {}

@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Team mode on a real PostgreSQL: fresh clones of one origin share the ledger and the artifacts,
+/// as CI runners and an approver's laptop would, and nothing is written to a local ledger.
+@Suite struct TeamModeTests {
+    /// The server the tests use (`make test` starts one); outside CI its absence leaves the tests out.
+    static let server = ProcessInfo.processInfo.environment["TOLLGATE_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    static let required = ProcessInfo.processInfo.environment["CI"] != nil
+
+    /// A fresh database on the test server, by URL.
+    static func database() throws -> String {
+        guard let server else {
+            throw TestSupportError("TOLLGATE_TEST_DATABASE_URL is not set; run 'scripts/pg-test-server.sh start' and export what it prints (make test does both)")
+        }
+        let name = "e2e_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        try PromotionRepo.shell("psql -q -v ON_ERROR_STOP=1 '\(server)' -c 'CREATE DATABASE \(name)'")
+        guard let slash = server.range(of: "/", options: .backwards, range: server.range(of: "@")!.upperBound..<server.endIndex) else {
+            throw TestSupportError("cannot find the database in the test server's URL")
+        }
+        let query = server[slash.upperBound...].firstIndex(of: "?").map { String(server[$0...]) } ?? ""
+        return String(server[..<slash.upperBound]) + name + query
+    }
+
+    /// Drops a database `database()` made.
+    static func drop(_ url: String) {
+        guard let server, let name = url.split(separator: "/").last?.split(separator: "?").first else { return }
+        _ = try? PromotionRepo.shell("psql -q '\(server)' -c 'DROP DATABASE IF EXISTS \(name) WITH (FORCE)'")
+    }
+
+    /// A clone of the origin that talks to the team ledger.
+    static func runner(_ repo: PromotionRepo, _ name: String, database: String, key: String) throws -> CLI {
+        let path = repo.root + "/" + name
+        try PromotionRepo.shell("git clone -q '\(repo.repository)' '\(path)'")
+        var cli = CLI(directory: path, engine: repo.cli.environment["TOLLGATE_ENGINE"], cache: repo.root + "/cache")
+        cli.environment["TOLLGATE_ACTOR"] = "ci-\(name)@example.com"
+        cli.environment["TOLLGATE_DATABASE_URL"] = database
+        cli.environment["TOLLGATE_ARTIFACT_KEY"] = key
+        return cli
+    }
+
+    @Test(.enabled(if: server != nil || required)) func freshClonesShareOneLedger() throws {
+        let repo = try PromotionRepo(engine: TestEngines.all[0])
+        defer { repo.remove() }
+        let database = try Self.database()
+        defer { Self.drop(database) }
+        let key = try repo.cli.run("ledger", "new-key").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+
+        // Runner A cuts the release and promotes it through dev and stage; prod stops at its gate.
+        let a = try Self.runner(repo, "runner-a", database: database, key: key)
+        let released = try a.run("release", "--pr", "7")
+        #expect(released.status == 0, "\(released.stderr)")
+        let release = released.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        for env in ["dev", "stage"] {
+            let promoted = try a.run("promote", release, "--to", env)
+            #expect(promoted.status == 0, "\(promoted.stderr)")
+        }
+        let waiting = try a.run("promote", release, "--to", "prod", "--format", "json")
+        #expect(waiting.status == 3)
+        let network = try #require(try waiting.jsonArray().last?["plan"] as? String)
+
+        // An approver's laptop, another clone, finds the plan and signs it.
+        let laptop = try Self.runner(repo, "laptop", database: database, key: key)
+        let shown = try laptop.run("show", network)
+        #expect(shown.status == 0, "\(shown.stderr)")
+        let approved = try laptop.run("approve", network, "--key", repo.key("approver"))
+        #expect(approved.status == 0, "\(approved.stderr)")
+
+        // Runner C applies: the exact plan file made on runner A, read back from the team store.
+        let c = try Self.runner(repo, "runner-c", database: database, key: key)
+        let applied = try c.run("apply", network)
+        #expect(applied.status == 0, "\(applied.stderr)")
+        let app = try c.run("plan", release, "--env", "prod", "--stack", "app", "--format", "json")
+        let appPlan = try #require(try app.jsonArray().first?["id"] as? String)
+        #expect(try laptop.run("approve", appPlan, "--key", repo.key("approver")).status == 0)
+        let promoted = try c.run("promote", release, "--to", "prod")
+        #expect(promoted.status == 0, "\(promoted.stderr)")
+
+        // Runner D verifies the chain and reads the history; it has no local record at all.
+        let d = try Self.runner(repo, "runner-d", database: database, key: key)
+        let verified = try d.run("audit", "verify", "--format", "json")
+        #expect(verified.status == 0, "\(verified.stdout) \(verified.stderr)")
+        #expect(try verified.json()["intact"] as? Bool == true)
+        let history = try d.run("history", "--env", "prod", "--format", "json")
+        let entries = try #require(try history.json()["entries"] as? [[String: Any]])
+        #expect(try history.json()["source"] as? String == "ledger")
+        #expect(entries.map { $0["stack"] as? String } == ["network", "app"])
+        #expect(entries.allSatisfy { $0["approvers"] as? [String] == ["approver@example.com"] && $0["outcome"] as? String == "success" })
+        let status = try d.run("status", "--format", "json")
+        let cells = try #require(try status.json()["cells"] as? [[String: Any]])
+        #expect(cells.filter { ($0["applied"] as? [String: Any])?["release"] as? String == release }.count == 6)
+        for name in ["runner-a", "laptop", "runner-c", "runner-d"] {
+            #expect(!FileManager.default.fileExists(atPath: "\(repo.root)/\(name)/.tollgate/ledger.sqlite"), "\(name) wrote a local ledger")
+            #expect(!FileManager.default.fileExists(atPath: "\(repo.root)/\(name)/.tollgate/artifacts"), "\(name) wrote local artifacts")
+        }
+    }
+
+    @Test(.enabled(if: server != nil || required)) func teamModeNeedsAKeyAndNeverPrintsThePassword() throws {
+        let repo = try PromotionRepo(engine: TestEngines.all[0])
+        defer { repo.remove() }
+        let database = try Self.database()
+        defer { Self.drop(database) }
+        var cli = try Self.runner(repo, "runner", database: database, key: "")
+        cli.environment["TOLLGATE_ARTIFACT_KEY"] = nil
+        let keyless = try cli.run("status")
+        #expect(keyless.status == 1)
+        #expect(keyless.stderr == "tollgate: error: team mode needs an artifact key: plan files hold variable values, secrets included, and are stored in the team database; set the environment variable TOLLGATE_ARTIFACT_KEY to 32 random bytes in base64 ('tollgate ledger new-key' makes one), or set 'store.encrypt_artifacts: false' to store them in the clear\n")
+        // A wrong password: a clear error naming the server, never the password.
+        let wrong = database.replacingOccurrences(of: ":" + (database.components(separatedBy: "@")[0].components(separatedBy: ":").last ?? ""), with: ":not-the-password-0417")
+        cli.environment["TOLLGATE_DATABASE_URL"] = wrong
+        cli.environment["TOLLGATE_ARTIFACT_KEY"] = try repo.cli.run("ledger", "new-key").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let refused = try cli.run("status")
+        #expect(refused.status == 1)
+        #expect(!refused.stderr.contains("not-the-password-0417"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("127.0.0.1"), "\(refused.stderr)")
+    }
+}
