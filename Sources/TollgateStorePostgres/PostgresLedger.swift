@@ -104,6 +104,25 @@ public final class PostgresLedger: Ledger {
         await runner?.value
     }
 
+    /// The server and database without the password, for messages and `tollgate doctor`.
+    public var serverDescription: String { server }
+
+    /// The schema version the database is at, and the newest this code knows.
+    public func schemaVersion() async throws -> (current: Int, known: Int) {
+        let rows = try await read("SELECT coalesce(max(version), 0)::bigint AS version FROM schema_migrations") { cells in
+            try StoredRow("schema_migrations", cells, id: "version").int("version")
+        }
+        return (rows.first ?? 0, Self.migrations.last?.version ?? 0)
+    }
+
+    /// Whether the role can change or delete audit events (it should not: see docs/operations.md).
+    public func canRewriteEvents() async throws -> Bool {
+        let rows = try await read("""
+            SELECT (has_table_privilege(current_user, 'events', 'UPDATE') OR has_table_privilege(current_user, 'events', 'DELETE')) AS rewrite
+            """) { cells in try StoredRow("privileges", cells, id: "rewrite").decode(Bool.self, "rewrite") }
+        return rows.first ?? true
+    }
+
     /// The artifact store in the same database, on this ledger's connection pool.
     public var artifacts: PostgresArtifactStore { PostgresArtifactStore(client: client, logger: logger) }
 

@@ -115,4 +115,134 @@ import TestSupport
         #expect(!refused.stderr.contains("not-the-password-0417"), "\(refused.stderr)")
         #expect(refused.stderr.contains("127.0.0.1"), "\(refused.stderr)")
     }
+
+    @Test(.enabled(if: server != nil || required)) func eightRunnersRaceToApplyOnePlanAndTheEngineAppliesOnce() throws {
+        let repo = try PromotionRepo(engine: TestEngines.all[0])
+        defer { repo.remove() }
+        let database = try Self.database()
+        defer { Self.drop(database) }
+        let key = try repo.cli.run("ledger", "new-key").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let a = try Self.runner(repo, "runner-0", database: database, key: key)
+        let release = try a.run("release").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let planned = try a.run("plan", release, "--env", "dev", "--stack", "network", "--format", "json")
+        let plan = try #require(try planned.jsonArray().first?["id"] as? String)
+        let runners = try (1...8).map { try Self.runner(repo, "runner-\($0)", database: database, key: key) }
+        let results = Results()
+        DispatchQueue.concurrentPerform(iterations: runners.count) { index in
+            let outcome = (try? runners[index].run("apply", plan)) ?? CLI.Result(status: -1, stdout: "", stderr: "did not run")
+            results.add(outcome)
+        }
+        let all = results.all
+        #expect(all.filter { $0.status == 0 }.count == 1, "\(all.map { "\($0.status): \($0.stderr)" })")
+        // The others were refused (exit 3): the lock was held, or the plan was already applied.
+        let refused = all.filter { $0.status != 0 }
+        #expect(refused.allSatisfy { $0.status == 3 }, "\(refused.map { "\($0.status): \($0.stderr)" })")
+        #expect(refused.allSatisfy { $0.stderr.contains("is locked by ci-runner-") || $0.stderr.contains("plan '\(plan)' is applied and can never be applied") },
+                "\(refused.map(\.stderr))")
+        // The engine ran exactly once: one successful apply on the record, state serial moved once.
+        let history = try a.run("history", "--env", "dev", "--format", "json")
+        let entries = try #require(try history.json()["entries"] as? [[String: Any]])
+        #expect(entries.map { $0["outcome"] as? String } == ["success"])
+        let kinds = try a.run("audit", "export").stdout.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["kind"] as? String
+        }
+        #expect(kinds.filter { $0 == "apply.started" }.count == 1)
+        #expect(kinds.filter { $0 == "apply.finished" }.count == 1)
+        #expect(kinds.filter { $0 == "refused" }.count == 7)
+        #expect(try a.run("audit", "verify").status == 0)
+    }
+
+    @Test(.enabled(if: server != nil || required)) func aKilledRunnersLeaseExpiresAndNothingIsLost() throws {
+        let repo = try PromotionRepo(engine: TestEngines.all[0])
+        defer { repo.remove() }
+        let database = try Self.database()
+        defer { Self.drop(database) }
+        let key = try repo.cli.run("ledger", "new-key").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        // The resource is slow only while the flag file exists, so the recovery below is quick.
+        let marker = "300.\(Int.random(in: 10_000_000...99_999_999))"
+        let flag = repo.root + "/slow"
+        _ = FileManager.default.createFile(atPath: flag, contents: Data())
+        try repo.edit("stacks/app/main.tf", commit: "a slow resource") { $0 + """
+
+            resource "null_resource" "slow" {
+              provisioner "local-exec" {
+                command = "if [ -f \(flag) ]; then sleep \(marker); fi; true"
+              }
+            }
+
+            """ }
+        var a = try Self.runner(repo, "runner-a", database: database, key: key)
+        a.environment["TOLLGATE_LEASE_SECONDS"] = "3"
+        let release = try a.run("release").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let planned = try a.run("plan", release, "--env", "dev", "--stack", "app", "--format", "json")
+        let plan = try #require(try planned.jsonArray().first?["id"] as? String)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = ["apply", plan]
+        process.currentDirectoryURL = URL(fileURLWithPath: a.directory)
+        process.environment = a.environment
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var started = false
+        for _ in 0..<1200 where !started {
+            usleep(100_000)
+            started = Self.processes(matching: marker).count > 0
+        }
+        #expect(started, "the slow provisioner never started")
+        // kill -9: no handler runs, the lease is simply no longer renewed. The runner's machine is
+        // gone with it: its engine and the provisioner die too.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        for pid in Self.processes(matching: a.directory + "/.tollgate/work") + Self.processes(matching: marker) { kill(pid, SIGKILL) }
+        try FileManager.default.removeItem(atPath: flag)
+
+        let b = try Self.runner(repo, "runner-b", database: database, key: key)
+        var expired = false
+        for _ in 0..<100 where !expired {
+            usleep(200_000)
+            let status = try b.run("status", "--format", "json")
+            let cells = try status.json()["cells"] as? [[String: Any]] ?? []
+            let lock = cells.first { $0["env"] as? String == "dev" && $0["stack"] as? String == "app" }?["lock"] as? [String: Any]
+            expired = lock?["holderGone"] as? Bool == true
+        }
+        #expect(expired, "the killed runner's lease never showed as expired")
+        let unlocked = try b.run("unlock", "dev", "app", "--reason", "runner killed")
+        #expect(unlocked.status == 0, "\(unlocked.stderr)")
+        // Nothing lost: the attempt is on the record as interrupted, the chain is intact, and a re-plan applies.
+        let history = try b.run("history", "--env", "dev", "--stack", "app", "--format", "json")
+        #expect((try history.json()["entries"] as? [[String: Any]])?.map { $0["outcome"] as? String } == ["interrupted"])
+        #expect(try b.run("audit", "verify").status == 0)
+        let replanned = try b.run("plan", release, "--env", "dev", "--stack", "app", "--format", "json")
+        #expect(replanned.status == 0, "\(replanned.stderr)")
+        let again = try #require(try replanned.jsonArray().first?["id"] as? String)
+        let applied = try b.run("apply", again)
+        #expect(applied.status == 0, "\(applied.stderr)")
+    }
+
+    static func processes(matching marker: String) -> [Int32] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { $0.allSatisfy(\.isNumber) }.compactMap { entry in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"),
+                  String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self).contains(marker) else { return nil }
+            return Int32(entry)
+        }
+    }
+}
+
+/// Outcomes collected from threads.
+final class Results: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [CLI.Result] = []
+
+    func add(_ result: CLI.Result) {
+        lock.lock()
+        items.append(result)
+        lock.unlock()
+    }
+
+    var all: [CLI.Result] {
+        lock.lock()
+        defer { lock.unlock() }
+        return items
+    }
 }

@@ -4,6 +4,7 @@ import TollgateConfig
 import TollgateCore
 import TollgateEngine
 import TollgateKit
+import TollgateStorePostgres
 import TollgateStore
 
 struct DoctorCommand: AsyncParsableCommand {
@@ -51,6 +52,7 @@ struct DoctorCommand: AsyncParsableCommand {
         rows.append(signersRow(pipeline: pipeline, base: base))
         rows.append(await sshRow(composition: composition, base: base))
         rows.append(storeRow(StoreLayout.forRepository(base, environment: composition.environment)))
+        if let pipeline { rows += await teamRows(pipeline, composition: composition) }
 
         let failed = rows.contains { $0.status == .fail }
         if options.format == .json {
@@ -125,6 +127,47 @@ struct DoctorCommand: AsyncParsableCommand {
             return Row(check: "ssh-keygen", status: .ok, detail: result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         }
         return Row(check: "ssh-keygen", status: .warn, detail: "ssh-keygen not found", fix: "install OpenSSH: approvals are SSH signatures")
+    }
+
+    /// In team mode: the database is reachable, its schema is current, the role cannot rewrite
+    /// audit events, and artifacts are sealed. Nothing here prints the password.
+    func teamRows(_ pipeline: Pipeline, composition: Composition) async -> [Row] {
+        let mode: Composition.StoreMode
+        do {
+            mode = try composition.storeMode(pipeline)
+        } catch {
+            return [Row(check: "team ledger", status: .fail, detail: "\(error)", fix: "set the variable or remove 'store.url_env'")]
+        }
+        guard case .team(let url, let variable) = mode else {
+            return [Row(check: "team ledger", status: .ok, detail: "embedded (SQLite beside tollgate.yaml); set TOLLGATE_DATABASE_URL for team mode, see docs/team.md")]
+        }
+        var rows: [Row] = []
+        do {
+            try await PostgresLedger.withLedger(url: url, effects: composition.effects()) { ledger in
+                let version = try await ledger.schemaVersion()
+                rows.append(Row(check: "team ledger", status: .ok, detail: "\(ledger.serverDescription) (from \(variable)), schema version \(version.current) of \(version.known)"))
+                let rewrite = try await ledger.canRewriteEvents()
+                rows.append(Row(check: "ledger role", status: rewrite ? .warn : .ok,
+                                detail: rewrite ? "the role may UPDATE or DELETE audit events (a trigger still refuses them)" : "the role cannot UPDATE or DELETE audit events",
+                                fix: rewrite ? "REVOKE UPDATE, DELETE, TRUNCATE ON events FROM the tollgate role (docs/operations.md)" : nil))
+                if !url.contains("sslmode=verify-full") && !url.contains("sslmode=require") && !url.contains("sslmode=verify-ca") {
+                    rows.append(Row(check: "ledger TLS", status: .warn, detail: "the URL does not require TLS",
+                                    fix: "add '?sslmode=verify-full' (with sslrootcert) unless the database is on this host"))
+                }
+            }
+        } catch {
+            rows.append(Row(check: "team ledger", status: .fail, detail: "\(error)", fix: "check \(variable): host, port, database, role and password (PGPASSWORD)"))
+        }
+        if pipeline.store?.encryptArtifacts.value == false {
+            rows.append(Row(check: "artifact key", status: .warn, detail: "encrypt_artifacts is false: plan files, which hold secrets, are stored in the clear",
+                            fix: "set 'store.encrypt_artifacts: true' and an artifact key ('tollgate ledger new-key')"))
+        } else if (composition.environment["TOLLGATE_ARTIFACT_KEY"] ?? "").isEmpty, pipeline.store?.key == nil {
+            rows.append(Row(check: "artifact key", status: .fail, detail: "no artifact key: team mode refuses to start without one",
+                            fix: "set TOLLGATE_ARTIFACT_KEY to a key from 'tollgate ledger new-key', or name one with 'store.key'"))
+        } else {
+            rows.append(Row(check: "artifact key", status: .ok, detail: "artifacts are sealed at rest"))
+        }
+        return rows
     }
 
     func storeRow(_ store: StoreLayout) -> Row {
