@@ -14,6 +14,8 @@ public protocol Ledger: Sendable {
     func recordPlan(_ plan: PlanRecord, event: AuditEntry) async throws
     func plan(id: String) async throws -> PlanRecord?
     func plans(env: String?, stack: String?) async throws -> [PlanRecord]
+    /// The newest plan of (env, stack) with this status, without reading the others (`status`).
+    func latestPlan(env: String, stack: String, status: PlanRecord.Status) async throws -> PlanRecord?
     func setPlanStatus(_ id: String, _ status: PlanRecord.Status, event: AuditEntry) async throws
 
     func recordApproval(_ approval: ApprovalRecord, event: AuditEntry) async throws
@@ -33,6 +35,8 @@ public protocol Ledger: Sendable {
     func finishApply(id: String, outcome: ApplyRecord.Outcome, planStatus: PlanRecord.Status?, detail: String?, at time: Date,
                      lineage: String?, event: AuditEntry) async throws -> LastGood?
     func applies(env: String?, stack: String?) async throws -> [ApplyRecord]
+    /// The newest apply of (env, stack), without reading the others (`status`).
+    func latestApply(env: String, stack: String) async throws -> ApplyRecord?
     func locks() async throws -> [LockRecord]
     /// Releases a lock whose holder is gone; a running apply it guarded is marked interrupted.
     func releaseLock(env: String, stack: String, event: AuditEntry) async throws -> LockRecord?

@@ -82,7 +82,7 @@ public struct StatusReport: Sendable, Codable, Equatable {
                 if let good = try await context.ledger.lastGood(env: env, stack: name) {
                     cell.applied = AppliedRelease(release: good.releaseID, sequence: good.sequence, appliedAt: good.appliedAt)
                 }
-                if let plan = try await context.ledger.plans(env: env, stack: name).last(where: { $0.status == .pending }),
+                if let plan = try await context.ledger.latestPlan(env: env, stack: name, status: .pending),
                    let release = try await context.ledger.release(id: plan.releaseID) {
                     let (decision, judgement) = try await applier.judged(plan, release: release)
                     let required = judgement.effective.approval?.required ?? 0
@@ -95,7 +95,7 @@ public struct StatusReport: Sendable, Codable, Equatable {
                                          holderGone: Applier.holderIsGone(lock, now: context.effects.now()), expiresAt: lock.expiresAt,
                                          token: lock.token, runURL: lock.runURL)
                 }
-                if let last = try await context.ledger.applies(env: env, stack: name).last, last.outcome == .failed || last.outcome == .interrupted {
+                if let last = try await context.ledger.latestApply(env: env, stack: name), last.outcome == .failed || last.outcome == .interrupted {
                     cell.lastProblem = Problem(apply: last.id, outcome: last.outcome.rawValue, detail: last.detail)
                 }
                 cells.append(cell)

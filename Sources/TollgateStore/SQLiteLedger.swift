@@ -439,13 +439,29 @@ public final class SQLiteLedger: Ledger {
         try await read { db in
             try Row.fetchAll(db, sql: """
                 SELECT * FROM applies WHERE (?1 IS NULL OR env = ?1) AND (?2 IS NULL OR stack = ?2) ORDER BY started_at, rowid
-                """, arguments: [env, stack]).map { row in
-                ApplyRecord(id: row["id"], planID: row["plan_id"], env: row["env"], stack: row["stack"], actor: row["actor"],
-                            startedAt: AuditChain.date(milliseconds: row["started_at"]),
-                            finishedAt: (row["finished_at"] as Int64?).map(AuditChain.date(milliseconds:)),
-                            outcome: try Self.value(ApplyRecord.Outcome.self, row, table: "applies", id: row["id"], column: "outcome"), detail: row["detail"])
-            }
+                """, arguments: [env, stack]).map(Self.apply)
         }
+    }
+
+    public func latestApply(env: String, stack: String) async throws -> ApplyRecord? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM applies WHERE env = ? AND stack = ? ORDER BY started_at DESC, rowid DESC LIMIT 1",
+                             arguments: [env, stack]).map(Self.apply)
+        }
+    }
+
+    public func latestPlan(env: String, stack: String, status: PlanRecord.Status) async throws -> PlanRecord? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM plans WHERE env = ? AND stack = ? AND status = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
+                             arguments: [env, stack, status.rawValue]).map(Self.plan)
+        }
+    }
+
+    static func apply(_ row: Row) throws -> ApplyRecord {
+        ApplyRecord(id: row["id"], planID: row["plan_id"], env: row["env"], stack: row["stack"], actor: row["actor"],
+                    startedAt: AuditChain.date(milliseconds: row["started_at"]),
+                    finishedAt: (row["finished_at"] as Int64?).map(AuditChain.date(milliseconds:)),
+                    outcome: try Self.value(ApplyRecord.Outcome.self, row, table: "applies", id: row["id"], column: "outcome"), detail: row["detail"])
     }
 
     public func locks() async throws -> [LockRecord] {

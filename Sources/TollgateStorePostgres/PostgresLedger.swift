@@ -415,16 +415,28 @@ public final class PostgresLedger: Ledger {
         }
     }
 
+    public func latestApply(env: String, stack: String) async throws -> ApplyRecord? {
+        try await read(.sql("SELECT * FROM applies WHERE env = $1 AND stack = $2 ORDER BY started_at DESC, ord DESC LIMIT 1",
+                            .text(env), .text(stack)), Self.apply).first
+    }
+
+    public func latestPlan(env: String, stack: String, status: PlanRecord.Status) async throws -> PlanRecord? {
+        try await read(.sql("SELECT * FROM plans WHERE env = $1 AND stack = $2 AND status = $3 ORDER BY created_at DESC, ord DESC LIMIT 1",
+                            .text(env), .text(stack), .text(status.rawValue)), Self.plan).first
+    }
+
     public func applies(env: String?, stack: String?) async throws -> [ApplyRecord] {
         try await read(.sql("""
             SELECT * FROM applies WHERE ($1::text IS NULL OR env = $1) AND ($2::text IS NULL OR stack = $2) ORDER BY started_at, ord
-            """, .text(env), .text(stack))) { cells in
-            let row = StoredRow("applies", cells, id: "id")
-            return ApplyRecord(id: try row.text("id"), planID: try row.text("plan_id"), env: try row.text("env"), stack: try row.text("stack"),
-                               actor: try row.text("actor"), startedAt: try row.time("started_at"),
-                               finishedAt: try row.decode(Int64?.self, "finished_at").map(AuditChain.date(milliseconds:)),
-                               outcome: try row.value(ApplyRecord.Outcome.self, "outcome"), detail: try row.optionalText("detail"))
-        }
+            """, .text(env), .text(stack)), Self.apply)
+    }
+
+    static func apply(_ cells: PostgresRandomAccessRow) throws -> ApplyRecord {
+        let row = StoredRow("applies", cells, id: "id")
+        return ApplyRecord(id: try row.text("id"), planID: try row.text("plan_id"), env: try row.text("env"), stack: try row.text("stack"),
+                           actor: try row.text("actor"), startedAt: try row.time("started_at"),
+                           finishedAt: try row.decode(Int64?.self, "finished_at").map(AuditChain.date(milliseconds:)),
+                           outcome: try row.value(ApplyRecord.Outcome.self, "outcome"), detail: try row.optionalText("detail"))
     }
 
     public func locks() async throws -> [LockRecord] {

@@ -50,6 +50,9 @@ import TollgateStore
             #expect(try await ledger.plan(id: "p-2")?.status == .pending)
             #expect(try await ledger.plan(id: "p-3")?.status == .pending)
             #expect(try await ledger.plans(env: "prod", stack: nil).map(\.id) == ["p-1", "p-2"])
+            #expect(try await ledger.latestPlan(env: "prod", stack: "app", status: .pending)?.id == "p-2")
+            #expect(try await ledger.latestPlan(env: "prod", stack: "app", status: .superseded)?.id == "p-1")
+            #expect(try await ledger.latestPlan(env: "prod", stack: "app", status: .applied) == nil)
             await #expect(throws: (any Error).self) { try await ledger.recordPlan(plan("p-4", digest: "2"), event: entry("plan")) }
             // The failed write left nothing behind, not even its event.
             #expect(try await ledger.plan(id: "p-4") == nil)
@@ -70,6 +73,8 @@ import TollgateStore
             #expect(held?.holder == "ci")
             #expect(held?.pid == 42)
             #expect(try await ledger.applies(env: "prod", stack: "app").map(\.id) == ["a-1"])
+            #expect(try await ledger.latestApply(env: "prod", stack: "app")?.id == "a-1")
+            #expect(try await ledger.latestApply(env: "dev", stack: "app") == nil)
 
             let good = try await ledger.finishApply(id: "a-1", outcome: .success, planStatus: .applied, detail: nil, at: Self.time, lineage: "lin-1", event: entry("apply.finish"))
             #expect(good?.sequence == 1)
