@@ -223,13 +223,22 @@ public final class PostgresLedger: Ledger {
         }
     }
 
+    /// Every event in seq order, streamed and decoded by position: `audit verify` reads the whole log.
     public func storedEvents() async throws -> [StoredAuditEvent] {
-        try await read("SELECT seq, time, actor, kind, subjects, payload, prev_hash, hash FROM events ORDER BY seq") { cells in
-            let row = StoredRow("events", cells, id: "seq")
-            return StoredAuditEvent(seq: try row.int("seq"), time: try row.int64("time"), actor: try row.text("actor"), kind: try row.text("kind"),
-                                    subjects: try row.text("subjects"), payload: try row.text("payload"),
-                                    prevHash: try row.text("prev_hash"), hash: try row.text("hash"))
+        var events: [StoredAuditEvent] = []
+        do {
+            let rows = try await client.query("SELECT seq, time, actor, kind, subjects, payload, prev_hash, hash FROM events ORDER BY seq", logger: logger)
+            for try await (seq, time, actor, kind, subjects, payload, prevHash, hash) in rows.decode((Int64, Int64, String, String, String, String, String, String).self) {
+                events.append(StoredAuditEvent(seq: Int(seq), time: time, actor: actor, kind: kind, subjects: subjects, payload: payload,
+                                               prevHash: prevHash, hash: hash))
+            }
+        } catch let error as PostgresDecodingError {
+            throw PostgresStoreError.corrupt(table: "events", id: "after seq \(events.last?.seq ?? 0)", column: "\(error.columnName)",
+                                             reason: "it does not decode as \(error.targetType)")
+        } catch {
+            throw PostgresStoreError.readFailed(PostgresStoreError.describe(error))
         }
+        return events
     }
 
     public func auditHead() async throws -> AuditHead? {
