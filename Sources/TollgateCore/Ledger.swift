@@ -103,3 +103,42 @@ public protocol BlobStore: Sendable {
 extension BlobStore {
     public func location(of id: String) -> String { "blob \(id)" }
 }
+
+/// One table of a ledger copied as it is stored, for `tollgate ledger migrate`: the same columns in
+/// both stores, values as the store keeps them (times in milliseconds, JSON as text).
+public struct LedgerTable: Sendable, Equatable {
+    public enum Value: Sendable, Equatable {
+        case null
+        case integer(Int64)
+        case text(String)
+    }
+
+    public var name: String
+    public var columns: [String]
+    public var rows: [[Value]]
+
+    public init(name: String, columns: [String], rows: [[Value]]) {
+        self.name = name
+        self.columns = columns
+        self.rows = rows
+    }
+
+    /// Every table of the ledger in an order that satisfies the foreign keys, with its columns.
+    public static let schema: [(name: String, columns: [String])] = [
+        ("releases", ["id", "commit_sha", "branch", "pr", "author", "created_at", "files"]),
+        ("break_glass", ["id", "release_id", "env", "reason", "actor", "created_at"]),
+        ("plans", ["id", "release_id", "env", "stack", "digest", "summary", "has_changes", "prior_serial", "prior_lineage", "planner",
+                   "engine_kind", "engine_version", "created_at", "status", "checks", "break_glass"]),
+        ("approvals", ["id", "plan_id", "decision", "principal", "payload", "signature", "comment", "created_at"]),
+        ("applies", ["id", "plan_id", "env", "stack", "actor", "started_at", "finished_at", "outcome", "detail"]),
+        ("locks", ["env", "stack", "apply_id", "holder", "host", "pid", "acquired_at", "expires_at", "token", "run_url"]),
+        ("lock_tokens", ["env", "stack", "token"]),
+        ("last_good", ["env", "stack", "release_id", "plan_id", "apply_id", "sequence", "applied_at"]),
+        ("lineages", ["env", "stack", "lineage", "pinned_at"]),
+        ("drifts", ["id", "env", "stack", "release_id", "actor", "detected_at", "resources"]),
+        ("drift_acknowledgements", ["id", "drift_id", "env", "stack", "principal", "payload", "signature", "comment", "created_at"]),
+        ("ephemerals", ["name", "like_env", "release_id", "status", "actor", "created_at", "expires_at", "detail", "tests"]),
+        ("break_glass_reviews", ["id", "break_glass_id", "principal", "payload", "signature", "comment", "created_at"]),
+        ("events", ["seq", "time", "actor", "kind", "subjects", "payload", "prev_hash", "hash"]),
+    ]
+}

@@ -241,6 +241,24 @@ public final class SQLiteLedger: Ledger {
         }
     }
 
+    /// Every table as stored, in insertion order, for `tollgate ledger migrate`.
+    public func tables() async throws -> [LedgerTable] {
+        try await read { db in
+            try LedgerTable.schema.map { table in
+                let rows = try Row.fetchAll(db, sql: "SELECT \(table.columns.joined(separator: ", ")) FROM \(table.name) ORDER BY rowid").map { row in
+                    table.columns.map { column -> LedgerTable.Value in
+                        switch row[column] as DatabaseValue {
+                        case let value where value.isNull: return .null
+                        case let value: if let number = Int64.fromDatabaseValue(value) { return .integer(number) }
+                            return .text(String.fromDatabaseValue(value) ?? "")
+                        }
+                    }
+                }
+                return LedgerTable(name: table.name, columns: table.columns, rows: rows)
+            }
+        }
+    }
+
     public func appendEvent(_ event: AuditEntry) async throws {
         try await write(event) { _ in }
     }

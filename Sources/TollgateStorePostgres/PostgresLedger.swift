@@ -104,6 +104,44 @@ public final class PostgresLedger: Ledger {
         await runner?.value
     }
 
+    /// Copies another ledger's tables in, as they are stored (events and their hashes byte for
+    /// byte), in one transaction; refuses a database that already holds any record.
+    public func importTables(_ tables: [LedgerTable]) async throws {
+        try await transaction { tx, _ in
+            for table in ["releases", "events"] {
+                let count = try await tx.rows(.sql("SELECT count(*)::bigint AS n FROM \(table)")).first.map { try StoredRow(table, $0, id: "n").int64("n") } ?? 0
+                if count > 0 {
+                    throw PostgresStoreError.writeFailed("the team database \(self.server) already holds \(count) \(table); migrate only into an empty database, so no record is mixed with another ledger's")
+                }
+            }
+            var types: [String: String] = [:]
+            for row in try await tx.rows(.sql("""
+                SELECT table_name || '.' || column_name AS name, data_type FROM information_schema.columns WHERE table_schema = current_schema()
+                """)) {
+                let column = StoredRow("information_schema.columns", row, id: "name")
+                types[try column.text("name")] = try column.text("data_type")
+            }
+            for table in tables {
+                let placeholders = table.columns.indices.map { "$\($0 + 1)" }.joined(separator: ", ")
+                let statement = "INSERT INTO \(table.name) (\(table.columns.joined(separator: ", "))) VALUES (\(placeholders))"
+                for row in table.rows {
+                    let binds: [Bind] = zip(table.columns, row).map { column, value in
+                        let type = types["\(table.name).\(column)"] ?? "text"
+                        switch value {
+                        case .null: return type == "text" ? .text(nil) : .integer(nil)
+                        case .text(let text): return .text(text)
+                        case .integer(let number): return type == "boolean" ? .bool(number != 0) : .int(number)
+                        }
+                    }
+                    try await tx.execute(.sql(statement, binds))
+                }
+            }
+            if let last = tables.first(where: { $0.name == "events" })?.rows.last, case .integer(let seq) = last[0], case .text(let hash) = last[7] {
+                try await tx.execute(.sql("UPDATE chain_head SET seq = $1, hash = $2", .int(seq), .text(hash)))
+            }
+        }
+    }
+
     /// The server and database without the password, for messages and `tollgate doctor`.
     public var serverDescription: String { server }
 

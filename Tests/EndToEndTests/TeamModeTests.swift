@@ -220,6 +220,38 @@ import TestSupport
         #expect(applied.status == 0, "\(applied.stderr)")
     }
 
+    @Test(.enabled(if: server != nil || required)) func theEmbeddedLedgerMovesUpIntact() throws {
+        var repo = try PromotionRepo(engine: TestEngines.all[0])
+        defer { repo.remove() }
+        try repo.promote("dev")
+        let before = try repo.cli.run("audit", "export").stdout
+        let embeddedVerify = try repo.cli.run("audit", "verify", "--format", "json").json()
+        let embeddedHistory = try repo.cli.run("history", "--env", "dev", "--format", "json").stdout
+        let database = try Self.database()
+        defer { Self.drop(database) }
+        repo.cli.environment["TOLLGATE_ARTIFACT_KEY"] = try repo.cli.run("ledger", "new-key").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let migrated = try repo.cli.run("ledger", "migrate", "--to", database, "--format", "json")
+        #expect(migrated.status == 0, "\(migrated.stderr)")
+        let report = try migrated.json()
+        #expect(report["events"] as? Int == embeddedVerify["events"] as? Int)
+        #expect(report["head"] as? String == embeddedVerify["head"] as? String)
+        #expect((report["artifacts"] as? Int ?? 0) >= 3)
+        // The source is untouched, and a second migration into the same database is refused.
+        #expect(try repo.cli.run("audit", "export").stdout == before)
+        let again = try repo.cli.run("ledger", "migrate", "--to", database)
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("migrate only into an empty database"), "\(again.stderr)")
+        // The team ledger now answers the same: the chain, and the history.
+        repo.cli.environment["TOLLGATE_DATABASE_URL"] = database
+        let teamVerify = try repo.cli.run("audit", "verify", "--format", "json")
+        #expect(teamVerify.status == 0, "\(teamVerify.stdout) \(teamVerify.stderr)")
+        #expect(try teamVerify.json()["events"] as? Int == embeddedVerify["events"] as? Int)
+        #expect(try repo.cli.run("history", "--env", "dev", "--format", "json").stdout == embeddedHistory)
+        // And it carries on: stage is promoted from the team ledger, the order rule reading dev's applies there.
+        let stage = try repo.cli.run("promote", repo.release, "--to", "stage")
+        #expect(stage.status == 0, "\(stage.stderr)")
+    }
+
     static func processes(matching marker: String) -> [Int32] {
         ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { $0.allSatisfy(\.isNumber) }.compactMap { entry in
             guard let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"),

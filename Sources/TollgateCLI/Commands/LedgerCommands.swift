@@ -2,15 +2,17 @@ import ArgumentParser
 import Foundation
 import TollgateCore
 import TollgateKit
+import TollgateConfig
 import TollgateStore
+import TollgateStorePostgres
 
 /// The ledger's keys: artifacts (release bundles and plan files) are sealed with a 32-byte key so
 /// the values a plan file holds are never stored in the clear.
 struct LedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger",
-        abstract: "Manage the ledger's artifact keys.",
-        subcommands: [NewKey.self, RotateKey.self]
+        abstract: "Manage the ledger: move it to the team database, and its artifact keys.",
+        subcommands: [Migrate.self, NewKey.self, RotateKey.self]
     )
 
     struct NewKey: AsyncParsableCommand {
@@ -61,6 +63,70 @@ struct LedgerCommand: AsyncParsableCommand {
                     Output.json(Rotated(key: key.id, rewritten: counts.rewritten, alreadyCurrent: counts.alreadyCurrent))
                 } else {
                     Output.line("re-sealed \(counts.rewritten) artifacts with key \(key.id) (\(counts.alreadyCurrent) already were); now set TOLLGATE_ARTIFACT_KEY to the new key")
+                }
+            }
+        }
+    }
+
+    struct Migrate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy the embedded ledger and its artifacts into an empty team database (PostgreSQL).",
+            discussion: "Copies every record as stored (the audit events byte for byte), then every artifact, sealed with the artifact key; verifies the copied chain and every artifact digest; refuses a database that already holds records; leaves the embedded ledger untouched. The password may be in the URL or in PGPASSWORD; it is never printed."
+        )
+
+        @OptionGroup var options: GlobalOptions
+
+        @Option(help: "The team database URL (postgres://USER@HOST:PORT/DB?sslmode=…); default: TOLLGATE_DATABASE_URL.")
+        var to: String?
+
+        struct Report: Encodable {
+            var database: String
+            var tables: [String: Int]
+            var events: Int
+            var head: String?
+            var artifacts: Int
+        }
+
+        func run() async throws {
+            let composition = Composition(options: options)
+            let pipeline = try composition.pipeline()
+            let environment = ProcessInfo.processInfo.environment
+            guard let url = to ?? environment[pipeline.store?.urlEnv.value ?? StoreSettings.defaultURLEnv], !url.isEmpty else {
+                throw Output.fail(KitError.step("name the team database with --to postgres://USER@HOST:PORT/DATABASE or TOLLGATE_DATABASE_URL"), format: options.format)
+            }
+            try await Output.guarded(options.format) {
+                // The source is always the embedded ledger, whatever team settings are in the environment.
+                let source = try await composition.context(pipeline, needsEngine: false)
+                guard let embedded = source.ledger as? SQLiteLedger else { throw KitError.step("the source is not an embedded ledger") }
+                let tables = try await embedded.tables()
+                let sourceEvents = try await embedded.storedEvents()
+                if let broken = AuditChain.verify(stored: sourceEvents) {
+                    throw KitError.step("the embedded ledger's audit chain is broken at event \(broken.seq) (\(broken.reason)); run 'tollgate audit verify' and repair it before migrating")
+                }
+                let blobs = FileBlobStore(root: composition.store(pipeline).artifactsDirectory)
+                let ids = try await blobs.ids().sorted()
+                let report = try await PostgresLedger.withLedger(url: url, effects: composition.effects()) { ledger -> Report in
+                    try await ledger.importTables(tables)
+                    let target = try await composition.teamArtifacts(pipeline, ledger: ledger)
+                    for id in ids {
+                        let bytes = try await source.artifacts.get(id)
+                        guard try await target.put(bytes) == id, try await target.get(id) == bytes else {
+                            throw KitError.step("artifact \(id) did not read back the same from the team database; nothing else was changed in the embedded ledger")
+                        }
+                    }
+                    let copied = try await ledger.storedEvents()
+                    guard copied == sourceEvents, AuditChain.verify(stored: copied) == nil else {
+                        throw KitError.step("the copied audit chain differs from the embedded one; drop the team database and migrate again")
+                    }
+                    return Report(database: ledger.serverDescription, tables: Dictionary(uniqueKeysWithValues: tables.map { ($0.name, $0.rows.count) }),
+                                  events: copied.count, head: copied.last?.hash, artifacts: ids.count)
+                }
+                if options.format == .json {
+                    Output.json(report)
+                } else {
+                    Output.line("migrated \(report.events) events, \(report.tables["releases"] ?? 0) releases, \(report.tables["plans"] ?? 0) plans, "
+                        + "\(report.tables["applies"] ?? 0) applies and \(report.artifacts) artifacts to \(report.database); chain verified, head \(report.head ?? AuditChain.genesis)")
+                    Output.diagnostic("the embedded ledger is untouched; set TOLLGATE_DATABASE_URL to use the team ledger from now on")
                 }
             }
         }
