@@ -84,7 +84,10 @@ struct ApplyRun: Sendable {
     func executeLeased() async throws -> Applier.Result {
         var redactor = Redactor([])
         do {
-            let decision = try await applier.gates(plan, release: release)
+            // Every gate again on the plan as the ledger has it now: another runner may have applied it
+            // between the first check and the lock.
+            let current = try await context.ledger.plan(id: plan.id) ?? plan
+            let decision = try await applier.gates(current, release: release)
             if !decision.allowed { throw KitError.refused(decision.refusals) }
             let environment = try context.environment(plan.env)
             try await context.checkIdentity(environment, subjects: subjects)
