@@ -73,17 +73,24 @@ struct Composition {
     /// and in team mode they leave the machine, so a missing key stops the command unless the
     /// pipeline says `encrypt_artifacts: false` (then every command warns).
     func teamArtifacts(_ pipeline: Pipeline, ledger: PostgresLedger) async throws -> any ArtifactStore {
-        let reference = pipeline.store?.keyReference ?? StoreSettings.defaultKeyReference
         if pipeline.store?.encryptArtifacts.value == false {
             Output.diagnostic("tollgate: warning: team mode with 'encrypt_artifacts: false': plan files, which hold variable values and secrets, are stored in the team database in the clear")
             return ledger.artifacts
         }
-        let resolver = SecretResolver(processEnvironment: environment, shell: shell(), directory: pipeline.baseDirectory)
-        guard let key = try await resolver.optionalValue(of: reference, what: "artifact key") else {
+        let reference = pipeline.store?.keyReference ?? StoreSettings.defaultKeyReference
+        guard let keys = try await keyring(pipeline) else {
             throw KitError.step("team mode needs an artifact key: plan files hold variable values, secrets included, and are stored in the team database; set \(Self.describe(reference)) to 32 random bytes in base64 ('tollgate ledger new-key' makes one), or set 'store.encrypt_artifacts: false' to store them in the clear")
         }
-        let keys = try ArtifactKeyring.parse(currentKey: key, oldKeys: environment["TOLLGATE_ARTIFACT_OLD_KEYS"], currentSource: reference.description)
         return EncryptedArtifactStore(blobs: ledger.artifacts, keys: keys)
+    }
+
+    /// The artifact keys: the current one (`store.key`, else TOLLGATE_ARTIFACT_KEY) and the older
+    /// ones still accepted for reading (TOLLGATE_ARTIFACT_OLD_KEYS); nil when no current key is set.
+    func keyring(_ pipeline: Pipeline) async throws -> ArtifactKeyring? {
+        let reference = pipeline.store?.keyReference ?? StoreSettings.defaultKeyReference
+        let resolver = SecretResolver(processEnvironment: environment, shell: shell(), directory: pipeline.baseDirectory)
+        guard let key = try await resolver.optionalValue(of: reference, what: "artifact key") else { return nil }
+        return try ArtifactKeyring.parse(currentKey: key, oldKeys: environment["TOLLGATE_ARTIFACT_OLD_KEYS"], currentSource: reference.description)
     }
 
     /// Moves `refs/tollgate/audit-head` to the ledger's head when a command recorded events, so a
@@ -190,13 +197,9 @@ struct Composition {
     /// (`store.key`, else TOLLGATE_ARTIFACT_KEY; older keys in TOLLGATE_ARTIFACT_OLD_KEYS), so plan
     /// files, which hold variable values, are never stored in the clear; plain files otherwise.
     func artifactStore(_ pipeline: Pipeline, layout: StoreLayout) async throws -> any ArtifactStore {
-        let reference = pipeline.store?.keyReference ?? StoreSettings.defaultKeyReference
-        let encrypt = pipeline.store?.encryptArtifacts.value ?? true
-        let resolver = SecretResolver(processEnvironment: environment, shell: shell(), directory: pipeline.baseDirectory)
-        guard encrypt, let key = try await resolver.optionalValue(of: reference, what: "artifact key") else {
+        guard pipeline.store?.encryptArtifacts.value ?? true, let keys = try await keyring(pipeline) else {
             return FileArtifactStore(root: layout.artifactsDirectory)
         }
-        let keys = try ArtifactKeyring.parse(currentKey: key, oldKeys: environment["TOLLGATE_ARTIFACT_OLD_KEYS"], currentSource: reference.description)
         return EncryptedArtifactStore(blobs: FileBlobStore(root: layout.artifactsDirectory), keys: keys)
     }
 

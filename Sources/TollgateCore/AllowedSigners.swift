@@ -5,6 +5,12 @@ import Foundation
 ///
 /// `*` matches any run of bytes, `?` exactly one byte; a subpattern starting with `!` is negated, and a
 /// string matching a negated subpattern never matches the list, whatever else matches.
+/// Whether a principal names one signer rather than a pattern (`*`, `?`, `!`, a list): only such a
+/// principal can sign an approval, since a pattern names no one person.
+public func isPlainPrincipal(_ principal: String) -> Bool {
+    !principal.contains(where: { "*?!,".contains($0) })
+}
+
 public struct SSHPatternList: Sendable, Equatable, CustomStringConvertible {
     /// The list as written, commas and `!` included.
     public var text: String

@@ -134,6 +134,13 @@ enum PostgresURL {
 
 /// Pure path arithmetic on strings; the core never touches the file system.
 public enum PathText {
+    /// `path` relative to `base` when inside it ("" for the same directory).
+    public static func relative(_ path: String, to base: String) -> String {
+        let full = absolute(path, base: "/"), root = absolute(base, base: "/")
+        if full == root { return "" }
+        return full.hasPrefix(root + "/") ? String(full.dropFirst(root.count + 1)) : full
+    }
+
     /// `path` made absolute against `base` and normalised (`.`, `..`, repeated slashes removed).
     public static func absolute(_ path: String, base: String) -> String {
         let joined = path.hasPrefix("/") ? path : base + "/" + path

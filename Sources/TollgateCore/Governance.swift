@@ -57,6 +57,12 @@ public struct Governance: Sendable, Equatable, Codable {
 
     public static let defaultSignersFile = ".tollgate/allowed_signers"
 
+    /// The signers file `approvers:` names, normalised relative to the pipeline file's directory:
+    /// its path inside a release bundle.
+    public static func signersFile(of pipeline: Pipeline) -> String {
+        PathText.relative(PathText.absolute(pipeline.approversFile?.value ?? defaultSignersFile, base: "/r"), to: "/r")
+    }
+
     /// What differs from `self` (the governance in force) in `proposed`, field by field.
     public func changes(to proposed: Governance) -> [GovernanceChange] {
         var changes: [GovernanceChange] = []

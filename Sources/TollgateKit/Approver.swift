@@ -28,7 +28,7 @@ public struct Approver: Sendable {
         guard let principal = principals.first else {
             throw await context.refuse([.init(rule: .signer, message: "the key '\(keyPath)' is not in \(judgement.signersOrigin), so its signature would prove nothing; a key added to a checkout or to this release counts only once a release carrying it has passed the gate in force, so sign with a key listed there")], subjects: subjects)
         }
-        if principal.contains(where: { "*?!,".contains($0) }) {
+        if !isPlainPrincipal(principal) {
             throw await context.refuse([.init(rule: .signer, message: "the key '\(keyPath)' is listed in \(judgement.signersOrigin) under the pattern '\(principal)', which names no one person; list approval keys under a plain principal (an email) through a reviewed change")], subjects: subjects)
         }
         if decision == .approve {

@@ -184,7 +184,7 @@ public struct Context: Sendable {
         guard let path = signers.path, let principal = try await signatures.principals(forKey: keyPath, allowedSigners: path).first else {
             throw await refuse([.init(rule: .signer, message: "the key '\(keyPath)' is not in \(signers.origin); sign with a key listed there")], subjects: subjects)
         }
-        if principal.contains(where: { "*?!,".contains($0) }) {
+        if !isPlainPrincipal(principal) {
             throw await refuse([.init(rule: .signer, message: "the key '\(keyPath)' is listed in \(signers.origin) under the pattern '\(principal)', which names no one person; list it under a plain principal")], subjects: subjects)
         }
         return principal

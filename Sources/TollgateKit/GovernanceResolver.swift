@@ -41,8 +41,8 @@ struct GovernanceResolver: Sendable {
             throw KitError.step("release \(Digest.short(release.id)) has no '\(name)'; cut the release again")
         }
         let pipeline = try context.parsePipeline(file.contents)
-        let signersFile = pipeline.approversFile?.value ?? Governance.defaultSignersFile
-        let signers = entries.first { $0.path == PathText.relative(PathText.absolute(signersFile, base: "/r"), to: "/r") }?.contents
+        let signersFile = Governance.signersFile(of: pipeline)
+        let signers = entries.first { $0.path == signersFile }?.contents
         let policyPath = pipeline.policies?.path ?? "policies"
         let policyFiles = entries.filter { $0.path.hasPrefix(policyPath + "/") && $0.path.hasSuffix(".rego") }
         var policyText = "path=\(policyPath)\nnamespaces=\((pipeline.policies?.namespaces ?? ["main"]).joined(separator: ","))\n"

@@ -20,7 +20,7 @@ public struct Releaser: Sendable {
 
     /// The signers file `approvers:` names, relative to the pipeline file's directory.
     var signersFile: String {
-        PathText.relative(PathText.absolute(context.pipeline.approversFile?.value ?? Governance.defaultSignersFile, base: "/r"), to: "/r")
+        Governance.signersFile(of: context.pipeline)
     }
 
     public func release(commit revision: String, pr: Int?) async throws -> (release: Release, created: Bool) {
@@ -63,11 +63,3 @@ public struct Releaser: Sendable {
     }
 }
 
-extension PathText {
-    /// `path` relative to `base` when inside it ("" for the same directory).
-    public static func relative(_ path: String, to base: String) -> String {
-        let full = absolute(path, base: "/"), root = absolute(base, base: "/")
-        if full == root { return "" }
-        return full.hasPrefix(root + "/") ? String(full.dropFirst(root.count + 1)) : full
-    }
-}
