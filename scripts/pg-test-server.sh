@@ -5,6 +5,8 @@
 #   scripts/pg-test-server.sh start   # idempotent: prints the URL when it is already running
 #   export TOLLGATE_TEST_DATABASE_URL="$(scripts/pg-test-server.sh url)"
 #   scripts/pg-test-server.sh stop
+#   scripts/pg-test-server.sh halt     # stop it abruptly (as a crash would), keeping its data
+#   scripts/pg-test-server.sh resume   # start a halted one again, on the same port
 #
 # The server listens on 127.0.0.1 only, on a free port, and runs as the `postgres` user when this
 # script runs as root (the server refuses to run as root). The role `tollgate` (password `tollgate`,
@@ -94,15 +96,14 @@ start() {
     if [ "$(id -u)" -eq 0 ]; then chown postgres: "$data"; fi
     echo "$data" >"$STATE/data"
     port="$(free_port)"
+    echo "$port" >"$STATE/port"
 
     say "initdb in $data"
     as_owner "$BIN/initdb" -D "$data/cluster" -U postgres -E UTF8 --no-locale \
         --auth-local=trust --auth-host=scram-sha-256 >"$data/initdb.log" 2>&1 \
         || { cat "$data/initdb.log" >&2; die "initdb failed (log above)"; }
     say "starting on 127.0.0.1:$port"
-    as_owner "$BIN/pg_ctl" -D "$data/cluster" -l "$data/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $data -c fsync=off -c max_connections=200" start >/dev/null \
-        || { cat "$data/server.log" >&2 || true; die "the server did not start (log above)"; }
+    launch "$data" "$port"
 
     local psql="$BIN/psql"
     [ -x "$psql" ] || psql="$(command -v psql)" || die "psql is missing; install postgresql-client"
@@ -114,6 +115,25 @@ start() {
     local url="postgres://$ROLE:$PASSWORD@127.0.0.1:$port/$DATABASE?sslmode=disable"
     echo "$url" >"$STATE/url"
     echo "$url"
+}
+
+launch() {
+    as_owner "$BIN/pg_ctl" -D "$1/cluster" -l "$1/server.log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $2 -k $1 -c fsync=off -c max_connections=200" start >/dev/null \
+        || { cat "$1/server.log" >&2 || true; die "the server did not start (log above)"; }
+}
+
+# The fault tests' server going away mid-command: `immediate` is what a crash or a power cut leaves.
+halt() {
+    [ -f "$STATE/data" ] || die "no test server is recorded in $STATE"
+    ensure_bin
+    as_owner "$BIN/pg_ctl" -D "$(cat "$STATE/data")/cluster" -m immediate -w stop >/dev/null
+}
+
+resume() {
+    [ -f "$STATE/data" ] && [ -f "$STATE/port" ] || die "no halted test server is recorded in $STATE"
+    running && return 0
+    launch "$(cat "$STATE/data")" "$(cat "$STATE/port")"
 }
 
 stop() {
@@ -134,9 +154,11 @@ stop() {
 case "${1:-}" in
     start) start ;;
     stop) stop ;;
+    halt) halt ;;
+    resume) resume ;;
     url)
         running || die "no test server is running; start one with 'scripts/pg-test-server.sh start'"
         cat "$STATE/url"
         ;;
-    *) die "usage: scripts/pg-test-server.sh start|stop|url" ;;
+    *) die "usage: scripts/pg-test-server.sh start|stop|url|halt|resume" ;;
 esac

@@ -102,10 +102,16 @@ struct ApplyRun: Sendable {
             let planFile = dirs.root + "/reviewed.tfplan"
             try bytes.write(to: URL(fileURLWithPath: planFile))
             try await runEngine(workspace, planFile: planFile, redactor: redactor)
-            // The lineage is pinned on the first apply only; later applies keep it, so no second pull.
-            let pinned = try await context.ledger.pinnedLineage(env: plan.env, stack: plan.stack)
-            let lineage = pinned == nil ? try await context.engine.pullState(workspace).lineage : nil
-            let good = try await finish(.success, planStatus: .applied, detail: nil, lineage: lineage)
+            let good: LastGood?
+            do {
+                // The lineage is pinned on the first apply only; later applies keep it, so no second pull.
+                let pinned = try await context.ledger.pinnedLineage(env: plan.env, stack: plan.stack)
+                let lineage = pinned == nil ? try await context.engine.pullState(workspace).lineage : nil
+                good = try await finish(.success, planStatus: .applied, detail: nil, lineage: lineage)
+            } catch let error where !(error is LeaseLost) && !(error is CancellationError) {
+                // The engine changed the state; only the record is missing. No second write is tried.
+                throw Recorded(error: KitError.step("the engine applied plan '\(plan.id)' to \(plan.env)/\(plan.stack), but its outcome could not be recorded: \(error); the lock stays held until its lease runs out, then 'tollgate status' shows it as expired: unlock it with 'tollgate unlock \(plan.env) \(plan.stack) --reason TEXT' and re-plan, which starts from the state as the engine left it"))
+            }
             return Applier.Result(plan: plan.id, apply: applyID, env: plan.env, stack: plan.stack, release: release.id,
                                   tag: await tag(good, approvers: decision.approvedBy), approvedBy: decision.approvedBy)
         } catch let error as Recorded {

@@ -8,15 +8,14 @@ import TollgateCore
 /// It keeps whatever bytes it is given: encryption belongs to a store that wraps any
 /// `ArtifactStore`. The `key_id` column is left for that and never set here.
 public struct PostgresArtifactStore: ArtifactStore {
-    let client: PostgresClient
-    let logger: Logger
+    let pool: Pool
+    var logger: Logger { pool.logger }
 
     /// Bytes per chunk: large blobs never travel as one value.
     public static let chunkSize = 1 << 20
 
-    init(client: PostgresClient, logger: Logger) {
-        self.client = client
-        self.logger = logger
+    init(pool: Pool) {
+        self.pool = pool
     }
 
     static func check(_ id: String) throws {
@@ -41,7 +40,7 @@ public struct PostgresArtifactStore: ArtifactStore {
             ByteBuffer(bytes: data[data.startIndex + start ..< data.startIndex + min(start + Self.chunkSize, data.count)])
         }
         do {
-            try await client.withConnection { connection in
+            try await pool.withConnection { [logger] connection in
                 let tx = Transaction(connection: connection, logger: logger)
                 try await tx.execute("BEGIN")
                 do {
@@ -80,7 +79,7 @@ public struct PostgresArtifactStore: ArtifactStore {
         let header: [PostgresRow], chunks: [PostgresRow]
         do {
             // One snapshot for the header and the chunks, so a concurrent rewrite is never read half-done.
-            (header, chunks) = try await client.withConnection { connection in
+            (header, chunks) = try await pool.withConnection { [logger] connection in
                 let tx = Transaction(connection: connection, logger: logger)
                 try await tx.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 do {
@@ -94,6 +93,8 @@ public struct PostgresArtifactStore: ArtifactStore {
                     throw error
                 }
             }
+        } catch let error as PostgresStoreError {
+            throw error
         } catch {
             throw PostgresStoreError.readFailed("cannot read artifact \(id): \(PostgresStoreError.describe(error))")
         }
@@ -120,7 +121,7 @@ public struct PostgresArtifactStore: ArtifactStore {
     /// Every stored id.
     public func ids() async throws -> [String] {
         do {
-            return try await client.query("SELECT id FROM artifacts ORDER BY id", logger: logger).collect().map { row in
+            return try await pool.query("SELECT id FROM artifacts ORDER BY id").map { row in
                 try StoredRow("artifacts", row.makeRandomAccess(), id: "id").text("id")
             }
         } catch let error as PostgresStoreError {

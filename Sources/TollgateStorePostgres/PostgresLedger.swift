@@ -15,6 +15,8 @@ import TollgateCore
 /// scope it with ``withLedger(url:effects:_:)``, or ``connect(url:effects:)`` and ``close()``.
 public final class PostgresLedger: Ledger {
     let client: PostgresClient
+    /// The client with a deadline on getting a connection: every statement goes through it.
+    let pool: Pool
     let effects: Effects
     let logger: Logger
     let url: PostgresURL
@@ -42,6 +44,7 @@ public final class PostgresLedger: Ledger {
         var logger = Logger(label: "tollgate.postgres")
         logger.logLevel = .critical
         self.logger = logger
+        pool = Pool(client: client, server: url.redacted, patience: .seconds(url.connectTimeout), logger: logger)
     }
 
     /// Runs the connection pool until the calling task is cancelled; no query runs without it.
@@ -162,7 +165,7 @@ public final class PostgresLedger: Ledger {
     }
 
     /// The artifact store in the same database, on this ledger's connection pool.
-    public var artifacts: PostgresArtifactStore { PostgresArtifactStore(client: client, logger: logger) }
+    public var artifacts: PostgresArtifactStore { PostgresArtifactStore(pool: pool) }
 
     // MARK: - Transactions
 
@@ -172,7 +175,7 @@ public final class PostgresLedger: Ledger {
         var attempt = 1
         while true {
             do {
-                return try await client.withConnection { connection in
+                return try await pool.withConnection { connection in
                     let tx = Transaction(connection: connection, logger: logger)
                     try await tx.execute("BEGIN")
                     do {
@@ -213,7 +216,9 @@ public final class PostgresLedger: Ledger {
     func read<T>(_ query: PostgresQuery, _ map: (PostgresRandomAccessRow) throws -> T) async throws -> [T] {
         let rows: [PostgresRow]
         do {
-            rows = try await client.query(query, logger: logger).collect()
+            rows = try await pool.query(query)
+        } catch let error as PostgresStoreError {
+            throw error
         } catch {
             throw PostgresStoreError.readFailed(PostgresStoreError.describe(error))
         }
@@ -265,14 +270,22 @@ public final class PostgresLedger: Ledger {
     public func storedEvents() async throws -> [StoredAuditEvent] {
         var events: [StoredAuditEvent] = []
         do {
-            let rows = try await client.query("SELECT seq, time, actor, kind, subjects, payload, prev_hash, hash FROM events ORDER BY seq", logger: logger)
-            for try await (seq, time, actor, kind, subjects, payload, prevHash, hash) in rows.decode((Int64, Int64, String, String, String, String, String, String).self) {
-                events.append(StoredAuditEvent(seq: Int(seq), time: time, actor: actor, kind: kind, subjects: subjects, payload: payload,
-                                               prevHash: prevHash, hash: hash))
+            events = try await pool.withConnection { [logger] connection in
+                var events: [StoredAuditEvent] = []
+                let rows = try await connection.query("SELECT seq, time, actor, kind, subjects, payload, prev_hash, hash FROM events ORDER BY seq", logger: logger)
+                do {
+                    for try await (seq, time, actor, kind, subjects, payload, prevHash, hash) in rows.decode((Int64, Int64, String, String, String, String, String, String).self) {
+                        events.append(StoredAuditEvent(seq: Int(seq), time: time, actor: actor, kind: kind, subjects: subjects, payload: payload,
+                                                       prevHash: prevHash, hash: hash))
+                    }
+                } catch let error as PostgresDecodingError {
+                    throw PostgresStoreError.corrupt(table: "events", id: "after seq \(events.last?.seq ?? 0)", column: "\(error.columnName)",
+                                                     reason: "it does not decode as \(error.targetType)")
+                }
+                return events
             }
-        } catch let error as PostgresDecodingError {
-            throw PostgresStoreError.corrupt(table: "events", id: "after seq \(events.last?.seq ?? 0)", column: "\(error.columnName)",
-                                             reason: "it does not decode as \(error.targetType)")
+        } catch let error as PostgresStoreError {
+            throw error
         } catch {
             throw PostgresStoreError.readFailed(PostgresStoreError.describe(error))
         }
@@ -514,9 +527,11 @@ public final class PostgresLedger: Ledger {
     public func renewLease(applyID: String, until: Date) async throws -> Bool {
         do {
             // A single-row update: no chain lock, so renewals never wait on other writers' events.
-            let rows = try await client.query(.sql("UPDATE locks SET expires_at = $1 WHERE apply_id = $2 RETURNING apply_id",
-                                                   .time(until), .text(applyID)), logger: logger).collect()
+            let rows = try await pool.query(.sql("UPDATE locks SET expires_at = $1 WHERE apply_id = $2 RETURNING apply_id",
+                                                 .time(until), .text(applyID)))
             return rows.count == 1
+        } catch let error as PostgresStoreError {
+            throw error
         } catch {
             throw PostgresStoreError.writeFailed(PostgresStoreError.describe(error))
         }

@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import Synchronization
 import TollgateCore
 
 /// One value bound to a statement parameter (`$1`, `$2`, …): values never enter the SQL text.
@@ -112,4 +113,63 @@ func storedJSON<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
+/// The connection pool with a deadline: a command that cannot get a connection within the URL's
+/// `connect_timeout` fails naming the server, rather than waiting while the pool retries (which it
+/// does for as long as the server is away). A connection that drops mid-statement is `lost`.
+struct Pool: Sendable {
+    let client: PostgresClient
+    /// The server and database without the password, for messages.
+    let server: String
+    /// How long to wait for a connection from the pool.
+    let patience: Duration
+    let logger: Logger
+
+    /// Runs `body` on a pooled connection; only the wait for the connection has a deadline, so a
+    /// long read (the whole audit log) is never cut short.
+    func withConnection<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let leased = LeaseFlag()
+        do {
+            return try await withoutActuallyEscaping(body) { body in
+                try await withThrowingTaskGroup(of: T?.self, returning: T.self) { group in
+                    group.addTask {
+                        try await client.withConnection { connection in
+                            leased.value.withLock { $0 = true }
+                            return try await body(connection)
+                        }
+                    }
+                    group.addTask {
+                        try await Task.sleep(for: patience)
+                        if leased.value.withLock({ $0 }) { return nil }
+                        throw PostgresStoreError.unavailable(server: server, reason: "no connection within \(Self.seconds(patience)) (the URL's connect_timeout); the server may be down or out of connections")
+                    }
+                    defer { group.cancelAll() }
+                    while let next = try await group.next() {
+                        if let value = next { return value }
+                    }
+                    throw CancellationError()
+                }
+            }
+        } catch let error as PSQLError where Self.lostCodes.contains(error.code) || PostgresStoreError.endedSession(error) {
+            throw PostgresStoreError.lost(server: server, reason: PostgresStoreError.describe(error))
+        }
+    }
+
+    /// Every row of one statement.
+    func query(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await withConnection { connection in try await connection.query(query, logger: logger).collect() }
+    }
+
+    /// The errors that mean the connection itself went away, not that a statement failed.
+    static let lostCodes: [PSQLError.Code] = [.serverClosedConnection, .connectionError, .uncleanShutdown, .clientClosedConnection]
+
+    /// Whether the pool handed over a connection, set by the child that waits for it.
+    final class LeaseFlag: Sendable {
+        let value = Mutex(false)
+    }
+
+    static func seconds(_ duration: Duration) -> String {
+        "\(duration.components.seconds) s"
+    }
 }

@@ -7,6 +7,8 @@ public enum PostgresStoreError: Error, CustomStringConvertible, Equatable {
     case badURL(String, reason: String)
     /// The server cannot be reached or refused the connection.
     case unavailable(server: String, reason: String)
+    /// The connection went away in the middle of a command (the server stopped, the network broke).
+    case lost(server: String, reason: String)
     /// The server is older than the oldest PostgreSQL this store supports.
     case unsupportedServer(version: String, minimum: String)
     /// The schema was migrated by a newer tollgate than this one.
@@ -28,6 +30,8 @@ public enum PostgresStoreError: Error, CustomStringConvertible, Equatable {
             "'\(url)' is not a PostgreSQL URL: \(reason); write it as postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=require"
         case .unavailable(let server, let reason):
             "cannot use the PostgreSQL ledger at '\(server)': \(reason); check TOLLGATE_DATABASE_URL, the server and the role's password"
+        case .lost(let server, let reason):
+            "lost the connection to the PostgreSQL ledger at '\(server)' in the middle of the command (\(reason)); the write in flight was rolled back unless its commit had reached the server, so once the server is back run 'tollgate status' and 'tollgate audit verify' to see what was recorded, then retry"
         case .unsupportedServer(let version, let minimum):
             "the PostgreSQL server is version \(version), and tollgate needs \(minimum) or newer; upgrade the server or use another one"
         case .schemaTooNew(let found, let supported):
@@ -62,6 +66,13 @@ public enum PostgresStoreError: Error, CustomStringConvertible, Equatable {
             return "\(error.code)"
         }
         return "\(error)"
+    }
+
+    /// Whether the server ended the session itself: shut down (57P01, 57P02), not accepting
+    /// connections yet (57P03), or any connection exception (class 08).
+    static func endedSession(_ error: any Error) -> Bool {
+        guard let state = sqlState(error) else { return false }
+        return state.hasPrefix("57P0") || state.hasPrefix("08")
     }
 
     /// The SQLSTATE of a server error, if the error is one.

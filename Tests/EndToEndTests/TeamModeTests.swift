@@ -37,14 +37,55 @@ import TestSupport
         cli.environment["TOLLGATE_ACTOR"] = "ci-\(name)@example.com"
         cli.environment["TOLLGATE_DATABASE_URL"] = database
         cli.environment["TOLLGATE_ARTIFACT_KEY"] = key
+        // The state backend's password, when the pipeline keeps state in PostgreSQL.
+        cli.environment["PGPASSWORD"] = server.flatMap { URLComponents(string: $0)?.password }
         return cli
     }
 
-    @Test(.enabled(if: server != nil || required)) func freshClonesShareOneLedger() throws {
-        let repo = try PromotionRepo(engine: TestEngines.all[0])
+    /// Moves every environment's state into the `pg` backend on the test server, as a team keeps it:
+    /// one database per environment, one schema per stack. Commits the change in the origin and
+    /// returns the state databases' URLs by environment.
+    static func statePerEnvironmentInPostgres(_ repo: PromotionRepo) throws -> [String: String] {
+        guard let server, let components = URLComponents(string: server), let host = components.host, let port = components.port else {
+            throw TestSupportError("TOLLGATE_TEST_DATABASE_URL is not set or names no host and port")
+        }
+        let prefix = "state_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(10)
+        var databases: [String: String] = [:]
+        for env in ["dev", "stage", "prod"] {
+            try PromotionRepo.shell("psql -q -v ON_ERROR_STOP=1 '\(server)' -c 'CREATE DATABASE \(prefix)_\(env)'")
+            databases[env] = server.replacingOccurrences(of: "/tollgate?", with: "/\(prefix)_\(env)?")
+        }
+        let pipeline = repo.repository + "/tollgate.yaml"
+        var text = try String(contentsOfFile: pipeline, encoding: .utf8)
+        let local = try Regex(#"type: local\n(\s+)settings:\n\s+path: [^\n]+"#)
+        text = text.replacing(local) { match in
+            let indent = String(match.output[1].substring ?? "      ")
+            // No password here: the engine's driver reads PGPASSWORD, as a CI secret would provide it.
+            return "type: pg\n\(indent)settings:\n\(indent)  conn_str: postgres://\(components.user ?? "tollgate")@\(host):\(port)/\(prefix)_{env}?sslmode=disable\n\(indent)  schema_name: \"{stack}\""
+        }
+        try Data(text.utf8).write(to: URL(fileURLWithPath: pipeline))
+        for stack in ["network", "app"] {
+            let versions = repo.repository + "/stacks/\(stack)/versions.tf"
+            let code = try String(contentsOfFile: versions, encoding: .utf8).replacingOccurrences(of: #"backend "local" {}"#, with: #"backend "pg" {}"#)
+            try Data(code.utf8).write(to: URL(fileURLWithPath: versions))
+        }
+        try repo.cli.git("commit", "-q", "-am", "state in the pg backend")
+        return databases
+    }
+
+    /// Rows in one stack's state table of an environment's state database.
+    static func stateRows(_ url: String, stack: String) throws -> Int {
+        Int(try PromotionRepo.shell("psql -qtA '\(url)' -c 'SELECT count(*) FROM \(stack).states'").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+    }
+
+    @Test(.enabled(if: server != nil || required), arguments: TestEngines.all)
+    func freshClonesShareOneLedgerWithStateInThePgBackend(engine: String) throws {
+        let repo = try PromotionRepo(engine: engine)
         defer { repo.remove() }
         let database = try Self.database()
         defer { Self.drop(database) }
+        let states = try Self.statePerEnvironmentInPostgres(repo)
+        defer { states.values.forEach(Self.drop) }
         let key = try repo.cli.run("ledger", "new-key").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
 
         // Runner A cuts the release and promotes it through dev and stage; prod stops at its gate.
@@ -94,6 +135,14 @@ import TestSupport
             #expect(!FileManager.default.fileExists(atPath: "\(repo.root)/\(name)/.tollgate/ledger.sqlite"), "\(name) wrote a local ledger")
             #expect(!FileManager.default.fileExists(atPath: "\(repo.root)/\(name)/.tollgate/artifacts"), "\(name) wrote local artifacts")
         }
+        // The state is in PostgreSQL, one schema per stack in each environment's database, and
+        // nowhere on the runners' disks.
+        for env in ["dev", "stage", "prod"] {
+            for stack in ["network", "app"] {
+                #expect(try Self.stateRows(try #require(states[env]), stack: stack) == 1, "\(env)/\(stack)")
+            }
+        }
+        #expect(!FileManager.default.fileExists(atPath: repo.root + "/repo-state"))
     }
 
     @Test(.enabled(if: server != nil || required)) func teamModeNeedsAKeyAndNeverPrintsThePassword() throws {
@@ -200,26 +249,49 @@ import TestSupport
         try FileManager.default.removeItem(atPath: flag)
 
         let b = try Self.runner(repo, "runner-b", database: database, key: key)
-        var expired = false
-        for _ in 0..<100 where !expired {
-            usleep(200_000)
-            let status = try b.run("status", "--format", "json")
-            let cells = try status.json()["cells"] as? [[String: Any]] ?? []
-            let lock = cells.first { $0["env"] as? String == "dev" && $0["stack"] as? String == "app" }?["lock"] as? [String: Any]
-            expired = lock?["holderGone"] as? Bool == true
-        }
-        #expect(expired, "the killed runner's lease never showed as expired")
-        let unlocked = try b.run("unlock", "dev", "app", "--reason", "runner killed")
-        #expect(unlocked.status == 0, "\(unlocked.stderr)")
-        // Nothing lost: the attempt is on the record as interrupted, the chain is intact, and a re-plan applies.
-        let history = try b.run("history", "--env", "dev", "--stack", "app", "--format", "json")
-        #expect((try history.json()["entries"] as? [[String: Any]])?.map { $0["outcome"] as? String } == ["interrupted"])
-        #expect(try b.run("audit", "verify").status == 0)
-        let replanned = try b.run("plan", release, "--env", "dev", "--stack", "app", "--format", "json")
-        #expect(replanned.status == 0, "\(replanned.stderr)")
-        let again = try #require(try replanned.jsonArray().first?["id"] as? String)
-        let applied = try b.run("apply", again)
-        #expect(applied.status == 0, "\(applied.stderr)")
+        try Self.recoverDevApp(b, release: release, reason: "runner killed")
+    }
+
+    @Test(.enabled(if: server != nil || required)) func theServerStoppingMidApplyIsAClearErrorAndNothingIsLost() throws {
+        let repo = try PromotionRepo(engine: TestEngines.all[0])
+        defer { repo.remove() }
+        let postgres = try PrivatePostgres()
+        defer { postgres.remove() }
+        let database = postgres.url + "&connect_timeout=2"
+        let key = try repo.cli.run("ledger", "new-key").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        // The resource's provisioner stops the ledger's server in the middle of the apply (only while
+        // the flag file exists, so the recovery below does not stop it again).
+        let flag = repo.root + "/halt"
+        _ = FileManager.default.createFile(atPath: flag, contents: Data())
+        try repo.edit("stacks/app/main.tf", commit: "a resource that stops the ledger's server") { $0 + """
+
+            resource "null_resource" "halt" {
+              provisioner "local-exec" {
+                command = "if [ -f \(flag) ]; then \(postgres.haltCommand.replacingOccurrences(of: "'", with: "")); fi; true"
+              }
+            }
+
+            """ }
+        var a = try Self.runner(repo, "runner-a", database: database, key: key)
+        a.environment["TOLLGATE_LEASE_SECONDS"] = "4"
+        let release = try a.run("release").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let plan = try #require(try a.run("plan", release, "--env", "dev", "--stack", "app", "--format", "json").jsonArray().first?["id"] as? String)
+        let applied = try a.run("apply", plan)
+        // A clear error naming the server (never the password), not a hang or a crash.
+        #expect(applied.status == 1, "\(applied.stdout) \(applied.stderr)")
+        let named = database.replacingOccurrences(of: ":tollgate@", with: ":***@")
+        #expect(applied.stderr.contains("tollgate: error: the engine applied plan '\(plan)' to dev/app, but its outcome could not be recorded: cannot use the PostgreSQL ledger at '\(named)'")
+                || applied.stderr.contains("lost its lock on 'dev/app'"), "\(applied.stderr)")
+        #expect(!applied.stderr.contains(":tollgate@") && !applied.stderr.contains("Fatal error"), "\(applied.stderr)")
+        let away = try a.run("status")
+        #expect(away.status == 1 && away.stderr.contains(named), "\(away.stderr)")
+
+        // The server comes back: the ledger holds the apply as started, its lease runs out, and
+        // unlock and a re-plan recover with the chain intact.
+        try postgres.resume()
+        try FileManager.default.removeItem(atPath: flag)
+        let b = try Self.runner(repo, "runner-b", database: database, key: key)
+        try Self.recoverDevApp(b, release: release, reason: "ledger server restarted")
     }
 
     @Test(.enabled(if: server != nil || required)) func theEmbeddedLedgerMovesUpIntact() throws {
@@ -252,6 +324,33 @@ import TestSupport
         // And it carries on: stage is promoted from the team ledger, the order rule reading dev's applies there.
         let stage = try repo.cli.run("promote", repo.release, "--to", "stage")
         #expect(stage.status == 0, "\(stage.stderr)")
+    }
+
+    /// After a runner died mid-apply of dev/app: its lease shows expired, `unlock` releases it, the
+    /// attempt is on the record as interrupted, the chain is intact, and a re-plan applies.
+    static func recoverDevApp(_ b: CLI, release: String, reason: String) throws {
+        #expect(try waitForExpiredLease(b, env: "dev", stack: "app"), "the lost runner's lease never showed as expired")
+        let unlocked = try b.run("unlock", "dev", "app", "--reason", reason)
+        #expect(unlocked.status == 0, "\(unlocked.stderr)")
+        let history = try b.run("history", "--env", "dev", "--stack", "app", "--format", "json")
+        #expect((try history.json()["entries"] as? [[String: Any]])?.map { $0["outcome"] as? String } == ["interrupted"])
+        let verified = try b.run("audit", "verify")
+        #expect(verified.status == 0, "\(verified.stdout) \(verified.stderr)")
+        let replanned = try b.run("plan", release, "--env", "dev", "--stack", "app", "--format", "json")
+        let again = try #require(try replanned.jsonArray().first?["id"] as? String, "\(replanned.stderr)")
+        let applied = try b.run("apply", again)
+        #expect(applied.status == 0, "\(applied.stderr)")
+    }
+
+    /// Polls `status` until the (env, stack) lock shows its lease expired (its holder gone), for up to 20 s.
+    static func waitForExpiredLease(_ cli: CLI, env: String, stack: String) throws -> Bool {
+        for _ in 0..<100 {
+            usleep(200_000)
+            let cells = try cli.run("status", "--format", "json").json()["cells"] as? [[String: Any]] ?? []
+            let lock = cells.first { $0["env"] as? String == env && $0["stack"] as? String == stack }?["lock"] as? [String: Any]
+            if lock?["holderGone"] as? Bool == true { return true }
+        }
+        return false
     }
 
     static func processes(matching marker: String) -> [Int32] {

@@ -265,3 +265,50 @@ public enum TestProcess {
                 String(decoding: FileManager.default.contents(atPath: err) ?? Data(), as: UTF8.self))
     }
 }
+
+/// A PostgreSQL server of a test's own (`scripts/pg-test-server.sh` with a private state
+/// directory), for the fault tests that stop it mid-command: the shared test server stays up.
+public struct PrivatePostgres: Sendable {
+    public let state: String
+    /// The `tollgate` role's URL on the private server.
+    public let url: String
+
+    public init() throws {
+        state = NSTemporaryDirectory() + "tollgate-private-pg-" + UUID().uuidString
+        url = try Self.script("start", state: state).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Stops the server abruptly, as a crash would, keeping its data.
+    public func halt() throws { _ = try Self.script("halt", state: state) }
+    /// Starts a halted server again on the same port.
+    public func resume() throws { _ = try Self.script("resume", state: state) }
+    /// Stops it and removes its data.
+    public func remove() { _ = try? Self.script("stop", state: state) }
+
+    /// The command that halts this server, for a test's resource to run mid-apply.
+    public var haltCommand: String {
+        "TOLLGATE_PG_TEST_STATE='\(state)' '\(TestPaths.packageRoot)/scripts/pg-test-server.sh' halt"
+    }
+
+    /// Runs the script through posix_spawn and waitpid: the server it starts outlives it, and
+    /// Foundation's `Process` can miss the script's exit when called from an async test.
+    static func script(_ verb: String, state: String) throws -> String {
+        let scratch = state + ".\(verb)-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: scratch + ".out"); try? FileManager.default.removeItem(atPath: scratch + ".err") }
+        let command = "TOLLGATE_PG_TEST_STATE='\(state)' '\(TestPaths.packageRoot)/scripts/pg-test-server.sh' \(verb) >'\(scratch).out' 2>'\(scratch).err' </dev/null"
+        var pid: pid_t = 0
+        let arguments = ["/bin/sh", "-c", command]
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let spawned = posix_spawn(&pid, "/bin/sh", nil, nil, &argv, environ)
+        guard spawned == 0 else { throw TestSupportError("cannot run scripts/pg-test-server.sh \(verb): posix_spawn failed (\(spawned))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let stdout = (try? String(contentsOfFile: scratch + ".out", encoding: .utf8)) ?? ""
+        let stderr = (try? String(contentsOfFile: scratch + ".err", encoding: .utf8)) ?? ""
+        guard status == 0 else {
+            throw TestSupportError("scripts/pg-test-server.sh \(verb) failed (status \(status)): \(stderr)")
+        }
+        return stdout
+    }
+}

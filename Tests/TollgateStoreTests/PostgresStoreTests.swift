@@ -135,6 +135,77 @@ struct PostgresStoreTests {
         })
     }
 
+    /// The server named in an unavailable or lost-connection error, nil for any other error.
+    static func serverOfLostConnection(_ error: any Error) -> String? {
+        switch error as? PostgresStoreError {
+        case .unavailable(let server, _), .lost(let server, _): server
+        default: nil
+        }
+    }
+
+    @Test func aServerThatGoesAwayMidCommandIsAClearErrorAndTheLedgerStaysWhole() async throws {
+        let server = try PrivatePostgres()
+        defer { server.remove() }
+        let url = server.url + "&connect_timeout=2"
+        let redacted = url.replacingOccurrences(of: ":tollgate@", with: ":***@")
+        try await PostgresLedger.withLedger(url: url, effects: fixedEffects()) { ledger in
+            try await ledger.appendEvent(AuditEntry(actor: "t", kind: "note", subjects: ["n": "1"]))
+            try server.halt()
+            // While it is away, a write and a read each end in an error naming the server (never the
+            // password), within the URL's connect_timeout, rather than waiting on the pool forever.
+            await #expect { try await ledger.appendEvent(AuditEntry(actor: "t", kind: "note", subjects: ["n": "2"])) } throws: {
+                Self.serverOfLostConnection($0) == redacted && !"\($0)".contains(":tollgate@")
+            }
+            await #expect { try await ledger.storedEvents() } throws: { Self.serverOfLostConnection($0) == redacted }
+            await #expect { try await ledger.artifacts.put(Data("plan".utf8)) } throws: { Self.serverOfLostConnection($0) == redacted }
+            try server.resume()
+            // Back: the pool connects again, and the ledger holds exactly what was committed before.
+            var stored = try await ledger.storedEvents()
+            #expect(stored.map(\.subjects) == [#"{"n":"1"}"#])
+            try await ledger.appendEvent(AuditEntry(actor: "t", kind: "note", subjects: ["n": "3"]))
+            stored = try await ledger.storedEvents()
+            #expect(stored.map(\.subjects) == [#"{"n":"1"}"#, #"{"n":"3"}"#])
+            #expect(AuditChain.verify(stored: stored) == nil)
+        }
+    }
+
+    @Test func aConnectionCutInsideAWriteRollsItBack() async throws {
+        try await withLedger { ledger, url in
+            try await ledger.appendEvent(AuditEntry(actor: "t", kind: "note"))
+            // Another session holds the chain head, so the ledger's write waits inside its
+            // transaction; then its connection is cut from the server side.
+            try await PostgresTestServer.withClient(url) { client in
+                try await client.withConnection { holder in
+                    let logger = Logger(label: "tollgate.tests")
+                    _ = try await holder.query("BEGIN", logger: logger).collect()
+                    _ = try await holder.query("SELECT seq FROM chain_head FOR UPDATE", logger: logger).collect()
+                    let write = Task { try await ledger.recordRelease(
+                        Release(id: "r-cut", commit: String(repeating: "a", count: 40), branch: "main", pr: nil, author: "a@example.com",
+                                createdAt: Date(timeIntervalSince1970: 1_790_000_000), files: ["stacks/app/main.tf"]),
+                        event: AuditEntry(actor: "t", kind: "release")) }
+                    var waiting = 0
+                    for _ in 0..<200 where waiting == 0 {
+                        try await Task.sleep(for: .milliseconds(50))
+                        let rows = try await holder.query("SELECT count(*)::bigint FROM pg_stat_activity WHERE application_name = 'tollgate' AND wait_event_type = 'Lock'", logger: logger).collect()
+                        waiting = Int(try rows[0].makeRandomAccess()[0].decode(Int64.self))
+                    }
+                    #expect(waiting == 1)
+                    _ = try await holder.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'tollgate' AND wait_event_type = 'Lock'", logger: logger).collect()
+                    await #expect { try await write.value } throws: { error in
+                        guard case PostgresStoreError.lost = error else { return false }
+                        return true
+                    }
+                    _ = try await holder.query("ROLLBACK", logger: logger).collect()
+                }
+            }
+            // Nothing of the cut write is there, and the chain goes on from where it was.
+            #expect(try await ledger.release(id: "r-cut") == nil)
+            #expect(try await scalar("SELECT count(*) FROM events", url: url) == 1)
+            try await ledger.appendEvent(AuditEntry(actor: "t", kind: "note"))
+            #expect(AuditChain.verify(stored: try await ledger.storedEvents()) == nil)
+        }
+    }
+
     @Test func largeArtifactsAreChunkedAndRehashedOnRead() async throws {
         try await withLedger { ledger, url in
             let store = ledger.artifacts
