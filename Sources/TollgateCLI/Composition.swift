@@ -235,6 +235,7 @@ struct Composition {
             })
         context.policyEngine = policyEngine(pipeline)
         context.runURL = runURL()
+        context.notice = { Output.diagnostic($0) }
         if let seconds = environment["TOLLGATE_LEASE_SECONDS"].flatMap(Double.init), seconds >= 1 { context.lease = seconds }
         return context
     }

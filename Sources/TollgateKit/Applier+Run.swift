@@ -29,8 +29,7 @@ struct ApplyRun: Sendable {
                                   pid: context.pid, acquiredAt: now, expiresAt: now.addingTimeInterval(context.lease), runURL: context.runURL)
             guard let held = try await context.ledger.beginApply(record, lock: lock, event: AuditEntry(
                 actor: context.actor, kind: "apply.started", subjects: applySubjects,
-                payload: ["digest": .string(plan.digest), "judged_by": .string(decision.judgedBy), "run_url": JSONValue(context.runURL),
-                          "governance_changes": .array(decision.governanceChanges.map { .string($0.description) })])) else { return }
+                payload: startedPayload)) else { return }
             guard attempt == 0, held.expired(at: now),
                   try await context.ledger.expireLease(env: plan.env, stack: plan.stack, at: now, event: AuditEntry(
                     actor: context.actor, kind: "lock.expired", subjects: ["env": plan.env, "stack": plan.stack, "apply": held.applyID],
@@ -39,6 +38,17 @@ struct ApplyRun: Sendable {
                 throw await context.refuse([.init(rule: .lock, message: Applier.describeHeld(held, now: now))], subjects: subjects)
             }
         }
+    }
+
+    /// What `apply.started` records: the digest, what judged the plan, the run, and how the
+    /// on-merge gate found the release on the main branch (when it was asked).
+    var startedPayload: JSONValue {
+        var payload: [String: JSONValue] = [
+            "digest": .string(plan.digest), "judged_by": .string(decision.judgedBy), "run_url": JSONValue(context.runURL),
+            "governance_changes": .array(decision.governanceChanges.map { .string($0.description) }),
+        ]
+        if let proof = decision.mergedBy { payload["merged_by"] = proof.json }
+        return .object(payload)
     }
 
     /// Renews the lease every third of its length until cancelled; throws `LeaseLost` when the

@@ -125,8 +125,16 @@ struct AuditCommand: AsyncParsableCommand {
                         Output.line("  \(approver.decision) by \(approver.principal): signature \(approver.signatureVerifies ? "verifies" : "DOES NOT VERIFY")")
                     }
                     if let detail = trace.detail { Output.line("  detail: \(detail)") }
+                    for line in Self.provenance(mergedBy: trace.mergedBy) { Output.line(line) }
                 }
             }
+        }
+
+        /// How an apply's release was found on the main branch, as recorded.
+        static func provenance(mergedBy: MergeProof?) -> [String] {
+            var lines: [String] = []
+            if let mergedBy { lines.append("  on main: \(mergedBy)") }
+            return lines
         }
     }
 }
