@@ -19,6 +19,9 @@ public struct Context: Sendable {
     public var pid: Int32
     /// The CI run this process belongs to, when the CI says (recorded on the lock it holds).
     public var runURL: String?
+    /// The CI run this process belongs to, as its variables describe it; every event the ledger
+    /// writes carries it.
+    public var ci: CIContext?
     /// Says something to the operator on stderr that is neither a result nor an error (a shallow
     /// clone being deepened); silent unless the composition root wires it.
     public var notice: @Sendable (String) -> Void = { _ in }
