@@ -182,11 +182,15 @@ struct ApplyRun: Sendable {
     }
 
     /// The annotated tag `tollgate/ENV/STACK/N` on the release commit; nil when git could not write it.
+    /// A squash-merged release's own commit is often missing from a CI checkout: the tag then goes on
+    /// the main commit that proved the merge, which holds the same content.
     func tag(_ good: LastGood?, approvers: [String]) async -> String? {
         guard let good else { return nil }
+        let present = (try? await context.git.resolveCommit(release.commit)) != nil
+        let commit = present ? release.commit : decision.mergedBy?.commit ?? release.commit
         let marker = ReleaseTag(env: plan.env, stack: plan.stack, sequence: good.sequence, release: release.id, plan: plan.id,
-                                planDigest: plan.digest, commit: release.commit, pr: release.pr, apply: applyID,
+                                planDigest: plan.digest, commit: commit, pr: release.pr, apply: applyID,
                                 approvers: approvers, appliedAt: good.appliedAt, auditHead: try? await context.ledger.auditHead())
-        return (try? await context.git.tag(marker.name, commit: release.commit, message: marker.message)) != nil ? marker.name : nil
+        return (try? await context.git.tag(marker.name, commit: commit, message: marker.message)) != nil ? marker.name : nil
     }
 }
