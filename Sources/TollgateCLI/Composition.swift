@@ -63,7 +63,7 @@ struct Composition {
         guard case .team(let url, _) = try storeMode(pipeline) else {
             return try await body(try await context(pipeline, needsEngine: needsEngine))
         }
-        return try await PostgresLedger.withLedger(url: url, effects: effects()) { ledger in
+        return try await PostgresLedger.withLedger(url: url, effects: effects(), ci: ci()) { ledger in
             let artifacts = try await teamArtifacts(pipeline, ledger: ledger)
             return try await body(try await context(pipeline, needsEngine: needsEngine, ledger: ledger, artifacts: artifacts))
         }
@@ -179,13 +179,10 @@ struct Composition {
         return environment["USER"] ?? "unknown"
     }
 
-    /// The CI run this process is part of, from the variables GitHub Actions and GitLab CI set.
-    func runURL() -> String? {
-        if let server = environment["GITHUB_SERVER_URL"], let repository = environment["GITHUB_REPOSITORY"], let run = environment["GITHUB_RUN_ID"] {
-            return "\(server)/\(repository)/actions/runs/\(run)"
-        }
-        if let job = environment["CI_JOB_URL"], !job.isEmpty { return job }
-        return nil
+    /// The CI run this process is part of, from the variables GitHub Actions and GitLab CI set:
+    /// written into every event, and its URL onto the lock an apply holds.
+    func ci() -> CIContext? {
+        CIContext.detect(environment)
     }
 
     func ledgerPath(_ pipeline: Pipeline) -> String {
@@ -215,7 +212,8 @@ struct Composition {
         let effects = effects()
         let layout = store(pipeline)
         try layout.checkWritable()
-        let ledger: any Ledger = try team ?? SQLiteLedger(path: ledgerPath(pipeline), effects: effects)
+        let run = ci()
+        let ledger: any Ledger = try team ?? SQLiteLedger(path: ledgerPath(pipeline), effects: effects, ci: run)
         let artifacts: any ArtifactStore
         if let teamArtifacts { artifacts = teamArtifacts } else { artifacts = try await artifactStore(pipeline, layout: layout) }
         let git = GitCLI(repository: pipeline.baseDirectory, environment: environment)
@@ -234,7 +232,9 @@ struct Composition {
                 return sealed
             })
         context.policyEngine = policyEngine(pipeline)
-        context.runURL = runURL()
+        context.ci = run
+        context.runURL = run?.leaseURL
+        context.notice = { Output.diagnostic($0) }
         if let seconds = environment["TOLLGATE_LEASE_SECONDS"].flatMap(Double.init), seconds >= 1 { context.lease = seconds }
         return context
     }

@@ -9,8 +9,11 @@ public struct GateFacts: Sendable {
     public var plan: PlanRecord
     /// Whether this release was applied successfully to the previous environment for this stack.
     public var appliedToPrevious: Bool
-    /// Whether the release commit is reachable from the main branch (nil when not checked).
+    /// Whether the release commit is reachable from the main branch (nil when not checked); read
+    /// only when `mergeCheck` is nil.
     public var onMainBranch: Bool?
+    /// What looking for the release on the main branch found: how it got there, or why not.
+    public var mergeCheck: MergeCheck?
     public var mainBranch: String
     /// Approvals with their signatures checked against the signers file the effective gate names.
     public var approvals: [VerifiedApproval]
@@ -36,7 +39,9 @@ public struct GateFacts: Sendable {
     public init(environment: Environment, previousEnvironment: String?, release: Release, plan: PlanRecord, appliedToPrevious: Bool,
                 onMainBranch: Bool?, mainBranch: String, approvals: [VerifiedApproval], now: Date, openDrift: DriftReport? = nil,
                 statefulTypes: Set<String> = [], inForce: GovernanceInForce? = nil, proposed: Governance? = nil,
-                authors: [String]? = nil, authorshipVerified: Bool = false, unsignedCommits: [String] = [], breakGlassInvoker: String? = nil) {
+                authors: [String]? = nil, authorshipVerified: Bool = false, unsignedCommits: [String] = [], breakGlassInvoker: String? = nil,
+                mergeCheck: MergeCheck? = nil) {
+        self.mergeCheck = mergeCheck
         self.openDrift = openDrift
         self.statefulTypes = statefulTypes
         self.environment = environment
@@ -126,6 +131,9 @@ public struct GateDecision: Sendable, Equatable, Codable {
     public var authors: [String] = []
     /// Whether the authors come from verified commit signatures, not from what git was told.
     public var authorshipVerified = false
+    /// How the on-merge gate found the release on the main branch; nil when it was not asked or
+    /// did not find it.
+    public var mergedBy: MergeProof?
 
     public init(refusals: [Refusal], approvedBy: [String], ignored: [String], governanceChanges: [GovernanceChange] = [], judgedBy: String = "",
                 eligibleApprovers: [String] = [], statefulDestroyed: [String] = []) {
@@ -177,8 +185,14 @@ public enum GateEvaluator {
                                                     appliedToPrevious: facts.appliedToPrevious, release: facts.release.id) {
             refusals.append(order)
         }
-        if effective.requiresMerge, facts.onMainBranch != true {
-            refusals.append(.init(rule: .onMerge, message: "environment '\(env)' only takes releases merged to '\(effective.mainBranch)', and commit \(facts.release.commit.prefix(12)) is not reachable from it; merge the change and cut a release from '\(effective.mainBranch)'"))
+        var mergedBy: MergeProof?
+        if effective.requiresMerge {
+            if let check = facts.mergeCheck {
+                if let refusal = check.refusal(env: env, branch: effective.mainBranch, release: facts.release) { refusals.append(refusal) }
+                mergedBy = check.proof
+            } else if facts.onMainBranch != true {
+                refusals.append(.init(rule: .onMerge, message: "environment '\(env)' only takes releases merged to '\(effective.mainBranch)', and commit \(facts.release.commit.prefix(12)) is not reachable from it; merge the change and cut a release from '\(effective.mainBranch)'"))
+            }
         }
         if effective.requireSignedCommits, !facts.unsignedCommits.isEmpty {
             let shown = facts.unsignedCommits.prefix(5).map { String($0.prefix(12)) }.joined(separator: ", ")
@@ -218,6 +232,7 @@ public enum GateEvaluator {
                                     judgedBy: effective.judgedBy, eligibleApprovers: eligible, statefulDestroyed: destroyed)
         decision.authors = facts.authors
         decision.authorshipVerified = facts.authorshipVerified
+        decision.mergedBy = mergedBy
         return decision
     }
 

@@ -22,6 +22,15 @@ public protocol Git: Sendable {
     func commits(since base: String?, through tip: String, allowedSigners: String?) async throws -> [CommitIdentity]
     /// Tags whose names start with `prefix` (`tollgate/prod/`), with their messages and the commits they point at.
     func tags(prefix: String) async throws -> [GitTag]
+    /// The names of the repository's remotes.
+    func remotes() async throws -> [String]
+    /// Whether this is a shallow clone (history cut at a depth).
+    func isShallow() async throws -> Bool
+    /// Up to `limit` commits of the first-parent history of `reference`, newest first: what a
+    /// branch's own merges and squashes made of it.
+    func firstParentHistory(of reference: String, limit: Int) async throws -> [String]
+    /// Fetches `by` more commits of history of `branch` from `remote` into a shallow clone.
+    func deepen(remote: String, branch: String, by: Int) async throws
 }
 
 /// One tag as git stores it: annotated tags carry a message, lightweight ones only point at a commit.
@@ -42,7 +51,7 @@ public struct GitTag: Sendable, Equatable {
     }
 }
 
-public struct GitFile: Sendable, Equatable {
+public struct GitFile: Sendable, Hashable {
     public var path: String
     public var object: String
     public var executable: Bool

@@ -102,6 +102,23 @@ public struct GitCLI: Git {
         try await git(["merge-base", "--is-ancestor", commit, reference], accept: [0, 1, 128]).status == 0
     }
 
+    public func remotes() async throws -> [String] {
+        try await git(["remote"]).stdoutText.split(separator: "\n").map { String($0).trimmingWhitespaceAndNewlines() }.filter { !$0.isEmpty }
+    }
+
+    public func isShallow() async throws -> Bool {
+        try await git(["rev-parse", "--is-shallow-repository"]).stdoutText.trimmingWhitespaceAndNewlines() == "true"
+    }
+
+    public func firstParentHistory(of reference: String, limit: Int) async throws -> [String] {
+        let output = try await git(["rev-list", "--first-parent", "--max-count=\(limit)", reference, "--"], accept: [0, 128])
+        return output.status == 0 ? output.stdoutText.split(separator: "\n").map(String.init) : []
+    }
+
+    public func deepen(remote: String, branch: String, by: Int) async throws {
+        _ = try await git(["fetch", "--quiet", "--deepen=\(by)", remote, branch])
+    }
+
     public func tag(_ name: String, commit: String, message: String) async throws {
         _ = try await git(["-c", "user.name=tollgate", "-c", "user.email=tollgate@localhost", "tag", "-a", "-f", "-m", message, name, commit])
     }

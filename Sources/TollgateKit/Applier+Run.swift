@@ -29,8 +29,7 @@ struct ApplyRun: Sendable {
                                   pid: context.pid, acquiredAt: now, expiresAt: now.addingTimeInterval(context.lease), runURL: context.runURL)
             guard let held = try await context.ledger.beginApply(record, lock: lock, event: AuditEntry(
                 actor: context.actor, kind: "apply.started", subjects: applySubjects,
-                payload: ["digest": .string(plan.digest), "judged_by": .string(decision.judgedBy), "run_url": JSONValue(context.runURL),
-                          "governance_changes": .array(decision.governanceChanges.map { .string($0.description) })])) else { return }
+                payload: startedPayload)) else { return }
             guard attempt == 0, held.expired(at: now),
                   try await context.ledger.expireLease(env: plan.env, stack: plan.stack, at: now, event: AuditEntry(
                     actor: context.actor, kind: "lock.expired", subjects: ["env": plan.env, "stack": plan.stack, "apply": held.applyID],
@@ -39,6 +38,17 @@ struct ApplyRun: Sendable {
                 throw await context.refuse([.init(rule: .lock, message: Applier.describeHeld(held, now: now))], subjects: subjects)
             }
         }
+    }
+
+    /// What `apply.started` records: the digest, what judged the plan, the run, and how the
+    /// on-merge gate found the release on the main branch (when it was asked).
+    var startedPayload: JSONValue {
+        var payload: [String: JSONValue] = [
+            "digest": .string(plan.digest), "judged_by": .string(decision.judgedBy), "run_url": JSONValue(context.runURL),
+            "governance_changes": .array(decision.governanceChanges.map { .string($0.description) }),
+        ]
+        if let proof = decision.mergedBy { payload["merged_by"] = proof.json }
+        return .object(payload)
     }
 
     /// Renews the lease every third of its length until cancelled; throws `LeaseLost` when the
@@ -178,11 +188,15 @@ struct ApplyRun: Sendable {
     }
 
     /// The annotated tag `tollgate/ENV/STACK/N` on the release commit; nil when git could not write it.
+    /// A squash-merged release's own commit is often missing from a CI checkout: the tag then goes on
+    /// the main commit that proved the merge, which holds the same content.
     func tag(_ good: LastGood?, approvers: [String]) async -> String? {
         guard let good else { return nil }
+        let present = (try? await context.git.resolveCommit(release.commit)) != nil
+        let commit = present ? release.commit : decision.mergedBy?.commit ?? release.commit
         let marker = ReleaseTag(env: plan.env, stack: plan.stack, sequence: good.sequence, release: release.id, plan: plan.id,
-                                planDigest: plan.digest, commit: release.commit, pr: release.pr, apply: applyID,
+                                planDigest: plan.digest, commit: commit, pr: release.pr, apply: applyID,
                                 approvers: approvers, appliedAt: good.appliedAt, auditHead: try? await context.ledger.auditHead())
-        return (try? await context.git.tag(marker.name, commit: release.commit, message: marker.message)) != nil ? marker.name : nil
+        return (try? await context.git.tag(marker.name, commit: commit, message: marker.message)) != nil ? marker.name : nil
     }
 }

@@ -33,19 +33,16 @@ public struct Applier: Sendable {
         let judgement = try await GovernanceResolver(context: context).judge(plan, release: release)
         let previous = context.pipeline.environment(before: plan.env)?.name.value
         let applied = try await context.orderSatisfied(release: release.id, env: plan.env, stack: plan.stack, previous: previous)
-        var onMain: Bool?
-        if judgement.effective.requiresMerge {
-            onMain = try await context.git.isAncestor(release.commit, of: judgement.effective.mainBranch)
-        }
+        let merge = judgement.merge
         let approvals = try await Approver(context: context).verified(plan, signers: judgement.signersPath)
         let drift = try await DriftDetector(context: context).openDrift(env: plan.env, stack: plan.stack)
         let invoker = if let id = plan.breakGlass { try await context.ledger.breakGlasses().first { $0.id == id }?.actor } else { String?.none }
         let decision = GateEvaluator.evaluate(GateFacts(
             environment: environment, previousEnvironment: previous, release: release, plan: plan, appliedToPrevious: applied,
-            onMainBranch: onMain, mainBranch: judgement.effective.mainBranch, approvals: approvals, now: context.effects.now(), openDrift: drift,
+            onMainBranch: merge?.proof != nil, mainBranch: judgement.effective.mainBranch, approvals: approvals, now: context.effects.now(), openDrift: drift,
             statefulTypes: Set(context.pipeline.statefulTypes), inForce: judgement.inForce, proposed: judgement.proposed,
             authors: judgement.authors, authorshipVerified: judgement.authorshipVerified, unsignedCommits: judgement.unsignedCommits,
-            breakGlassInvoker: invoker))
+            breakGlassInvoker: invoker, mergeCheck: merge))
         return (decision, judgement)
     }
 

@@ -185,12 +185,28 @@ public struct Auditor: Sendable {
         public var author: String
         public var approvers: [Approver]
         public var detail: String?
+        /// The CI run that started the apply, as its variables described it (hashed with the event).
+        public var ci: CIContext?
+        /// How the on-merge gate found the release on the main branch, when it was asked.
+        public var mergedBy: MergeProof?
+    }
+
+    /// What the `apply.started` event of each apply (by apply id) recorded about the run that
+    /// started it and how the on-merge gate found the release on the main branch.
+    static func startFacts(_ events: [AuditEvent]) -> [String: (ci: CIContext?, mergedBy: MergeProof?)] {
+        var facts: [String: (ci: CIContext?, mergedBy: MergeProof?)] = [:]
+        for event in events where event.kind == "apply.started" {
+            guard let apply = event.subjects["apply"] else { continue }
+            facts[apply] = (CIContext(json: event.payload[CIContext.payloadKey]), MergeProof(json: event.payload["merged_by"]))
+        }
+        return facts
     }
 
     public func trace(env: String?) async throws -> [Trace] {
         if let env { _ = try context.environment(env) }
         let approver = Approver(context: context)
         var traces: [Trace] = []
+        let started = Self.startFacts(try await context.ledger.events())
         for apply in try await context.ledger.applies(env: env, stack: nil) where apply.outcome != .running {
             guard let plan = try await context.ledger.plan(id: apply.planID),
                   let release = try await context.ledger.release(id: plan.releaseID) else { continue }
@@ -201,7 +217,8 @@ public struct Auditor: Sendable {
             traces.append(Trace(env: apply.env, stack: apply.stack, apply: apply.id, outcome: apply.outcome.rawValue,
                                 startedAt: apply.startedAt, finishedAt: apply.finishedAt, plan: plan.id, planDigest: plan.digest,
                                 planner: plan.planner, release: release.id, commit: release.commit, pr: release.pr,
-                                author: release.author, approvers: approvals, detail: apply.detail))
+                                author: release.author, approvers: approvals, detail: apply.detail,
+                                ci: started[apply.id]?.ci, mergedBy: started[apply.id]?.mergedBy))
         }
         return traces
     }

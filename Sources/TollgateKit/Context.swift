@@ -19,6 +19,14 @@ public struct Context: Sendable {
     public var pid: Int32
     /// The CI run this process belongs to, when the CI says (recorded on the lock it holds).
     public var runURL: String?
+    /// The CI run this process belongs to, as its variables describe it; every event the ledger
+    /// writes carries it.
+    public var ci: CIContext?
+    /// Says something to the operator on stderr that is neither a result nor an error (a shallow
+    /// clone being deepened); silent unless the composition root wires it.
+    public var notice: @Sendable (String) -> Void = { _ in }
+    /// On-merge answers already found by this process.
+    public var mergeChecks = MergeCheckCache()
     /// How long an apply's lock lease lasts without renewal; renewed every third of it.
     public var lease: TimeInterval = LockRecord.defaultLease
     public var processEnvironment: [String: String]

@@ -31,6 +31,8 @@ struct GovernanceResolver: Sendable {
         var authors: [String]
         var authorshipVerified: Bool
         var unsignedCommits: [String]
+        /// What the on-merge gate found, when the effective gate asks for it.
+        var merge: MergeCheck?
     }
 
     /// The governance of `env` sealed in `release`.
@@ -108,8 +110,12 @@ struct GovernanceResolver: Sendable {
             ? "the signers file in force for '\(plan.env)' ('\(current?.inForce.governance.signersFile ?? "")' sealed in \(current.map(\.inForce.description) ?? ""))"
             : "the signers file '\(proposed.governance.signersFile)' sealed in release \(Digest.short(release.id))"
         let signersPath = try write(trusted)
+        // The merge first: in a shallow clone it may fetch the history the authors are read from.
+        let inspector = MergeInspector(context: context)
+        let merge = effective.requiresMerge ? try await inspector.check(release, branch: effective.mainBranch) : nil
         // Authors: everyone who wrote a commit since the environment's last-good commit.
-        let commits = try await context.git.commits(since: current?.release.commit, through: release.commit,
+        let range = try await inspector.authorRange(release, lastGood: current?.release, env: plan.env, branch: effective.mainBranch)
+        let commits = try await context.git.commits(since: range.base, through: range.tip,
                                                     allowedSigners: effective.requireSignedCommits ? signersPath : nil)
         var authors: [String] = []
         var unsigned: [String] = []
@@ -124,7 +130,8 @@ struct GovernanceResolver: Sendable {
         var unique: [String] = []
         for author in authors where !unique.contains(author) { unique.append(author) }
         return Judgement(effective: effective, proposed: proposed.governance, inForce: current?.inForce, signersPath: signersPath,
-                         signersOrigin: origin, authors: unique, authorshipVerified: effective.requireSignedCommits, unsignedCommits: unsigned)
+                         signersOrigin: origin, authors: unique, authorshipVerified: effective.requireSignedCommits, unsignedCommits: unsigned,
+                         merge: merge)
     }
 
     /// Writes sealed signers bytes where ssh-keygen can read them, named by their digest.

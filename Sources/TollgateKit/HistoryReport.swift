@@ -35,6 +35,10 @@ public struct HistoryReport: Sendable, Codable, Equatable {
         /// Whether this is the current last-good of its stack.
         public var lastGood: Bool
         public var detail: String?
+        /// The CI run that started the apply, as recorded (ledger entries only).
+        public var ci: CIContext?
+        /// How the on-merge gate found the release on the main branch (ledger entries only).
+        public var mergedBy: MergeProof?
     }
 
     public var env: String
@@ -63,6 +67,7 @@ public struct HistoryReport: Sendable, Codable, Equatable {
         var successes: [String: Int] = [:]
         var lastGood: [String: String] = [:]
         var entries: [Entry] = []
+        let started = Auditor.startFacts(try await context.ledger.events())
         for apply in applies {
             guard let plan = try await context.ledger.plan(id: apply.planID),
                   let release = try await context.ledger.release(id: plan.releaseID) else { continue }
@@ -91,7 +96,7 @@ public struct HistoryReport: Sendable, Codable, Equatable {
             entries.append(Entry(env: env, stack: apply.stack, outcome: apply.outcome.rawValue, time: apply.finishedAt ?? apply.startedAt,
                                  commit: release.commit, pr: release.pr, release: release.id, plan: plan.id, planDigest: plan.digest,
                                  approvers: decision.approvedBy, apply: apply.id, tag: tag, lastGood: lastGood[apply.stack] == apply.id,
-                                 detail: apply.detail))
+                                 detail: apply.detail, ci: started[apply.id]?.ci, mergedBy: started[apply.id]?.mergedBy))
         }
         return HistoryReport(env: env, stack: stack, source: .ledger, entries: entries, warnings: warnings)
     }

@@ -23,14 +23,55 @@ public struct Releaser: Sendable {
         Governance.signersFile(of: context.pipeline)
     }
 
-    public func release(commit revision: String, pr: Int?) async throws -> (release: Release, created: Bool) {
-        let git = context.git
-        let top = try await git.topLevel()
-        guard let commit = try await git.resolveCommit(revision) else { throw KitError.unknownCommit(revision) }
-        // Paths inside the repository, relative to its top level.
+    /// The deployable paths inside the repository (relative to its top level), the pipeline's
+    /// directory as a prefix there (empty at the top), and the pipeline file's name.
+    func repositoryPaths() async throws -> (paths: [String], prefix: String, pipelineFile: String) {
+        let top = try await context.git.topLevel()
         let prefix = PathText.relative(context.pipeline.baseDirectory, to: top)
         let pipelineFile = (context.pipeline.file as NSString).lastPathComponent
-        let paths = deployablePaths(pipelineFile: pipelineFile).map { prefix.isEmpty ? $0 : prefix + "/" + $0 }
+        return (deployablePaths(pipelineFile: pipelineFile).map { prefix.isEmpty ? $0 : prefix + "/" + $0 }, prefix, pipelineFile)
+    }
+
+    /// The release bundle's entries for files of a commit: paths relative to the pipeline's directory.
+    func entries(_ files: [GitFile], prefix: String) async throws -> [TarArchive.Entry] {
+        let contents = try await context.git.contents(of: files.map(\.object))
+        return zip(files, contents).map { file, data in
+            TarArchive.Entry(path: prefix.isEmpty ? file.path : String(file.path.dropFirst(prefix.count + 1)), contents: data, executable: file.executable)
+        }
+    }
+
+    /// The release ids that commits would seal to, read from git objects and stored nowhere, for
+    /// the commits whose deployable files are the same paths as `files` (a release's file list);
+    /// nil for the others, whose content cannot match. Commits with the same files as one already
+    /// sealed are not read again.
+    func sealedIDs(of commits: [String], matching files: [String]) async throws -> [(commit: String, sealed: String?)] {
+        let (paths, prefix, _) = try await repositoryPaths()
+        let wanted = Set(files)
+        var seen: [[GitFile]: String] = [:]
+        var result: [(commit: String, sealed: String?)] = []
+        for commit in commits {
+            let listing = try await context.git.files(commit: commit, under: paths)
+            let relative = Set(listing.map { prefix.isEmpty ? $0.path : String($0.path.dropFirst(prefix.count + 1)) })
+            guard relative == wanted else {
+                result.append((commit, nil))
+                continue
+            }
+            if let known = seen[listing] {
+                result.append((commit, known))
+                continue
+            }
+            let id = Digest.id(try TarArchive.write(try await entries(listing, prefix: prefix)))
+            seen[listing] = id
+            result.append((commit, id))
+        }
+        return result
+    }
+
+    public func release(commit revision: String, pr: Int?) async throws -> (release: Release, created: Bool) {
+        let git = context.git
+        guard let commit = try await git.resolveCommit(revision) else { throw KitError.unknownCommit(revision) }
+        // Paths inside the repository, relative to its top level.
+        let (paths, prefix, pipelineFile) = try await repositoryPaths()
         if let head = try await git.resolveCommit("HEAD"), head == commit {
             let dirty = try await git.dirtyPaths(paths)
             if !dirty.isEmpty { throw KitError.dirtyRelease(paths: dirty) }
@@ -44,10 +85,7 @@ public struct Releaser: Sendable {
         if needsSigners, !files.contains(where: { $0.path == signersPath }) {
             throw KitError.step("commit \(commit.prefix(12)) has no '\(signersFile)', and approvals are checked only against the signers file sealed in a release; commit it (git add \(signersFile)) and cut the release again")
         }
-        let contents = try await git.contents(of: files.map(\.object))
-        let entries = zip(files, contents).map { file, data in
-            TarArchive.Entry(path: prefix.isEmpty ? file.path : String(file.path.dropFirst(prefix.count + 1)), contents: data, executable: file.executable)
-        }
+        let entries = try await entries(files, prefix: prefix)
         let archive = try TarArchive.write(entries)
         let id = try await context.artifacts.put(archive)
         let existing = try await context.ledger.release(id: id)

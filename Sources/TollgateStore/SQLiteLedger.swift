@@ -10,9 +10,13 @@ import TollgateCore
 public final class SQLiteLedger: Ledger {
     let pool: DatabasePool
     let effects: Effects
+    /// The CI run written into every event's payload, when there is one.
+    let ci: CIContext?
 
-    /// Opens (creating if needed) the ledger at `path` and brings its schema up to date.
-    public init(path: String, effects: Effects) throws {
+    /// Opens (creating if needed) the ledger at `path` and brings its schema up to date. Events it
+    /// appends carry `ci` in their hashed payload.
+    public init(path: String, effects: Effects, ci: CIContext? = nil) throws {
+        self.ci = ci
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
@@ -203,7 +207,8 @@ public final class SQLiteLedger: Ledger {
 
     // MARK: - Events
 
-    static func append(_ entry: AuditEntry, in db: Database, at time: Date) throws {
+    static func append(_ entry: AuditEntry, in db: Database, at time: Date, ci: CIContext?) throws {
+        let entry = entry.stamped(ci)
         let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
         let previous = last.map { (seq: $0["seq"] as Int, hash: $0["hash"] as String) }
         let event = AuditChain.append(entry, after: previous, at: time)
@@ -219,7 +224,7 @@ public final class SQLiteLedger: Ledger {
         do {
             return try await pool.write { db in
                 let result = try body(db)
-                if let entry { try Self.append(entry, in: db, at: now) }
+                if let entry { try Self.append(entry, in: db, at: now, ci: self.ci) }
                 return result
             }
         } catch let error as LedgerError {
@@ -412,7 +417,7 @@ public final class SQLiteLedger: Ledger {
                     INSERT INTO locks (env, stack, apply_id, holder, host, pid, acquired_at, expires_at, token, run_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [lock.env, lock.stack, lock.applyID, lock.holder, lock.host, lock.pid, AuditChain.milliseconds(lock.acquiredAt),
                                      AuditChain.milliseconds(lock.expiresAt), token, lock.runURL])
-                try Self.append(event, in: db, at: now)
+                try Self.append(event, in: db, at: now, ci: self.ci)
                 return nil
             }
         } catch {
@@ -526,7 +531,7 @@ public final class SQLiteLedger: Ledger {
             try db.execute(sql: "UPDATE applies SET outcome = 'interrupted', finished_at = ?, detail = ? WHERE id = ? AND outcome = 'running'",
                            arguments: [AuditChain.milliseconds(time),
                                        "its lease expired at \(Timestamp.text(lock.expiresAt)): the runner stopped renewing it (killed or cut off)", lock.applyID])
-                try Self.append(event, in: db, at: now)
+                try Self.append(event, in: db, at: now, ci: self.ci)
                 return lock
             }
         } catch {

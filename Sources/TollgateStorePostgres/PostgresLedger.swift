@@ -18,6 +18,8 @@ public final class PostgresLedger: Ledger {
     /// The client with a deadline on getting a connection: every statement goes through it.
     let pool: Pool
     let effects: Effects
+    /// The CI run written into every event's payload, when there is one.
+    let ci: CIContext?
     let logger: Logger
     let url: PostgresURL
     /// The URL without its password, for messages.
@@ -31,12 +33,13 @@ public final class PostgresLedger: Ledger {
     /// A ledger on `url` whose client is not running yet: run ``run()`` in a task, then ``prepare()``.
     ///
     /// Prefer ``withLedger(url:effects:_:)`` or ``connect(url:effects:)``, which do both.
-    public convenience init(url: String, effects: Effects) throws {
+    public convenience init(url: String, effects: Effects, ci: CIContext? = nil) throws {
         let parsed = try PostgresURL(url)
-        self.init(client: PostgresClient(configuration: parsed.configuration), url: parsed, effects: effects, runner: nil)
+        self.init(client: PostgresClient(configuration: parsed.configuration), url: parsed, effects: effects, runner: nil, ci: ci)
     }
 
-    init(client: PostgresClient, url: PostgresURL, effects: Effects, runner: Task<Void, Never>?) {
+    init(client: PostgresClient, url: PostgresURL, effects: Effects, runner: Task<Void, Never>?, ci: CIContext? = nil) {
+        self.ci = ci
         self.client = client
         self.url = url
         self.effects = effects
@@ -75,8 +78,8 @@ public final class PostgresLedger: Ledger {
 
     /// Opens the ledger at `url`, runs its client in a child task for as long as `body` runs, and
     /// closes it when `body` returns or throws. The structured way, and what the CLI should use.
-    public static func withLedger<T>(url: String, effects: Effects, _ body: (PostgresLedger) async throws -> T) async throws -> T {
-        let ledger = try PostgresLedger(url: url, effects: effects)
+    public static func withLedger<T>(url: String, effects: Effects, ci: CIContext? = nil, _ body: (PostgresLedger) async throws -> T) async throws -> T {
+        let ledger = try PostgresLedger(url: url, effects: effects, ci: ci)
         return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
             group.addTask { await ledger.run() }
             defer { group.cancelAll() }
@@ -200,7 +203,7 @@ public final class PostgresLedger: Ledger {
         do {
             return try await transaction { tx, head in
                 let result = try await body(tx)
-                if let entry { try await head.append(entry, in: tx, at: now) }
+                if let entry { try await head.append(entry.stamped(self.ci), in: tx, at: now) }
                 return result
             }
         } catch let error as PostgresStoreError {
@@ -423,7 +426,7 @@ public final class PostgresLedger: Ledger {
                     """, .text(lock.env), .text(lock.stack), .text(lock.applyID), .text(lock.holder), .text(lock.host), .int(lock.pid),
                     .time(lock.acquiredAt), .time(lock.expiresAt), .int(token), .text(lock.runURL)))
                 if taken.isEmpty, let held = try await tx.rows(query).first { throw LockHeld(holder: try Self.lock(held)) }
-                try await head.append(event, in: tx, at: now)
+                try await head.append(event.stamped(self.ci), in: tx, at: now)
                 return nil
             }
         } catch let held as LockHeld {
@@ -550,7 +553,7 @@ public final class PostgresLedger: Ledger {
                     UPDATE applies SET outcome = 'interrupted', finished_at = $1, detail = $2 WHERE id = $3 AND outcome = 'running'
                     """, .time(time), .text("its lease expired at \(Timestamp.text(lock.expiresAt)): the runner stopped renewing it (killed or cut off)"),
                     .text(lock.applyID)))
-                try await head.append(event, in: tx, at: now)
+                try await head.append(event.stamped(self.ci), in: tx, at: now)
                 return lock
             }
         } catch let error as PostgresStoreError {

@@ -179,6 +179,10 @@ struct UnusedGit: Git {
     func isAncestor(_ commit: String, of reference: String) async throws -> Bool { throw fail() }
     func commits(since base: String?, through tip: String, allowedSigners: String?) async throws -> [CommitIdentity] { throw fail() }
     func tag(_ name: String, commit: String, message: String) async throws { throw fail() }
+    func remotes() async throws -> [String] { throw fail() }
+    func isShallow() async throws -> Bool { throw fail() }
+    func firstParentHistory(of reference: String, limit: Int) async throws -> [String] { throw fail() }
+    func deepen(remote: String, branch: String, by: Int) async throws { throw fail() }
     func tags(prefix: String) async throws -> [GitTag] {
         guard let tagged else { throw fail() }
         return tagged.filter { $0.name.hasPrefix(prefix) }

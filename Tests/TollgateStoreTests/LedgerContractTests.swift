@@ -28,6 +28,29 @@ import TollgateStore
 
     func entry(_ kind: String) -> AuditEntry { AuditEntry(actor: "tester", kind: kind, subjects: ["k": kind]) }
 
+    /// The statements that drop a store's append-only guards on events, as an attacker with write access would.
+    static func dropEventGuards(_ name: String) -> [String] {
+        name == "sqlite" ? ["DROP TRIGGER events_no_update", "DROP TRIGGER events_no_delete"] : ["DROP TRIGGER events_append_only ON events"]
+    }
+
+    @Test(arguments: names) func everyEventCarriesTheCIContextTheLedgerWasOpenedWith(name: String) async throws {
+        let ci = CIContext(provider: .github, repository: "acme/infra", runURL: "https://github.com/acme/infra/actions/runs/1", actor: "octocat")
+        try await StoreUnderTest.with(name, ci: ci) { store in
+            // Written before CI: an event without the context, by a ledger opened without one.
+            try await store.withSecondLedger { plain in try await plain.appendEvent(entry("before")) }
+            try await store.ledger.recordRelease(release, event: entry("release"))
+            try await store.ledger.appendEvent(AuditEntry(actor: "tester", kind: "note", payload: .null))
+            let events = try await store.ledger.events()
+            #expect(events.map(\.kind) == ["before", "release", "note"])
+            #expect(events.map { CIContext(json: $0.payload[CIContext.payloadKey]) } == [nil, ci, nil])
+            #expect(events[2].payload == .null)
+            #expect(AuditChain.verify(stored: try await store.ledger.storedEvents()) == nil)
+            // The context is hashed with the event: rewriting it breaks the chain there.
+            try await store.execute(Self.dropEventGuards(name) + ["UPDATE events SET payload = replace(payload, 'octocat', 'mallory') WHERE seq = 2"])
+            #expect(AuditChain.verify(stored: try await store.ledger.storedEvents())?.seq == 2)
+        }
+    }
+
     @Test(arguments: names) func releasesAreRecordedOnce(name: String) async throws {
         try await withLedger(name) { ledger in
             try await ledger.recordRelease(release, event: entry("release"))

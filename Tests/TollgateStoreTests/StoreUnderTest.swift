@@ -20,14 +20,15 @@ struct StoreUnderTest: Sendable {
     /// given nor required (see ``PostgresTestServer``).
     static let kinds: [String] = PostgresTestServer.shouldRun ? ["sqlite", "postgres"] : ["sqlite"]
 
-    static func with(_ kind: String, _ body: (StoreUnderTest) async throws -> Void) async throws {
+    /// Runs `body` with a fresh store of `kind`; its first ledger writes `ci` into every event.
+    static func with(_ kind: String, ci: CIContext? = nil, _ body: (StoreUnderTest) async throws -> Void) async throws {
         switch kind {
         case "sqlite":
             let directory = try TemporaryDirectory("tollgate-ledger")
             defer { directory.remove() }
             let path = directory.path + "/ledger.sqlite"
             let store = StoreUnderTest(
-                ledger: try SQLiteLedger(path: path, effects: fixedEffects()),
+                ledger: try SQLiteLedger(path: path, effects: fixedEffects(), ci: ci),
                 withSecondLedger: { body in try await body(try SQLiteLedger(path: path, effects: fixedEffects())) },
                 execute: { statements in
                     let queue = try DatabaseQueue(path: path)
@@ -36,7 +37,7 @@ struct StoreUnderTest: Sendable {
             try await body(store)
         case "postgres":
             try await PostgresTestServer.withDatabase { url in
-                try await PostgresLedger.withLedger(url: url, effects: fixedEffects()) { ledger in
+                try await PostgresLedger.withLedger(url: url, effects: fixedEffects(), ci: ci) { ledger in
                     let store = StoreUnderTest(
                         ledger: ledger,
                         withSecondLedger: { body in

@@ -125,8 +125,22 @@ struct AuditCommand: AsyncParsableCommand {
                         Output.line("  \(approver.decision) by \(approver.principal): signature \(approver.signatureVerifies ? "verifies" : "DOES NOT VERIFY")")
                     }
                     if let detail = trace.detail { Output.line("  detail: \(detail)") }
+                    for line in Self.provenance(ci: trace.ci, mergedBy: trace.mergedBy) { Output.line(line) }
                 }
             }
+        }
+
+        /// Where an apply ran and how its release was found on the main branch, as recorded.
+        static func provenance(ci: CIContext?, mergedBy: MergeProof?) -> [String] {
+            var lines: [String] = []
+            if let mergedBy { lines.append("  on main: \(mergedBy)") }
+            if let ci {
+                lines.append("  ci: \(ci.summary)")
+                if let subject = ci.oidcSubject {
+                    lines.append("  oidc subject: \(subject)\(ci.oidcIssuer.map { " (issuer \($0))" } ?? "") — read from the token, not verified")
+                }
+            }
+            return lines
         }
     }
 }

@@ -48,6 +48,7 @@ struct HistoryCommand: AsyncParsableCommand {
                 Output.line("  plan \(entry.plan)  digest \(entry.planDigest)")
                 Output.line("  approved by \(entry.approvers.isEmpty ? "-" : entry.approvers.joined(separator: ", "))")
                 if let detail = entry.detail { Output.line("  detail: \(detail)") }
+                for line in AuditCommand.Trace.provenance(ci: entry.ci, mergedBy: entry.mergedBy) { Output.line(line) }
             }
         }
     }
