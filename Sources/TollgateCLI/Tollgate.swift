@@ -19,7 +19,7 @@ public struct Tollgate: AsyncParsableCommand {
             ReleaseCommand.self, PlanCommand.self, ShowCommand.self, ChecksCommand.self, ApproveCommand.self, RejectCommand.self,
             ApplyCommand.self, PromoteCommand.self, StatusCommand.self, HistoryCommand.self, AuditCommand.self, UnlockCommand.self, DemoCommand.self,
             LintCommand.self, AssessCommand.self, PolicyCommand.self, DriftCommand.self, DivergeCommand.self, EphemeralCommand.self,
-            RollbackCommand.self, ReviewCommand.self, ReportCommand.self, LedgerCommand.self,
+            RollbackCommand.self, ReviewCommand.self, ReportCommand.self, LedgerCommand.self, CICommand.self,
             ParseHCLCommand.self, SummarizePlanCommand.self,
         ]
     )
