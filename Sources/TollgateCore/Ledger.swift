@@ -98,10 +98,14 @@ public protocol BlobStore: Sendable {
     func ids() async throws -> [String]
     /// Where the blob of `id` is kept (a path, a table row), for messages.
     func location(of id: String) -> String
+    /// Marks a blob as just stored, so collection of unreferenced artifacts keeps it; false when it
+    /// is not there. Stores that never collect keep the default, which only checks it is there.
+    func touch(id: String) async throws -> Bool
 }
 
 extension BlobStore {
     public func location(of id: String) -> String { "blob \(id)" }
+    public func touch(id: String) async throws -> Bool { try await read(id: id) != nil }
 }
 
 /// One table of a ledger copied as it is stored, for `tollgate ledger migrate`: the same columns in

@@ -197,7 +197,8 @@ public struct EncryptedArtifactStore: ArtifactStore {
     public func put(_ data: Data) async throws -> String {
         let id = Digest.id(data)
         if let stored = try await blobs.read(id: id), let envelope = ArtifactEnvelope(parsing: stored),
-           envelope.keyID == keys.current.id, (try? envelope.open(artifactID: id, key: keys.current)) == data {
+           envelope.keyID == keys.current.id, (try? envelope.open(artifactID: id, key: keys.current)) == data,
+           try await blobs.touch(id: id) {
             return id
         }
         let envelope = try ArtifactEnvelope.seal(data, artifactID: id, key: keys.current)

@@ -26,8 +26,9 @@ public struct PostgresArtifactStore: ArtifactStore {
 
     public func put(_ data: Data) async throws -> String {
         let id = Digest.id(data)
-        // Already there and intact: nothing to write. Stored but damaged: written again below.
-        if (try? await get(id)) != nil { return id }
+        // Already there and intact: only its stored time moves, so collection keeps it for the
+        // command about to record it. Stored but damaged (or collected meanwhile): written again below.
+        if (try? await get(id)) != nil, try await touch(id: id) { return id }
         try await write(id: id, bytes: data)
         return id
     }
@@ -45,8 +46,8 @@ public struct PostgresArtifactStore: ArtifactStore {
                 try await tx.execute("BEGIN")
                 do {
                     let inserted = try await tx.rows(.sql("""
-                        INSERT INTO artifacts (id, size, chunks) VALUES ($1, $2, $3)
-                        ON CONFLICT (id) DO UPDATE SET size = excluded.size, chunks = excluded.chunks RETURNING id
+                        INSERT INTO artifacts (id, size, chunks, stored_at) VALUES ($1, $2, $3, \(Self.serverMilliseconds))
+                        ON CONFLICT (id) DO UPDATE SET size = excluded.size, chunks = excluded.chunks, stored_at = excluded.stored_at RETURNING id
                         """, .text(id), .int(data.count), .int(chunks.count)))
                     guard !inserted.isEmpty else { throw PostgresStoreError.writeFailed("artifact \(id) was not stored") }
                     try await tx.execute(.sql("DELETE FROM artifact_chunks WHERE id = $1", .text(id)))
@@ -55,7 +56,7 @@ public struct PostgresArtifactStore: ArtifactStore {
                     }
                     try await tx.execute("COMMIT")
                 } catch {
-                    try? await tx.execute("ROLLBACK")
+                    await tx.rollback(after: error)
                     throw error
                 }
             }
@@ -89,7 +90,7 @@ public struct PostgresArtifactStore: ArtifactStore {
                     try await tx.execute("COMMIT")
                     return (header, chunks)
                 } catch {
-                    try? await tx.execute("ROLLBACK")
+                    await tx.rollback(after: error)
                     throw error
                 }
             }
@@ -116,6 +117,21 @@ public struct PostgresArtifactStore: ArtifactStore {
         }
         guard data.count == size else { throw PostgresStoreError.tamperedArtifact(id: id, actual: Digest.id(data)) }
         return data
+    }
+
+    /// The server's clock in milliseconds: one clock for every runner's stored times and for collection.
+    static let serverMilliseconds = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+
+    /// Moves an artifact's stored time to now; false when there is no such row (collected).
+    public func touch(id: String) async throws -> Bool {
+        try Self.check(id)
+        do {
+            return try await !pool.query(.sql("UPDATE artifacts SET stored_at = \(Self.serverMilliseconds) WHERE id = $1 RETURNING id", .text(id))).isEmpty
+        } catch let error as PostgresStoreError {
+            throw error
+        } catch {
+            throw PostgresStoreError.writeFailed("cannot touch artifact \(id): \(PostgresStoreError.describe(error))")
+        }
     }
 
     /// Every stored id.

@@ -248,6 +248,12 @@ extension PostgresLedger {
             )
             """,
         ]),
+        // When each artifact was last written or put again, by the server's clock: collection
+        // (`tollgate ledger gc`) only takes artifacts older than its grace period, so a command that
+        // wrote one and has not yet recorded what names it keeps it. Rows from before are 0: old.
+        Migration(version: 3, name: "artifacts' stored time, for collection", statements: [
+            "ALTER TABLE artifacts ADD COLUMN stored_at BIGINT NOT NULL DEFAULT 0",
+        ]),
     ]
 
     /// Checks the server's version and brings the schema up to date, one migration per transaction.
@@ -279,7 +285,7 @@ extension PostgresLedger {
                 }
                 try await tx.execute("COMMIT")
             } catch {
-                try? await tx.execute("ROLLBACK")
+                await tx.rollback(after: error)
                 throw error
             }
         }

@@ -159,12 +159,114 @@ public final class PostgresLedger: Ledger {
         return (rows.first ?? 0, Self.migrations.last?.version ?? 0)
     }
 
+    /// The rights tollgate's commands need, by table: every table is read and appended to; events
+    /// only that (its rows are never changed); the rest are also updated, and locks and artifacts deleted.
+    static func requiredRights() -> [(table: String, right: String)] {
+        let tables = migrations.flatMap(\.statements).compactMap { statement -> String? in
+            guard let range = statement.range(of: "CREATE TABLE ") else { return nil }
+            return statement[range.upperBound...].split(whereSeparator: { $0 == " " || $0 == "(" || $0 == "\n" }).first.map(String.init)
+        }
+        return tables.flatMap { table -> [(table: String, right: String)] in
+            var rights = ["SELECT", "INSERT"]
+            if table != "events" { rights.append("UPDATE") }
+            if ["locks", "artifacts", "artifact_chunks"].contains(table) { rights.append("DELETE") }
+            return rights.map { (table, $0) }
+        }
+    }
+
+    /// The rights from ``requiredRights()`` the connected role lacks, as `RIGHT on TABLE`.
+    public func missingRights() async throws -> [String] {
+        // The names are this file's own constants, never input.
+        let checks = Self.requiredRights().map { "('\($0.table)', '\($0.right)')" }.joined(separator: ", ")
+        return try await read(PostgresQuery(unsafeSQL: """
+            SELECT t || '.' || r AS missing FROM (VALUES \(checks)) AS needed(t, r) WHERE NOT has_table_privilege(current_user, t, r) ORDER BY t, r
+            """)) { cells in
+            let text = try StoredRow("privileges", cells, id: "missing").text("missing")
+            let parts = text.split(separator: ".", maxSplits: 1)
+            return "\(parts.last ?? "") on \(parts.first ?? "")"
+        }
+    }
+
+    /// Whether this connection to the server is encrypted, and with which TLS version.
+    public func connectionSecurity() async throws -> (encrypted: Bool, version: String?) {
+        let rows = try await read("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()") { cells in
+            let row = StoredRow("pg_stat_ssl", cells, id: "ssl")
+            return (try row.bool("ssl"), try row.optionalText("version"))
+        }
+        return rows.first ?? (false, nil)
+    }
+
     /// Whether the role can change or delete audit events (it should not: see docs/operations.md).
     public func canRewriteEvents() async throws -> Bool {
         let rows = try await read("""
             SELECT (has_table_privilege(current_user, 'events', 'UPDATE') OR has_table_privilege(current_user, 'events', 'DELETE')) AS rewrite
             """) { cells in try StoredRow("privileges", cells, id: "rewrite").decode(Bool.self, "rewrite") }
         return rows.first ?? true
+    }
+
+    /// Artifacts no record names: written by a command that stopped before recording what names them.
+    public struct Collection: Sendable, Equatable {
+        /// The ids removed (or, in a dry run, that would be), sorted.
+        public var ids: [String]
+        /// Their stored size in bytes.
+        public var bytes: Int64
+        /// Artifacts left in the store.
+        public var kept: Int
+
+        public init(ids: [String], bytes: Int64, kept: Int) {
+            self.ids = ids
+            self.bytes = bytes
+            self.kept = kept
+        }
+    }
+
+    /// Removes the artifacts that no release, plan or plan event names and that were stored (or put
+    /// again) more than `grace` ago by the server's clock, with their chunks, in one transaction that
+    /// records `event` with what it removed. The grace period covers a command between storing an
+    /// artifact and recording the plan or release that names it; an artifact put again meanwhile
+    /// has a fresh stored time (and a put that finds it collected writes it anew).
+    public func collectArtifacts(grace: Duration, dryRun: Bool, event: @escaping @Sendable (Collection) -> AuditEntry) async throws -> Collection {
+        let cutoff = "\(PostgresArtifactStore.serverMilliseconds) - \(grace.components.seconds * 1000)"
+        let doomed = """
+            SELECT a.id, a.size FROM artifacts a
+            WHERE a.stored_at < \(cutoff)
+              AND NOT EXISTS (SELECT 1 FROM releases r WHERE r.id = a.id)
+              AND NOT EXISTS (SELECT 1 FROM plans p WHERE p.digest = a.id)
+              AND NOT EXISTS (SELECT 1 FROM events e WHERE e.kind = 'plan.created' AND e.payload::jsonb ->> 'json' = a.id)
+            ORDER BY a.id
+            """
+        @Sendable func found(_ rows: [PostgresRandomAccessRow]) throws -> [(id: String, size: Int64)] {
+            try rows.map { cells in
+                let row = StoredRow("artifacts", cells, id: "id")
+                return (try row.text("id"), try row.int64("size"))
+            }
+        }
+        @Sendable func count(_ tx: Transaction) async throws -> Int {
+            try await tx.rows("SELECT count(*)::bigint AS n FROM artifacts").first.map { try StoredRow("artifacts", $0, id: "n").int("n") } ?? 0
+        }
+        do {
+            return try await transaction { tx, head in
+                // FOR UPDATE: a put that touches one of these waits, then finds it gone and writes it anew.
+                let victims = try found(try await tx.rows(.sql(doomed + (dryRun ? "" : " FOR UPDATE OF a"))))
+                let total = try await count(tx)
+                var result = Collection(ids: victims.map(\.id), bytes: victims.reduce(0) { $0 + $1.size }, kept: total)
+                guard !dryRun else {
+                    result.kept = total - victims.count
+                    return result
+                }
+                for victim in victims {
+                    try await tx.execute(.sql("DELETE FROM artifact_chunks WHERE id = $1", .text(victim.id)))
+                    try await tx.execute(.sql("DELETE FROM artifacts WHERE id = $1", .text(victim.id)))
+                }
+                result.kept = try await count(tx)
+                if !victims.isEmpty { try await head.append(event(result), in: tx, at: effects.now()) }
+                return result
+            }
+        } catch let error as PostgresStoreError {
+            throw error
+        } catch {
+            throw PostgresStoreError.writeFailed("cannot collect artifacts: \(PostgresStoreError.describe(error))")
+        }
     }
 
     /// The artifact store in the same database, on this ledger's connection pool.
@@ -187,7 +289,7 @@ public final class PostgresLedger: Ledger {
                         try await tx.execute("COMMIT")
                         return result
                     } catch {
-                        try? await tx.execute("ROLLBACK")
+                        await tx.rollback(after: error)
                         throw error
                     }
                 }

@@ -48,6 +48,14 @@ struct Transaction: Sendable {
     func execute(_ query: PostgresQuery) async throws {
         _ = try await connection.query(query, logger: logger).collect()
     }
+
+    /// Rolls back after `error`, unless the error says the session is gone: the server has rolled
+    /// the transaction back already, and a statement on a closing connection may never be answered.
+    func rollback(after error: any Error) async {
+        if let error = error as? PSQLError, Pool.lostCodes.contains(error.code) || PostgresStoreError.endedSession(error) { return }
+        if connection.isClosed { return }
+        try? await execute("ROLLBACK")
+    }
 }
 
 /// A stored row read column by column: a value that does not decode is an error naming the table,
@@ -135,13 +143,14 @@ struct Pool: Sendable {
                 try await withThrowingTaskGroup(of: T?.self, returning: T.self) { group in
                     group.addTask {
                         try await client.withConnection { connection in
-                            leased.value.withLock { $0 = true }
+                            // A connection handed over after the deadline is given back unused.
+                            guard leased.settle(.leased) else { throw CancellationError() }
                             return try await body(connection)
                         }
                     }
                     group.addTask {
                         try await Task.sleep(for: patience)
-                        if leased.value.withLock({ $0 }) { return nil }
+                        guard leased.settle(.timedOut) else { return nil }
                         throw PostgresStoreError.unavailable(server: server, reason: "no connection within \(Self.seconds(patience)) (the URL's connect_timeout); the server may be down or out of connections")
                     }
                     defer { group.cancelAll() }
@@ -164,9 +173,20 @@ struct Pool: Sendable {
     /// The errors that mean the connection itself went away, not that a statement failed.
     static let lostCodes: [PSQLError.Code] = [.serverClosedConnection, .connectionError, .uncleanShutdown, .clientClosedConnection]
 
-    /// Whether the pool handed over a connection, set by the child that waits for it.
+    /// Whether the pool handed over a connection before the deadline: settled once, by whichever
+    /// child gets there first, so a body never starts after the command gave up on it.
     final class LeaseFlag: Sendable {
-        let value = Mutex(false)
+        enum State: Sendable { case waiting, leased, timedOut }
+        let state = Mutex(State.waiting)
+
+        /// Moves from waiting to `outcome`; false when the other outcome came first.
+        func settle(_ outcome: State) -> Bool {
+            state.withLock { current in
+                guard current == .waiting else { return false }
+                current = outcome
+                return true
+            }
+        }
     }
 
     static func seconds(_ duration: Duration) -> String {

@@ -165,6 +165,69 @@ import TestSupport
         #expect(refused.stderr.contains("127.0.0.1"), "\(refused.stderr)")
     }
 
+    @Test(.enabled(if: server != nil || required)) func doctorChecksTheServerTheRightsAndTLS() throws {
+        let repo = try PromotionRepo(engine: TestEngines.all[0])
+        defer { repo.remove() }
+        let database = try Self.database()
+        defer { Self.drop(database) }
+        let key = try repo.cli.run("ledger", "new-key").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let cli = try Self.runner(repo, "runner", database: database, key: key)
+        func rows() throws -> [String: (status: String, detail: String, fix: String?)] {
+            let checks = try cli.run("doctor", "--format", "json").json()["checks"] as? [[String: Any]] ?? []
+            return Dictionary(uniqueKeysWithValues: checks.map {
+                ($0["check"] as? String ?? "", ($0["status"] as? String ?? "", $0["detail"] as? String ?? "", $0["fix"] as? String))
+            })
+        }
+        var found = try rows()
+        #expect(found["team ledger"]?.status == "ok")
+        #expect(found["team ledger"]?.detail.hasSuffix("(from TOLLGATE_DATABASE_URL), schema version 3 of 3") == true, "\(found)")
+        #expect(found["ledger rights"]?.status == "ok")
+        #expect(found["ledger TLS"]?.status == "warn")
+        #expect(found["ledger TLS"]?.detail == "the connection is not encrypted (sslmode=disable)")
+        #expect(found["artifact key"]?.status == "ok")
+        #expect(found.values.allSatisfy { !$0.detail.contains(":tollgate@") })
+        // A role that cannot record approvals or move a lock is named, with the grant that fixes it.
+        try PromotionRepo.shell("psql -q -v ON_ERROR_STOP=1 '\(database)' -c 'REVOKE INSERT ON approvals FROM CURRENT_USER' -c 'REVOKE DELETE ON locks FROM CURRENT_USER'")
+        found = try rows()
+        #expect(found["ledger rights"]?.status == "fail")
+        #expect(found["ledger rights"]?.detail == "the role lacks INSERT on approvals, DELETE on locks")
+        #expect(found["ledger rights"]?.fix?.hasPrefix("as the schema's owner: GRANT SELECT, INSERT, UPDATE, DELETE") == true)
+        #expect(try cli.run("doctor").status == 1)
+    }
+
+    @Test(.enabled(if: server != nil || required)) func gcKeepsEveryArtifactARecordNames() throws {
+        let repo = try PromotionRepo(engine: TestEngines.all[0])
+        defer { repo.remove() }
+        let database = try Self.database()
+        defer { Self.drop(database) }
+        let key = try repo.cli.run("ledger", "new-key").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let cli = try Self.runner(repo, "runner", database: database, key: key)
+        let release = try cli.run("release").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try cli.run("plan", release, "--env", "dev", "--stack", "network").status == 0)
+        // One artifact no record names, as a command killed between storing and recording leaves it.
+        let orphan = "sha256:" + String(repeating: "e", count: 64)
+        try PromotionRepo.shell("psql -q -v ON_ERROR_STOP=1 '\(database)' -c \"INSERT INTO artifacts (id, size, chunks, stored_at) VALUES ('\(orphan)', 0, 0, 0)\" -c 'UPDATE artifacts SET stored_at = 0'")
+        let preview = try cli.run("ledger", "gc", "--dry-run", "--format", "json")
+        #expect(preview.status == 0, "\(preview.stderr)")
+        #expect(try preview.json()["removed"] as? [String] == [orphan])
+        #expect(try preview.json()["kept"] as? Int == 3)
+        let collected = try cli.run("ledger", "gc", "--older-than", "7d")
+        #expect(collected.status == 0 && collected.stdout == orphan + "\n", "\(collected.stderr)")
+        #expect(collected.stderr.hasSuffix("removed 1 unreferenced artifacts (0 bytes) stored over 7d ago; 3 kept\n"), "\(collected.stderr)")
+        // The release and the plan still apply from the team store, and the removal is on the record.
+        let plan = try #require(try cli.run("plan", release, "--env", "dev", "--stack", "network", "--format", "json").jsonArray().first?["id"] as? String)
+        #expect(try cli.run("apply", plan).status == 0)
+        let kinds = try cli.run("audit", "export").stdout.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["kind"] as? String
+        }
+        #expect(kinds.filter { $0 == "artifacts.collected" }.count == 1)
+        #expect(try cli.run("audit", "verify").status == 0)
+        // A grace period shorter than a command may run is a usage error; the embedded store says what it does.
+        #expect(try cli.run("ledger", "gc", "--older-than", "5m").status == 64)
+        let embedded = try repo.cli.run("ledger", "gc")
+        #expect(embedded.status == 1 && embedded.stderr.contains("'ledger gc' collects the team database's artifacts"), "\(embedded.stderr)")
+    }
+
     @Test(.enabled(if: server != nil || required)) func eightRunnersRaceToApplyOnePlanAndTheEngineAppliesOnce() throws {
         let repo = try PromotionRepo(engine: TestEngines.all[0])
         defer { repo.remove() }

@@ -26,20 +26,20 @@ struct PostgresStoreTests {
     @Test func migrationsAreRecordedOnceAndReopeningChangesNothing() async throws {
         try await withLedger { ledger, url in
             try await ledger.appendEvent(AuditEntry(actor: "t", kind: "note"))
-            #expect(try await scalar("SELECT count(*) FROM schema_migrations", url: url) == 2)
-            #expect(try await scalar("SELECT max(version) FROM schema_migrations", url: url) == 2)
+            #expect(try await scalar("SELECT count(*) FROM schema_migrations", url: url) == 3)
+            #expect(try await scalar("SELECT max(version) FROM schema_migrations", url: url) == 3)
             // A second process opening the same ledger applies nothing and sees the same record.
             let second = try await PostgresLedger.connect(url: url, effects: fixedEffects())
             #expect(try await second.events().map(\.kind) == ["note"])
             await second.close()
-            #expect(try await scalar("SELECT count(*) FROM schema_migrations", url: url) == 2)
+            #expect(try await scalar("SELECT count(*) FROM schema_migrations", url: url) == 3)
         }
     }
 
     @Test func aSchemaNewerThanTheCodeIsRefused() async throws {
         try await withLedger { _, url in
             try await PostgresTestServer.execute(["INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'from the future', 0)"], url: url)
-            await #expect(throws: PostgresStoreError.schemaTooNew(found: 99, supported: 2)) {
+            await #expect(throws: PostgresStoreError.schemaTooNew(found: 99, supported: 3)) {
                 try await PostgresLedger.withLedger(url: url, effects: fixedEffects()) { _ in }
             }
         }
@@ -169,6 +169,32 @@ struct PostgresStoreTests {
         }
     }
 
+    /// How `body` ended within `limit`: "ok", "lost" (a lost connection), another error's text, or
+    /// "still running" (it is then cancelled), so a test records a hang as a failure instead of hanging.
+    static func within(_ limit: Duration, _ body: @escaping @Sendable () async throws -> Void) async -> String {
+        await withTaskGroup(of: String.self) { group in
+            group.addTask {
+                do {
+                    try await body()
+                    return "ok"
+                } catch PostgresStoreError.lost {
+                    return "lost"
+                } catch {
+                    return "\(error)"
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return "still running"
+            }
+            let first = await group.next() ?? "none"
+            group.cancelAll()
+            return first
+        }
+    }
+
+    static let cutRelease = "sha256:" + String(repeating: "c", count: 64)
+
     @Test func aConnectionCutInsideAWriteRollsItBack() async throws {
         try await withLedger { ledger, url in
             try await ledger.appendEvent(AuditEntry(actor: "t", kind: "note"))
@@ -180,29 +206,76 @@ struct PostgresStoreTests {
                     _ = try await holder.query("BEGIN", logger: logger).collect()
                     _ = try await holder.query("SELECT seq FROM chain_head FOR UPDATE", logger: logger).collect()
                     let write = Task { try await ledger.recordRelease(
-                        Release(id: "r-cut", commit: String(repeating: "a", count: 40), branch: "main", pr: nil, author: "a@example.com",
+                        Release(id: Self.cutRelease, commit: String(repeating: "a", count: 40), branch: "main", pr: nil, author: "a@example.com",
                                 createdAt: Date(timeIntervalSince1970: 1_790_000_000), files: ["stacks/app/main.tf"]),
                         event: AuditEntry(actor: "t", kind: "release")) }
                     var waiting = 0
-                    for _ in 0..<200 where waiting == 0 {
+                    for _ in 0..<600 where waiting == 0 {
                         try await Task.sleep(for: .milliseconds(50))
-                        let rows = try await holder.query("SELECT count(*)::bigint FROM pg_stat_activity WHERE application_name = 'tollgate' AND wait_event_type = 'Lock'", logger: logger).collect()
+                        let rows = try await holder.query("SELECT count(*)::bigint FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'tollgate' AND wait_event_type = 'Lock'", logger: logger).collect()
                         waiting = Int(try rows[0].makeRandomAccess()[0].decode(Int64.self))
                     }
                     #expect(waiting == 1)
-                    _ = try await holder.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'tollgate' AND wait_event_type = 'Lock'", logger: logger).collect()
-                    await #expect { try await write.value } throws: { error in
-                        guard case PostgresStoreError.lost = error else { return false }
-                        return true
+                    if waiting == 1 {
+                        _ = try await holder.query("SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'tollgate' AND wait_event_type = 'Lock'", logger: logger).collect()
                     }
+                    // The holder lets go either way, so a write that was never cut cannot wait on it forever.
                     _ = try await holder.query("ROLLBACK", logger: logger).collect()
+                    let outcome = await Self.within(.seconds(60)) { try await write.value }
+                    write.cancel()
+                    #expect(outcome == "lost", "the cut write ended as: \(outcome)")
                 }
             }
             // Nothing of the cut write is there, and the chain goes on from where it was.
-            #expect(try await ledger.release(id: "r-cut") == nil)
+            #expect(try await ledger.release(id: Self.cutRelease) == nil)
             #expect(try await scalar("SELECT count(*) FROM events", url: url) == 1)
             try await ledger.appendEvent(AuditEntry(actor: "t", kind: "note"))
             #expect(AuditChain.verify(stored: try await ledger.storedEvents()) == nil)
+        }
+    }
+
+    @Test func collectionRemovesOnlyOldArtifactsThatNoRecordNames() async throws {
+        try await withLedger { ledger, url in
+            let store = ledger.artifacts
+            let bundle = try await store.put(Data("release bundle".utf8))
+            let planFile = try await store.put(Data("plan file".utf8))
+            let planJSON = try await store.put(Data("plan json".utf8))
+            let orphan = try await store.put(Self.blob(2 * PostgresArtifactStore.chunkSize + 1))
+            let fresh = try await store.put(Data("stored a moment ago".utf8))
+            let release = Release(id: bundle, commit: String(repeating: "b", count: 40), branch: "main", pr: nil, author: "a@example.com",
+                                  createdAt: Date(timeIntervalSince1970: 1_790_000_000), files: ["tollgate.yaml"])
+            try await ledger.recordRelease(release, event: AuditEntry(actor: "t", kind: "release"))
+            try await ledger.recordPlan(PlanRecord(id: "p-1", releaseID: bundle, env: "dev", stack: "app", digest: planFile, summary: PlanSummary(),
+                                                   hasChanges: true, priorSerial: 0, priorLineage: "", planner: "t", engineKind: "terraform",
+                                                   engineVersion: "1.11.4", createdAt: Date(timeIntervalSince1970: 1_790_000_000)),
+                                        event: AuditEntry(actor: "t", kind: "plan.created", subjects: ["plan": "p-1"], payload: ["json": .string(planJSON)]))
+            // Everything but `fresh` was stored long ago.
+            try await PostgresTestServer.execute(["UPDATE artifacts SET stored_at = 0 WHERE id <> '\(fresh)'"], url: url)
+            let event = { @Sendable (collection: PostgresLedger.Collection) in
+                AuditEntry(actor: "t", kind: "artifacts.collected", payload: ["ids": .array(collection.ids.map(JSONValue.string))])
+            }
+            let preview = try await ledger.collectArtifacts(grace: .seconds(3600), dryRun: true, event: event)
+            #expect(preview == PostgresLedger.Collection(ids: [orphan], bytes: Int64(2 * PostgresArtifactStore.chunkSize + 1), kept: 4))
+            #expect(try await scalar("SELECT count(*) FROM artifacts", url: url) == 5)
+            let collected = try await ledger.collectArtifacts(grace: .seconds(3600), dryRun: false, event: event)
+            #expect(collected == PostgresLedger.Collection(ids: [orphan], bytes: Int64(2 * PostgresArtifactStore.chunkSize + 1), kept: 4))
+            #expect(try await scalar("SELECT count(*) FROM artifact_chunks WHERE id = '\(orphan)'", url: url) == 0)
+            #expect(try await store.read(id: orphan) == nil)
+            for kept in [bundle, planFile, planJSON, fresh] { #expect(try await store.read(id: kept) != nil) }
+            // The removal is on the record, and a second run finds nothing.
+            let stored = try await ledger.storedEvents()
+            #expect(stored.last?.kind == "artifacts.collected" && stored.last?.payload == #"{"ids":["\#(orphan)"]}"#)
+            #expect(AuditChain.verify(stored: stored) == nil)
+            #expect(try await ledger.collectArtifacts(grace: .seconds(3600), dryRun: false, event: event).ids.isEmpty)
+            #expect(try await ledger.storedEvents().count == stored.count)
+            // Putting an old unreferenced artifact again makes it fresh, so a command that is about
+            // to record it keeps it; and one that was collected is written anew.
+            let again = try await store.put(Data("put again".utf8))
+            try await PostgresTestServer.execute(["UPDATE artifacts SET stored_at = 0 WHERE id = '\(again)'"], url: url)
+            #expect(try await store.put(Data("put again".utf8)) == again)
+            #expect(try await ledger.collectArtifacts(grace: .seconds(3600), dryRun: false, event: event).ids.isEmpty)
+            #expect(try await store.put(Self.blob(2 * PostgresArtifactStore.chunkSize + 1)) == orphan)
+            #expect(try await store.get(orphan) == Self.blob(2 * PostgresArtifactStore.chunkSize + 1))
         }
     }
 

@@ -150,10 +150,14 @@ struct DoctorCommand: AsyncParsableCommand {
                 rows.append(Row(check: "ledger role", status: rewrite ? .warn : .ok,
                                 detail: rewrite ? "the role may UPDATE or DELETE audit events (a trigger still refuses them)" : "the role cannot UPDATE or DELETE audit events",
                                 fix: rewrite ? "REVOKE UPDATE, DELETE, TRUNCATE ON events FROM the tollgate role (docs/operations.md)" : nil))
-                if !url.contains("sslmode=verify-full") && !url.contains("sslmode=require") && !url.contains("sslmode=verify-ca") {
-                    rows.append(Row(check: "ledger TLS", status: .warn, detail: "the URL does not require TLS",
-                                    fix: "add '?sslmode=verify-full' (with sslrootcert) unless the database is on this host"))
+                let missing = try await ledger.missingRights()
+                if !missing.isEmpty {
+                    rows.append(Row(check: "ledger rights", status: .fail, detail: "the role lacks " + missing.joined(separator: ", "),
+                                    fix: "as the schema's owner: GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO the tollgate role, then REVOKE UPDATE, DELETE, TRUNCATE ON events (docs/operations.md)"))
+                } else {
+                    rows.append(Row(check: "ledger rights", status: .ok, detail: "the role can read and append to every table it uses"))
                 }
+                rows.append(Self.tlsRow(url: url, security: try await ledger.connectionSecurity()))
             }
         } catch {
             rows.append(Row(check: "team ledger", status: .fail, detail: "\(error)", fix: "check \(variable): host, port, database, role and password (PGPASSWORD)"))
@@ -168,6 +172,22 @@ struct DoctorCommand: AsyncParsableCommand {
             rows.append(Row(check: "artifact key", status: .ok, detail: "artifacts are sealed at rest"))
         }
         return rows
+    }
+
+    /// What the connection's TLS protects: nothing, the bytes only (`require`: the server is not
+    /// authenticated), or the bytes and the server (`verify-ca`, `verify-full`).
+    static func tlsRow(url: String, security: (encrypted: Bool, version: String?)) -> Row {
+        let mode = URLComponents(string: url)?.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
+        guard security.encrypted else {
+            return Row(check: "ledger TLS", status: .warn, detail: "the connection is not encrypted (sslmode=\(mode))",
+                       fix: "enable TLS on the server and add '?sslmode=verify-full' (with sslrootcert) unless the database is on this host")
+        }
+        let version = security.version ?? "TLS"
+        if mode == "verify-full" || mode == "verify-ca" {
+            return Row(check: "ledger TLS", status: .ok, detail: "\(version), the server's certificate verified (sslmode=\(mode))")
+        }
+        return Row(check: "ledger TLS", status: .warn, detail: "\(version), but the server's certificate is not verified (sslmode=\(mode))",
+                   fix: "use '?sslmode=verify-full' with sslrootcert, so a server in the middle cannot pose as the ledger")
     }
 
     func storeRow(_ store: StoreLayout) -> Row {

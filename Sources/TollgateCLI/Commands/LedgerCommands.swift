@@ -11,8 +11,8 @@ import TollgateStorePostgres
 struct LedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger",
-        abstract: "Manage the ledger: move it to the team database, and its artifact keys.",
-        subcommands: [Migrate.self, NewKey.self, RotateKey.self]
+        abstract: "Manage the ledger: move it to the team database, its artifact keys, and unreferenced artifacts.",
+        subcommands: [Migrate.self, NewKey.self, RotateKey.self, Collect.self]
     )
 
     struct NewKey: AsyncParsableCommand {
@@ -63,6 +63,55 @@ struct LedgerCommand: AsyncParsableCommand {
                     Output.json(Rotated(key: key.id, rewritten: counts.rewritten, alreadyCurrent: counts.alreadyCurrent))
                 } else {
                     Output.line("re-sealed \(counts.rewritten) artifacts with key \(key.id) (\(counts.alreadyCurrent) already were); now set TOLLGATE_ARTIFACT_KEY to the new key")
+                }
+            }
+        }
+    }
+
+    struct Collect: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "gc",
+            abstract: "Remove the team database's artifacts that no release or plan names.",
+            discussion: "An artifact is stored before the record that names it, so a command that stopped in between leaves one behind. This removes those older than the grace period (by the server's clock), in one transaction that records what it removed in the audit log. Plans and releases on the record are never touched, whatever their age."
+        )
+
+        @OptionGroup var options: GlobalOptions
+
+        @Option(name: .customLong("older-than"), help: "Only artifacts stored longer ago than this (30m, 24h, 7d); at least 1h.")
+        var olderThan: String = "24h"
+
+        @Flag(help: "Say what would be removed, and remove nothing.")
+        var dryRun = false
+
+        struct Report: Encodable {
+            var dryRun: Bool
+            var removed: [String]
+            var bytes: Int64
+            var kept: Int
+        }
+
+        func validate() throws {
+            guard let age = PlanAge(parsing: olderThan), age.seconds >= 3600 else {
+                throw ValidationError("--older-than '\(olderThan)' is not a duration of at least 1h; write it like 24h or 7d, longer than any command runs")
+            }
+        }
+
+        func run() async throws {
+            let age = PlanAge(parsing: olderThan) ?? PlanAge(seconds: 86_400)
+            try await Composition.run(options, needsEngine: false) { context in
+                guard let ledger = context.ledger as? PostgresLedger else {
+                    throw KitError.step("'ledger gc' collects the team database's artifacts; the embedded ledger keeps them as files under .tollgate/artifacts, and nothing collects those yet")
+                }
+                let collected = try await ledger.collectArtifacts(grace: .seconds(age.seconds), dryRun: dryRun) { collection in
+                    AuditEntry(actor: context.actor, kind: "artifacts.collected", subjects: [:],
+                               payload: ["ids": .array(collection.ids.map(JSONValue.string)), "bytes": .number(Double(collection.bytes)),
+                                         "older_than": .string(age.description)])
+                }
+                if options.format == .json {
+                    Output.json(Report(dryRun: dryRun, removed: collected.ids, bytes: collected.bytes, kept: collected.kept))
+                } else {
+                    for id in collected.ids { Output.line(id) }
+                    Output.diagnostic("\(dryRun ? "would remove" : "removed") \(collected.ids.count) unreferenced artifacts (\(collected.bytes) bytes) stored over \(age) ago; \(collected.kept) kept")
                 }
             }
         }
