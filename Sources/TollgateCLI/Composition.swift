@@ -21,11 +21,13 @@ struct Composition {
     /// Loads the pipeline, wires the context and runs a command's body, reporting any failure with
     /// its exit code: the shape every ledger-backed command shares. Afterwards, whether the body
     /// succeeded or threw (a refusal records events too), the audit chain's head is anchored in git.
-    static func run(_ options: GlobalOptions, needsEngine: Bool = true, _ body: (Context) async throws -> Void) async throws {
+    ///
+    /// With `readOnly` (a preview) the ledger is only read: see ``withContext(_:needsEngine:readOnly:_:)``.
+    static func run(_ options: GlobalOptions, needsEngine: Bool = true, readOnly: Bool = false, _ body: (Context) async throws -> Void) async throws {
         let composition = Composition(options: options)
         let pipeline = try composition.pipeline()
         try await Output.guarded(options.format) {
-            try await composition.withContext(pipeline, needsEngine: needsEngine) { context in
+            try await composition.withContext(pipeline, needsEngine: needsEngine, readOnly: readOnly) { context in
                 let before = try? await context.ledger.auditHead()
                 do {
                     try await body(context)
@@ -59,13 +61,17 @@ struct Composition {
 
     /// Runs `body` with every adapter wired: on the embedded ledger, or on the team database with
     /// its connection pool running for exactly as long as the body runs.
-    func withContext<T>(_ pipeline: Pipeline, needsEngine: Bool, _ body: (Context) async throws -> T) async throws -> T {
+    ///
+    /// With `readOnly` the ledger is a `ReadOnlyLedger` over the one in use: the team database's
+    /// schema is checked but never migrated (a role with SELECT only will do), and an embedded
+    /// ledger that does not exist is not created (it reads as empty), nor is `.tollgate/` probed.
+    func withContext<T>(_ pipeline: Pipeline, needsEngine: Bool, readOnly: Bool = false, _ body: (Context) async throws -> T) async throws -> T {
         guard case .team(let url, _) = try storeMode(pipeline) else {
-            return try await body(try await context(pipeline, needsEngine: needsEngine))
+            return try await body(try await context(pipeline, needsEngine: needsEngine, readOnly: readOnly))
         }
-        return try await PostgresLedger.withLedger(url: url, effects: effects(), ci: ci()) { ledger in
+        return try await PostgresLedger.withLedger(url: url, effects: effects(), ci: ci(), readOnly: readOnly) { ledger in
             let artifacts = try await teamArtifacts(pipeline, ledger: ledger)
-            return try await body(try await context(pipeline, needsEngine: needsEngine, ledger: ledger, artifacts: artifacts))
+            return try await body(try await context(pipeline, needsEngine: needsEngine, ledger: ledger, artifacts: artifacts, readOnly: readOnly))
         }
     }
 
@@ -208,12 +214,20 @@ struct Composition {
 
     /// Every adapter wired into one context. The engine is located only when `needsEngine`.
     func context(_ pipeline: Pipeline, needsEngine: Bool = true, ledger team: (any Ledger)? = nil,
-                 artifacts teamArtifacts: (any ArtifactStore)? = nil) async throws -> Context {
+                 artifacts teamArtifacts: (any ArtifactStore)? = nil, readOnly: Bool = false) async throws -> Context {
         let effects = effects()
         let layout = store(pipeline)
-        try layout.checkWritable()
+        if !readOnly { try layout.checkWritable() }
         let run = ci()
-        let ledger: any Ledger = try team ?? SQLiteLedger(path: ledgerPath(pipeline), effects: effects, ci: run)
+        let ledger: any Ledger
+        if readOnly {
+            let path = ledgerPath(pipeline)
+            var read: (any Ledger)? = team
+            if read == nil, FileManager.default.fileExists(atPath: path) { read = try SQLiteLedger(path: path, effects: effects, ci: run) }
+            ledger = ReadOnlyLedger(read)
+        } else {
+            ledger = try team ?? SQLiteLedger(path: ledgerPath(pipeline), effects: effects, ci: run)
+        }
         let artifacts: any ArtifactStore
         if let teamArtifacts { artifacts = teamArtifacts } else { artifacts = try await artifactStore(pipeline, layout: layout) }
         let git = GitCLI(repository: pipeline.baseDirectory, environment: environment)

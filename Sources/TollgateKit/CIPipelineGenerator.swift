@@ -126,8 +126,8 @@ public enum CIError: Error, CustomStringConvertible, Equatable {
 
 /// Turns the loaded pipeline into CI pipeline files: values in, text out, no I/O.
 ///
-/// The jobs follow the pipeline: a pull request validates, lints and previews every environment in
-/// a throwaway ledger; main releases and promotes through the environments whose gates need no
+/// The jobs follow the pipeline: a pull request validates, lints and previews every environment
+/// with `tollgate plan --preview` (read-only, never applied); main releases and promotes through the environments whose gates need no
 /// human, in waves of stacks given by `depends_on`, then plans the first approval environment and
 /// stops there; applying it (and anything after it) is a manual step that only passes once the
 /// signed approvals are in the ledger.
@@ -216,6 +216,10 @@ public struct CIPipelineGenerator: Sendable {
 
 /// Shell steps both providers share, as lines of POSIX sh (GitLab runs them in the image's shell).
 enum CIScripts {
+    /// The secret (GitHub) or variable (GitLab) preview jobs read the team ledger through: the URL
+    /// of a role that may only SELECT, so a pull request never holds write rights to the ledger.
+    static let readOnlyDatabaseVariable = "TOLLGATE_READONLY_DATABASE_URL"
+
     static let installScript = "scripts/install-tollgate.sh"
     static let credentialsScript = "scripts/tollgate-credentials.sh"
     static let reviewMarker = "<!-- tollgate-ci-review -->"

@@ -123,9 +123,9 @@ struct GitHubWorkflow {
         yaml.add(10, "sarif_file: ${{ runner.temp }}/tollgate-lint.sarif")
         yaml.add(10, "category: tollgate-lint")
 
-        for (index, stage) in plan.environments.enumerated() {
+        for stage in plan.environments {
             yaml.blank()
-            previewJob(&yaml, stage, first: index == 0)
+            previewJob(&yaml, stage)
         }
 
         yaml.blank()
@@ -170,7 +170,7 @@ struct GitHubWorkflow {
             "  echo '\(CIScripts.reviewMarker)'",
             "  echo '## tollgate preview'",
             "  echo",
-            "  echo 'Plans of this pull request, made in a throwaway ledger: previews only, they can never be applied.'",
+            "  echo 'Plans of this pull request made by tollgate plan --preview: stored nowhere, they can never be applied.'",
             "  for env in \(envs.joined(separator: " ")); do",
             "    echo",
             "    if [ -f \"previews/$env.md\" ]; then cat \"previews/$env.md\"; else echo \"### $env: no preview (its job failed or was skipped)\"; fi",
@@ -179,11 +179,12 @@ struct GitHubWorkflow {
         ]
     }
 
-    /// A plan of the pull request's commit for one environment, in a ledger that lives only as long
-    /// as the job: no team database, no artifact key, so no runner can ever apply it. The order rule
-    /// would refuse every environment after the first (nothing was applied in a fresh ledger), so
-    /// those are planned with the break-glass reason saying why; the record dies with the runner.
-    func previewJob(_ yaml: inout YAMLLines, _ stage: CIPipelineGenerator.Layout.Stage, first: Bool) {
+    /// A plan of the pull request's commit for one environment with `tollgate plan --preview`, which
+    /// reads the ledger and writes nothing: no release, plan, artifact or event, so no runner can
+    /// ever apply it, and the order rule and the approval gate are reported instead of stopping it.
+    /// The ledger it reads is the team database through the optional read-only secret
+    /// (`TOLLGATE_READONLY_DATABASE_URL`, a role with SELECT only); without it, an empty one.
+    func previewJob(_ yaml: inout YAMLLines, _ stage: CIPipelineGenerator.Layout.Stage) {
         let env = stage.env
         yaml.add(2, "preview-\(env):")
         yaml.add(4, "name: preview \(env) (never applied)")
@@ -202,21 +203,14 @@ struct GitHubWorkflow {
         credentials(&yaml, env: env)
         yaml.add(6, "- name: Plan \(env) as a preview")
         yaml.add(8, "env:")
-        yaml.add(10, "PR_NUMBER: ${{ github.event.pull_request.number }}")
-        let breakGlass = first ? "" : " --break-glass 'pull request preview in a throwaway ledger; never applied'"
+        yaml.add(10, "\(plan.databaseVariable): ${{ secrets.\(CIScripts.readOnlyDatabaseVariable) }}")
+        if let key = plan.keyVariable { yaml.add(10, "\(key): ${{ secrets.\(key) }}") }
+        yaml.add(10, "SHA: ${{ github.event.pull_request.head.sha }}")
         yaml.script(8, "run", [
-            "# A ledger of this job only: never the team database, so these plans cannot be applied anywhere.",
-            "unset \(plan.databaseVariable)\(plan.keyVariable.map { " " + $0 } ?? "")",
-            "export TOLLGATE_HOME=\"$RUNNER_TEMP/tollgate-preview\"",
-            "release=$(tollgate release --pr \"$PR_NUMBER\")",
-            "tollgate plan \"$release\" --env \(env)\(breakGlass) --format json > \"$RUNNER_TEMP/plans.json\"",
-            "mapfile -t plans < <(jq -r '.[].id' \"$RUNNER_TEMP/plans.json\")",
+            "# Read-only: the preview writes nothing to the ledger, so none of its plans can ever be applied.",
+            "if [ -z \"${\(plan.databaseVariable):-}\" ]; then unset \(plan.databaseVariable); fi",
             "mkdir -p \"$RUNNER_TEMP/preview\"",
-            "{",
-            "  echo '### \(env) (preview, never applied)'",
-            "  echo",
-            "  tollgate show \"${plans[@]}\" --format markdown",
-            "} > \"$RUNNER_TEMP/preview/\(env).md\"",
+            "tollgate plan --preview --commit \"$SHA\" --env \(env) --format markdown > \"$RUNNER_TEMP/preview/\(env).md\"",
             "cat \"$RUNNER_TEMP/preview/\(env).md\" >> \"$GITHUB_STEP_SUMMARY\"",
         ])
         yaml.add(6, "- name: Keep the preview for the comment")

@@ -84,9 +84,9 @@ struct GitLabPipeline {
         yaml.blank()
 
         validateJob(&yaml)
-        for (index, stage) in plan.environments.enumerated() {
+        for stage in plan.environments {
             yaml.blank()
-            previewJob(&yaml, stage, first: index == 0)
+            previewJob(&yaml, stage)
         }
         yaml.blank()
         commentJob(&yaml)
@@ -142,11 +142,12 @@ struct GitLabPipeline {
         yaml.add(6, "codequality: gl-code-quality-report.json")
     }
 
-    /// A plan of the merge request for one environment in a ledger of this job only: the team
-    /// database's variables are unset (they are protected variables, so a merge request pipeline
-    /// should not see them anyway), so nothing can ever apply it. Environments after the first are
-    /// planned with a break-glass reason because nothing was applied before them in a fresh ledger.
-    func previewJob(_ yaml: inout YAMLLines, _ stage: CIPipelineGenerator.Layout.Stage, first: Bool) {
+    /// A plan of the merge request's commit for one environment with `tollgate plan --preview`, which
+    /// reads the ledger and writes nothing, so nothing it makes can ever be applied. The team
+    /// database's own variable is protected (a merge request pipeline should not see it); the
+    /// preview reads the ledger through `TOLLGATE_READONLY_DATABASE_URL` (a role with SELECT only)
+    /// when that is set, else an empty one.
+    func previewJob(_ yaml: inout YAMLLines, _ stage: CIPipelineGenerator.Layout.Stage) {
         let env = stage.env
         yaml.add(0, "tollgate-preview-\(env):")
         yaml.add(2, "extends: .tollgate")
@@ -155,21 +156,13 @@ struct GitLabPipeline {
         environment(&yaml, "\(env)-plan", prepare: true)
         idToken(&yaml)
         yaml.add(2, "script:")
-        let breakGlass = first ? "" : " --break-glass 'merge request preview in a throwaway ledger; never applied'"
+        let readOnly = CIScripts.readOnlyDatabaseVariable
         yaml.item(4, [
-            "unset \(plan.databaseVariable)\(plan.keyVariable.map { " " + $0 } ?? "")",
-            "TOLLGATE_HOME=$(mktemp -d)",
-            "export TOLLGATE_HOME",
+            "# Read-only: the preview writes nothing to the ledger, so none of its plans can ever be applied.",
+            "if [ -n \"${\(readOnly):-}\" ]; then export \(plan.databaseVariable)=\"$\(readOnly)\"; else unset \(plan.databaseVariable); fi",
         ] + CIScripts.credentials(env) + [
-            "release=$(tollgate release --pr \"$CI_MERGE_REQUEST_IID\")",
-            "tollgate plan \"$release\" --env \(env)\(breakGlass) --format json > \"$TOLLGATE_HOME/plans.json\"",
-            "plans=$(jq -r '[.[].id] | join(\" \")' \"$TOLLGATE_HOME/plans.json\")",
             "mkdir -p \"$CI_PROJECT_DIR/tollgate-preview\"",
-            "{",
-            "  echo '### \(env) (preview, never applied)'",
-            "  echo",
-            "  tollgate show $plans --format markdown",
-            "} > \"$CI_PROJECT_DIR/tollgate-preview/\(env).md\"",
+            "tollgate plan --preview --commit \"$CI_COMMIT_SHA\" --env \(env) --format markdown > \"$CI_PROJECT_DIR/tollgate-preview/\(env).md\"",
         ])
         yaml.add(2, "artifacts:")
         yaml.add(4, "paths: [tollgate-preview/\(env).md]")
@@ -199,7 +192,7 @@ struct GitLabPipeline {
             "  echo '\(CIScripts.reviewMarker)'",
             "  echo '## tollgate preview'",
             "  echo",
-            "  echo 'Plans of this merge request, made in a throwaway ledger: previews only, they can never be applied.'",
+            "  echo 'Plans of this merge request made by tollgate plan --preview: stored nowhere, they can never be applied.'",
             "  for env in \(envs.joined(separator: " ")); do",
             "    echo",
             "    if [ -f \"tollgate-preview/$env.md\" ]; then cat \"tollgate-preview/$env.md\"; else echo \"### $env: no preview (its job failed)\"; fi",

@@ -83,7 +83,59 @@ public struct Planner: Sendable {
               breakGlass: String? = nil) async throws -> (record: PlanRecord, json: Data) {
         let env = environment.name.value
         let redactor = Redactor(variables.values)
-        let dirs = try await context.workDirectory(release: release, env: env, stack: stack, purpose: "plan")
+        let made = try await make(stack, release: release, environment: environment, variables: variables, purpose: "plan")
+        let digest = try await context.artifacts.put(made.bytes)
+        // Byte-identical plan files happen (same state, same config, same second): the plan already on
+        // record is that plan.
+        if let same = try await context.ledger.plans(env: env, stack: stack.name.value).first(where: { $0.digest == digest }),
+           same.releaseID == release.id, same.status == .pending, same.breakGlass == breakGlass {
+            return (same, made.json)
+        }
+        // The engine writes variable values (secrets included) into plan JSON: store it redacted.
+        let redactedJSON = CanonicalJSON.data(redactor.redact(try JSONDecoder().decode(JSONValue.self, from: made.json)))
+        let jsonID = try await context.artifacts.put(redactedJSON)
+        let prior = made.prior
+        let record = made.record(id: "p-" + context.effects.newID(), release: release, env: env, stack: stack.name.value, breakGlass: breakGlass)
+        try await context.ledger.recordPlan(record, event: AuditEntry(
+            actor: context.actor, kind: "plan.created",
+            subjects: ["plan": record.id, "release": release.id, "env": env, "stack": stack.name.value],
+            payload: ["digest": .string(digest), "json": .string(jsonID), "counts": .string(record.summary.counts),
+                      "prior_serial": .number(Double(prior.serial)), "prior_lineage": .string(prior.lineage),
+                      "engine": .string("\(record.engineKind) \(record.engineVersion)"),
+                      "checks": .object(Dictionary(record.checks.map { ($0.name, JSONValue.string($0.status.rawValue)) }, uniquingKeysWith: { a, _ in a })),
+                      "break_glass": JSONValue(breakGlass)]))
+        return (record, made.json)
+    }
+
+    /// What one stack's plan run made, before anything is stored: the plan file's bytes, its JSON
+    /// (as the engine printed it), the summary and the check results (redacted).
+    struct Made: Sendable {
+        var bytes: Data
+        var json: Data
+        var summary: PlanSummary
+        var hasChanges: Bool
+        var checks: [CheckResult]
+        var prior: StateIdentity
+        var planner: String
+        var engine: EngineInfo
+        var at: Date
+
+        /// The plan record this run would be, under `id`.
+        func record(id: String, release: Release, env: String, stack: String, breakGlass: String?) -> PlanRecord {
+            PlanRecord(
+                id: id, releaseID: release.id, env: env, stack: stack, digest: Digest.id(bytes),
+                summary: summary, hasChanges: hasChanges, priorSerial: prior.serial, priorLineage: prior.lineage,
+                planner: planner, engineKind: engine.kind, engineVersion: engine.version.description,
+                createdAt: at, checks: checks, breakGlass: breakGlass)
+        }
+    }
+
+    /// Runs one stack's plan in a fresh work dir under the context's work root: init against the
+    /// environment's backend, plan, show, the checks, then the lineage guards. Stores nothing.
+    func make(_ stack: Stack, release: Release, environment: Environment, variables: [String: String], purpose: String) async throws -> Made {
+        let env = environment.name.value
+        let redactor = Redactor(variables.values)
+        let dirs = try await context.workDirectory(release: release, env: env, stack: stack, purpose: purpose)
         let workspace = EngineWorkspace(directory: dirs.workspace, dataDirectory: dirs.data, variables: variables)
         let planFile = dirs.root + "/plan.tfplan"
         let json: Data
@@ -143,31 +195,8 @@ public struct Planner: Sendable {
                     + "a first plan must never adopt another environment's state, so give '\(env)' a backend of its own (check for symlinks and shared buckets)")],
                 subjects: ["env": env, "stack": stack.name.value, "release": release.id])
         }
-        let digest = try await context.artifacts.put(bytes)
-        // Byte-identical plan files happen (same state, same config, same second): the plan already on
-        // record is that plan.
-        if let same = try await context.ledger.plans(env: env, stack: stack.name.value).first(where: { $0.digest == digest }),
-           same.releaseID == release.id, same.status == .pending, same.breakGlass == breakGlass {
-            return (same, json)
-        }
-        // The engine writes variable values (secrets included) into plan JSON: store it redacted.
-        let redactedJSON = CanonicalJSON.data(redactor.redact(try JSONDecoder().decode(JSONValue.self, from: json)))
-        let jsonID = try await context.artifacts.put(redactedJSON)
-        let record = PlanRecord(
-            id: "p-" + context.effects.newID(), releaseID: release.id, env: env, stack: stack.name.value, digest: digest,
-            summary: summary, hasChanges: changes, priorSerial: prior.serial, priorLineage: prior.lineage,
-            planner: context.actor, engineKind: context.engine.info.kind, engineVersion: context.engine.info.version.description,
-            createdAt: context.effects.now(), checks: checks.map { result in
-                CheckResult(name: result.name, status: result.status, details: result.details.map(redactor.redact))
-            }, breakGlass: breakGlass)
-        try await context.ledger.recordPlan(record, event: AuditEntry(
-            actor: context.actor, kind: "plan.created",
-            subjects: ["plan": record.id, "release": release.id, "env": env, "stack": stack.name.value],
-            payload: ["digest": .string(digest), "json": .string(jsonID), "counts": .string(record.summary.counts),
-                      "prior_serial": .number(Double(prior.serial)), "prior_lineage": .string(prior.lineage),
-                      "engine": .string("\(record.engineKind) \(record.engineVersion)"),
-                      "checks": .object(Dictionary(record.checks.map { ($0.name, JSONValue.string($0.status.rawValue)) }, uniquingKeysWith: { a, _ in a })),
-                      "break_glass": JSONValue(breakGlass)]))
-        return (record, json)
+        return Made(bytes: bytes, json: json, summary: summary, hasChanges: changes,
+                    checks: checks.map { result in CheckResult(name: result.name, status: result.status, details: result.details.map(redactor.redact)) },
+                    prior: prior, planner: context.actor, engine: context.engine.info, at: context.effects.now())
     }
 }

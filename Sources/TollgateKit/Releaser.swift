@@ -67,7 +67,9 @@ public struct Releaser: Sendable {
         return result
     }
 
-    public func release(commit revision: String, pr: Int?) async throws -> (release: Release, created: Bool) {
+    /// Seals the release of a commit in memory: the bundle and the release it is, under the id
+    /// `release` would record, storing nothing (what a preview plans).
+    public func seal(commit revision: String, pr: Int?) async throws -> (release: Release, archive: Data) {
         let git = context.git
         guard let commit = try await git.resolveCommit(revision) else { throw KitError.unknownCommit(revision) }
         // Paths inside the repository, relative to its top level.
@@ -87,17 +89,24 @@ public struct Releaser: Sendable {
         }
         let entries = try await entries(files, prefix: prefix)
         let archive = try TarArchive.write(entries)
-        let id = try await context.artifacts.put(archive)
-        let existing = try await context.ledger.release(id: id)
-        let release = Release(id: id, commit: commit, branch: try await git.currentBranch(), pr: pr,
+        let release = Release(id: Digest.id(archive), commit: commit, branch: try await git.currentBranch(), pr: pr,
                               author: try await git.authorEmail(commit: commit), createdAt: context.effects.now(),
                               files: entries.map(\.path).sorted())
+        return (release, archive)
+    }
+
+    public func release(commit revision: String, pr: Int?) async throws -> (release: Release, created: Bool) {
+        let (release, archive) = try await seal(commit: revision, pr: pr)
+        let id = try await context.artifacts.put(archive)
+        guard id == release.id else {
+            throw KitError.step("the artifact store named the release bundle \(Digest.short(id)), not by its sha256 \(Digest.short(release.id)); run 'tollgate doctor'")
+        }
+        let existing = try await context.ledger.release(id: id)
         try await context.ledger.recordRelease(release, event: AuditEntry(
             actor: context.actor, kind: existing == nil ? "release.created" : "release.recut",
-            subjects: ["release": id, "commit": commit],
-            payload: ["commit": .string(commit), "branch": JSONValue(release.branch), "pr": JSONValue(pr), "author": .string(release.author),
-                      "files": .number(Double(entries.count))]))
+            subjects: ["release": id, "commit": release.commit],
+            payload: ["commit": .string(release.commit), "branch": JSONValue(release.branch), "pr": JSONValue(pr), "author": .string(release.author),
+                      "files": .number(Double(release.files.count))]))
         return (existing ?? release, existing == nil)
     }
 }
-

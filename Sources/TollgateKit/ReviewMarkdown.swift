@@ -31,14 +31,19 @@ public struct ReviewMarkdown: Sendable {
     /// The pipeline's `stateful_types`, flagged like the built-in catalog's.
     public var statefulTypes: Set<String>
 
-    public init(limit: Int = githubLimit, statefulTypes: Set<String> = []) {
+    /// Plans of `tollgate plan --preview`: stored nowhere, never applied, so the comment names no
+    /// plan id, says so at the top, and lists the gates as what the real promotion has to meet.
+    public var preview: Bool
+
+    public init(limit: Int = githubLimit, statefulTypes: Set<String> = [], preview: Bool = false) {
         self.limit = limit
         self.statefulTypes = statefulTypes
+        self.preview = preview
     }
 
     /// The comment for the plans, in the order given.
     public func render(_ entries: [Entry]) -> String {
-        let stacks = entries.map { Self.blocks($0, statefulTypes: statefulTypes) }
+        let stacks = entries.map { Self.blocks($0, statefulTypes: statefulTypes, preview: preview) }
         let total = stacks.reduce(0) { $0 + $1.listed }
         let full = assemble(entries, stacks, keep: total)
         if full.utf8.count <= limit { return full }
@@ -90,10 +95,19 @@ public struct ReviewMarkdown: Sendable {
         var listed: Int { lists.reduce(0) { $0 + $1.items.count } }
     }
 
-    static func blocks(_ entry: Entry, statefulTypes: Set<String>) -> Stack {
+    /// The command that prints everything about one entry: `show` for a plan, the preview again for a preview.
+    static func everything(_ entries: [Entry], preview: Bool, checks: Bool = false) -> String {
+        guard preview, let first = entries.first else {
+            return (checks ? "tollgate checks " : "tollgate show ") + entries.map(\.plan.id).joined(separator: " ")
+        }
+        let stacks = entries.count == 1 ? " --stack \(first.plan.stack)" : ""
+        return "tollgate plan --preview --commit \(first.release.commit.prefix(12)) --env \(first.plan.env)\(stacks)"
+    }
+
+    static func blocks(_ entry: Entry, statefulTypes: Set<String>, preview: Bool = false) -> Stack {
         let plan = entry.plan
         let summary = plan.summary
-        let show = "tollgate show \(plan.id)"
+        let show = everything([entry], preview: preview)
         let stateful = Set(StatefulCatalog.statefulDestroyed(summary, extra: statefulTypes))
         var blocks: [Block] = []
         func line(_ text: String) { blocks.append(.line(text)) }
@@ -101,16 +115,24 @@ public struct ReviewMarkdown: Sendable {
             blocks.append(.list(List(tier: tier, items: items, indent: indent, noun: noun, command: command)))
         }
 
-        let blocked = !entry.gates.allowed
+        // A preview is never applied, so unmet gates do not block it: they are what the promotion faces.
+        let blocked = !entry.gates.allowed && !preview
         let failing = plan.checks.contains { $0.status == .fail }
         let open = blocked || failing || !summary.destructive.isEmpty ? " open" : ""
         var headline = [plan.hasChanges ? summary.counts : "no changes"]
         if !stateful.isEmpty { headline.append("⚠️ \(stateful.count) stateful destroyed") }
         if !entry.gates.governanceChanges.isEmpty { headline.append("⚠️ governance change") }
         if !summary.drifted.isEmpty { headline.append("\(summary.drifted.count) drifted") }
-        headline.append("gates \(blocked ? "❌" : "✅")")
+        let toMeet = entry.gates.refusals.count
+        if preview {
+            headline.append(toMeet == 0 ? "no gate left" : "\(toMeet) gate\(toMeet == 1 ? "" : "s") to meet")
+        } else {
+            headline.append("gates \(blocked ? "❌" : "✅")")
+        }
+        let icon = preview ? (failing ? "❌" : "🔍") : (blocked ? "❌" : "✅")
+        let name = preview ? "preview, never applied" : "plan <code>\(html(plan.id))</code>"
         line("<details\(open)>")
-        line("<summary>\(blocked ? "❌" : "✅") <b>\(html(plan.env))/\(html(plan.stack))</b> · \(headline.joined(separator: " · ")) · plan <code>\(html(plan.id))</code></summary>")
+        line("<summary>\(icon) <b>\(html(plan.env))/\(html(plan.stack))</b> · \(headline.joined(separator: " · ")) · \(name)</summary>")
         line("")
 
         if !entry.gates.governanceChanges.isEmpty {
@@ -154,15 +176,19 @@ public struct ReviewMarkdown: Sendable {
         line("")
         for check in plan.checks {
             line("- \(symbol(check.status)) **\(html(check.name))**: \(check.status.rawValue)")
-            list(.checks, check.details.map { "  - \(text($0))" }, indent: "  ", noun: "details", command: "tollgate checks \(plan.id)")
+            list(.checks, check.details.map { "  - \(text($0))" }, indent: "  ", noun: "details", command: everything([entry], preview: preview, checks: true))
         }
         if !plan.checks.isEmpty { line("") }
 
         let gates = entry.gates
-        line("**Gates**: \(gates.allowed ? "✅ all pass" : "❌ \(gates.refusals.count) not met")")
+        if preview {
+            line("**Gates the real promotion will face**: \(gates.allowed ? "none left to meet" : "\(gates.refusals.count) to meet")")
+        } else {
+            line("**Gates**: \(gates.allowed ? "✅ all pass" : "❌ \(gates.refusals.count) not met")")
+        }
         line("")
         for principal in gates.approvedBy { line("- approved by \(html(principal))") }
-        for refusal in gates.refusals { line("- missing: \(text(refusal.message))") }
+        for refusal in gates.refusals { line("- \(preview ? "to meet" : "missing"): \(text(refusal.message))") }
         for ignored in gates.ignored { line("- not counted: \(text(ignored))") }
         if !(gates.approvedBy.isEmpty && gates.refusals.isEmpty && gates.ignored.isEmpty) { line("") }
 
@@ -170,7 +196,7 @@ public struct ReviewMarkdown: Sendable {
         line("**Provenance**: release \(code(release.id)), commit \(code(String(release.commit.prefix(12))))"
             + "\(release.pr.map { " (PR #\($0))" } ?? "") by \(html(release.author)); plan digest \(code(plan.digest)); "
             + "planned by \(html(plan.planner)) with \(html(plan.engineKind)) \(html(plan.engineVersion)) at state serial \(plan.priorSerial), "
-            + "\(ISO8601DateFormatter().string(from: plan.createdAt)) (\(plan.status.rawValue))")
+            + "\(ISO8601DateFormatter().string(from: plan.createdAt)) (\(preview ? "preview, stored nowhere" : plan.status.rawValue))")
         line("")
         line("</details>")
         return Stack(blocks: blocks)
@@ -215,7 +241,7 @@ public struct ReviewMarkdown: Sendable {
         if !omitted.isEmpty {
             let what = omitted.sorted { $0.key > $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
             lines.append("> ✂️ Shortened to fit a GitHub comment: \(what) not shown; run "
-                + "`tollgate show \(entries.map(\.plan.id).joined(separator: " "))` for everything.")
+                + "`\(Self.everything(entries, preview: preview))` for everything.")
             lines.append("")
         }
         return (lines + body).joined(separator: "\n")
@@ -234,16 +260,24 @@ public struct ReviewMarkdown: Sendable {
             totals.delete += plan.summary.delete
         }
         let blocked = entries.filter { !$0.gates.allowed }.count
-        let gates = blocked == 0 ? "✅ all pass" : "❌ \(blocked) of \(entries.count) stack\(entries.count == 1 ? "" : "s") blocked"
+        let toMeet = entries.reduce(0) { $0 + $1.gates.refusals.count }
+        let gates = preview ? (toMeet == 0 ? "none left to meet" : "\(toMeet) to meet before it is applied")
+            : blocked == 0 ? "✅ all pass" : "❌ \(blocked) of \(entries.count) stack\(entries.count == 1 ? "" : "s") blocked"
         let drifted = plans.filter { !$0.summary.drifted.isEmpty }
         let driftCount = drifted.reduce(0) { $0 + $1.summary.drifted.count }
         let drift = drifted.isEmpty ? "none" : "\(driftCount) resource\(driftCount == 1 ? "" : "s") in \(drifted.count) stack\(drifted.count == 1 ? "" : "s")"
+        let title = preview ? "tollgate preview (never applied)" : "tollgate review"
         var lines = [
-            "### tollgate review: release\(releases.count == 1 ? "" : "s") \(releases.joined(separator: ", ")) → \(envs.joined(separator: ", "))",
+            "### \(title): release\(releases.count == 1 ? "" : "s") \(releases.joined(separator: ", ")) → \(envs.joined(separator: ", "))",
             "",
             "**\(totals.counts)** in \(plans.count) stack\(plans.count == 1 ? "" : "s") · gates: \(gates) · checks: \(Self.checkTotals(plans.flatMap(\.checks))) · drift: \(drift)",
             "",
         ]
+        if preview {
+            lines.append("> 🔍 **Preview only**: planned against the real backend and stored nowhere, so there is no plan to approve or apply; "
+                + "the promotion cuts this release with `tollgate release` and plans it again.")
+            lines.append("")
+        }
         let governed = entries.filter { !$0.gates.governanceChanges.isEmpty }
         if !governed.isEmpty {
             lines.append("> ⚠️ **Changes governance** in " + governed.map { Self.code("\($0.plan.env)/\($0.plan.stack)") }.joined(separator: ", ")
@@ -268,7 +302,7 @@ public struct ReviewMarkdown: Sendable {
 
     /// The last resort when even the fixed lines do not fit: cut at a line and say so.
     func cut(_ text: String, _ entries: [Entry]) -> String {
-        let note = "\n\n> ✂️ Cut at \(limit) bytes to fit a GitHub comment; run `tollgate show \(entries.map(\.plan.id).joined(separator: " "))` for everything."
+        let note = "\n\n> ✂️ Cut at \(limit) bytes to fit a GitHub comment; run `\(Self.everything(entries, preview: preview))` for everything."
         var kept: [Substring] = []
         var size = note.utf8.count
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {

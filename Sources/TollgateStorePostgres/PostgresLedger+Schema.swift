@@ -256,13 +256,8 @@ extension PostgresLedger {
         ]),
     ]
 
-    /// Checks the server's version and brings the schema up to date, one migration per transaction.
-    ///
-    /// Many runners may start at once: the `schema_migrations` table is locked for the length of
-    /// each migration's transaction (never a session lock), and a migration another runner applied
-    /// meanwhile is skipped.
-    func migrate(on connection: PostgresConnection) async throws {
-        let tx = Transaction(connection: connection, logger: logger)
+    /// Refuses a server older than the oldest this code supports.
+    func checkServerVersion(_ tx: Transaction) async throws {
         let versionRows = try await tx.rows("SHOW server_version_num")
         guard let raw = try versionRows.first?[0].decode(String.self), let number = Int(raw) else {
             throw PostgresStoreError.unavailable(server: server, reason: "the server did not report its version")
@@ -270,6 +265,28 @@ extension PostgresLedger {
         guard number >= Self.minimumServerVersion else {
             throw PostgresStoreError.unsupportedServer(version: "\(number / 10000).\(number % 10000)", minimum: "13")
         }
+    }
+
+    /// Checks the server's version and that the schema is exactly the one this code knows, reading
+    /// only: what a read-only role (GRANT SELECT) can do before a preview.
+    func checkSchema(on connection: PostgresConnection) async throws {
+        let tx = Transaction(connection: connection, logger: logger)
+        try await checkServerVersion(tx)
+        let latest = Self.migrations.last?.version ?? 0
+        let exists = try await tx.rows("SELECT to_regclass('schema_migrations') IS NOT NULL").first?[0].decode(Bool.self) ?? false
+        let found = exists ? try await tx.rows("SELECT coalesce(max(version), 0)::bigint FROM schema_migrations").first?[0].decode(Int64.self) ?? 0 : 0
+        if found > latest { throw PostgresStoreError.schemaTooNew(found: Int(found), supported: latest) }
+        if found < latest { throw PostgresStoreError.schemaBehind(found: Int(found), known: latest) }
+    }
+
+    /// Checks the server's version and brings the schema up to date, one migration per transaction.
+    ///
+    /// Many runners may start at once: the `schema_migrations` table is locked for the length of
+    /// each migration's transaction (never a session lock), and a migration another runner applied
+    /// meanwhile is skipped.
+    func migrate(on connection: PostgresConnection) async throws {
+        let tx = Transaction(connection: connection, logger: logger)
+        try await checkServerVersion(tx)
         try await createMigrationsTable(tx)
         let latest = Self.migrations.last?.version ?? 0
         for migration in Self.migrations {

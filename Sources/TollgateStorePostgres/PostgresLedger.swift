@@ -59,11 +59,14 @@ public final class PostgresLedger: Ledger {
     ///
     /// It uses one connection of its own rather than the pool, so an unreachable server or a
     /// refused password fails at once with the server's reason (the pool would keep retrying).
-    public func prepare() async throws {
+    ///
+    /// With `readOnly` (a preview, whose role may hold SELECT only) nothing is created or migrated:
+    /// the schema must already be at the version this code knows.
+    public func prepare(readOnly: Bool = false) async throws {
         do {
             let connection = try await PostgresConnection.connect(configuration: url.connectionConfiguration(), id: 0, logger: logger)
             do {
-                try await migrate(on: connection)
+                if readOnly { try await checkSchema(on: connection) } else { try await migrate(on: connection) }
             } catch {
                 try? await connection.close()
                 throw error
@@ -78,12 +81,14 @@ public final class PostgresLedger: Ledger {
 
     /// Opens the ledger at `url`, runs its client in a child task for as long as `body` runs, and
     /// closes it when `body` returns or throws. The structured way, and what the CLI should use.
-    public static func withLedger<T>(url: String, effects: Effects, ci: CIContext? = nil, _ body: (PostgresLedger) async throws -> T) async throws -> T {
+    /// With `readOnly`, the schema is checked, never migrated (see ``prepare(readOnly:)``).
+    public static func withLedger<T>(url: String, effects: Effects, ci: CIContext? = nil, readOnly: Bool = false,
+                                     _ body: (PostgresLedger) async throws -> T) async throws -> T {
         let ledger = try PostgresLedger(url: url, effects: effects, ci: ci)
         return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
             group.addTask { await ledger.run() }
             defer { group.cancelAll() }
-            try await ledger.prepare()
+            try await ledger.prepare(readOnly: readOnly)
             return try await body(ledger)
         }
     }

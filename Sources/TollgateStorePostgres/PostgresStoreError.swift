@@ -13,6 +13,8 @@ public enum PostgresStoreError: Error, CustomStringConvertible, Equatable {
     case unsupportedServer(version: String, minimum: String)
     /// The schema was migrated by a newer tollgate than this one.
     case schemaTooNew(found: Int, supported: Int)
+    /// A read-only command found the schema behind this code's, and may not migrate it.
+    case schemaBehind(found: Int, known: Int)
     case writeFailed(String)
     case readFailed(String)
     case notFound(String)
@@ -36,6 +38,8 @@ public enum PostgresStoreError: Error, CustomStringConvertible, Equatable {
             "the PostgreSQL server is version \(version), and tollgate needs \(minimum) or newer; upgrade the server or use another one"
         case .schemaTooNew(let found, let supported):
             "the ledger's schema is at migration \(found), and this tollgate knows migrations up to \(supported); upgrade tollgate before using this ledger"
+        case .schemaBehind(let found, let known):
+            "the ledger's schema is at migration \(found), and this tollgate expects \(known); a read-only command never migrates, so run one recording command (such as 'tollgate status') with a role that may write first"
         case .writeFailed(let reason):
             "the ledger refused a write and nothing was recorded: \(reason); run 'tollgate audit verify' and retry"
         case .readFailed(let reason):

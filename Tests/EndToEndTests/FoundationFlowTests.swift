@@ -121,9 +121,10 @@ import Testing
     @Test func usageErrorIsExit64() throws {
         let sandbox = try sandbox()
         defer { sandbox.remove() }
-        let result = try sandbox.cli.run("plan")
+        let result = try sandbox.cli.run("plan", "--env", "dev")
         #expect(result.status == 64)
-        #expect(result.stderr.contains("Missing expected argument '<release>'"))
+        #expect(result.stderr.contains("Missing expected argument '<release>' (or pass --preview to plan a commit without cutting a release)"))
+        #expect(try sandbox.cli.run("plan").status == 64)
         #expect(try sandbox.cli.run("frobnicate").status == 64)
         #expect(try sandbox.cli.run("validate", "--format", "yaml").status == 64)
     }

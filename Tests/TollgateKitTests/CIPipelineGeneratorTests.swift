@@ -57,6 +57,27 @@ import TollgateKit
         }
     }
 
+    /// Pull-request previews are `tollgate plan --preview` of the head commit, passed through the
+    /// environment (never `${{ }}` inside a script), reading the ledger through the read-only URL:
+    /// no release is cut, no break-glass is invoked, no throwaway ledger is made.
+    @Test(arguments: [CIProvider.github, .gitlab]) func previewsArePlanPreviewReadOnly(provider: CIProvider) throws {
+        let files = try CIPipelineGenerator(pipeline: Self.pipeline()).files(provider)
+        let body = try #require(provider == .github ? files.first { $0.path == ".github/workflows/tollgate-pr.yml" }?.body : files[1].body)
+        let sha = provider == .github ? "$SHA" : "$CI_COMMIT_SHA"
+        for env in ["dev", "stage", "prod"] {
+            #expect(body.contains("tollgate plan --preview --commit \"\(sha)\" --env \(env) --format markdown > "), "\(env)")
+        }
+        #expect(!body.contains("--break-glass"))
+        #expect(!body.contains("TOLLGATE_HOME"))
+        #expect(!body.contains("tollgate release --pr"))
+        if provider == .github {
+            #expect(body.contains("          TOLLGATE_DATABASE_URL: ${{ secrets.TOLLGATE_READONLY_DATABASE_URL }}\n"))
+            #expect(body.contains("          SHA: ${{ github.event.pull_request.head.sha }}\n"))
+        } else {
+            #expect(body.contains("if [ -n \"${TOLLGATE_READONLY_DATABASE_URL:-}\" ]; then export TOLLGATE_DATABASE_URL=\"$TOLLGATE_READONLY_DATABASE_URL\"; else unset TOLLGATE_DATABASE_URL; fi"))
+        }
+    }
+
     /// The jobs of main follow the gates: waves where no human is needed, a plan job at the first
     /// approval gate and nothing of main after it.
     @Test func mainStopsAtTheFirstApprovalGate() throws {

@@ -59,6 +59,28 @@ import TollgateKit
         #expect(Data(rendered.utf8) == golden, "the comment differs from \(path); if the change is intended, regenerate it with TOLLGATE_UPDATE_GOLDEN=1 and review the diff")
     }
 
+    @Test func aPreviewSaysItIsNeverAppliedAndNamesNoPlan() {
+        let entries = Self.entries.map { entry in
+            var entry = entry
+            entry.plan.id = Previewer.planID
+            return entry
+        }
+        let rendered = ReviewMarkdown(preview: true).render(entries)
+        let lines = rendered.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.first == "### tollgate preview (never applied): release `sha256:4f2a9c1e0b7d…` → `prod`")
+        #expect(lines[2].contains(" · gates: 2 to meet before it is applied · "), "\(lines[2])")
+        #expect(lines.contains("> 🔍 **Preview only**: planned against the real backend and stored nowhere, so there is no plan to approve or apply; "
+            + "the promotion cuts this release with `tollgate release` and plans it again."))
+        #expect(lines.contains { $0.hasPrefix("<summary>❌ <b>prod/data</b>") && $0.hasSuffix("· 2 gates to meet · preview, never applied</summary>") }, "\(rendered)")
+        #expect(lines.contains { $0.hasPrefix("<summary>🔍 <b>prod/network</b>") && $0.hasSuffix("· no gate left · preview, never applied</summary>") }, "\(rendered)")
+        #expect(lines.contains("**Gates the real promotion will face**: 2 to meet"))
+        #expect(!rendered.contains("plan <code>"))
+        #expect(!rendered.contains("tollgate show"))
+        let short = ReviewMarkdown(limit: 2_500, preview: true).render(entries)
+        #expect(short.utf8.count <= 2_500)
+        #expect(short.contains("`tollgate plan --preview --commit 9c1e77b0c0ff --env prod`"), "\(short)")
+    }
+
     @Test func destructiveAndStatefulComeFirst() {
         let text = ReviewMarkdown().render(Self.entries)
         let delete = text.range(of: "**delete** `aws_db_instance.main` — ⚠️ **stateful**")
