@@ -137,6 +137,23 @@ import TestSupport
         #expect(run.outcomes == jobs.map { "\($0): success" }, "\(run.workflow):\n\(run.transcript)", sourceLocation: sourceLocation)
     }
 
+    /// The expressions the rehearsal reads, as GitHub reads them; anything else is refused by name.
+    @Test func expressionsAreReadAsGitHubReadsThemAndUnknownOnesAreRefused() throws {
+        let values: [String: WorkflowExpression.Value] = ["github.ref": .string("refs/heads/main"), "matrix.stack": .string("app"), "inputs.plan": .string("")]
+        let context = WorkflowExpression.Context(resolve: { path in
+            guard let value = values[path.joined(separator: ".")] else { throw TestSupportError("unknown \(path.joined(separator: "."))") }
+            return value
+        }, status: { $0 == "always" })
+        #expect(try WorkflowExpression.interpolate("group: tollgate-${{ matrix.stack }}-x", context) == "group: tollgate-app-x")
+        #expect(try WorkflowExpression.condition("github.ref == 'REFS/heads/main'", context) == false)
+        #expect(try WorkflowExpression.condition("always() && github.ref == 'REFS/heads/main'", context) == true)
+        #expect(try WorkflowExpression.condition("${{ always() && !inputs.plan }}", context) == true)
+        #expect(try WorkflowExpression.condition("always() && (inputs.plan || matrix.stack == 'network')", context) == false)
+        for unsupported in ["${{ hashFiles('x') }}", "${{ github.event.pull_request.title }}", "${{ matrix.stack[0] }}", "${{ fromJSON('1') }}"] {
+            #expect(throws: TestSupportError.self, "\(unsupported)") { try WorkflowExpression.interpolate(unsupported, context) }
+        }
+    }
+
     @Test(.enabled(if: TeamModeTests.server != nil || TeamModeTests.required))
     func theGeneratedGitHubWorkflowsRunFromPullRequestToProd() throws {
         let engine = TestEngines.all[0]
@@ -217,6 +234,7 @@ import TestSupport
         Self.expectSuccess(merged, ["release", "dev-wave-1(network)", "dev-wave-2(app)", "stage-wave-1(network)", "stage-wave-2(app)", "prod-plan"])
         let release = try #require(merged.job("release").first?.outputs["release"])
         #expect(release.hasPrefix("sha256:"))
+        #expect(merged.job("release").first?.summary == "release \(release)\n")
         let gate = try #require(merged.job("prod-plan").first?.summary)
         #expect(gate.contains("'prod' waits at its approval gate (1 of approver@example.com must sign). Plans:\n"), "\(gate)")
         var plans: [String: String] = [:]
