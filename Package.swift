@@ -98,6 +98,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "CZlib"]),
+        // Yams reads the generated CI workflows for the rehearsal that runs them.
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "CZlib", .product(name: "Yams", package: "Yams")]),
     ]
 )
