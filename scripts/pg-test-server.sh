@@ -10,7 +10,7 @@
 #
 # The server listens on 127.0.0.1 only, on a free port, and runs as the `postgres` user when this
 # script runs as root (the server refuses to run as root). The role `tollgate` (password `tollgate`,
-# allowed to create databases: each test makes its own) owns the database `tollgate`. The state
+# allowed to create databases and roles: each test makes its own) owns the database `tollgate`. The state
 # (URL, data directory) lives in $TOLLGATE_PG_TEST_STATE (default: .build/pg-test/ in this checkout).
 # When initdb is missing it installs Debian's postgresql package as root, else says what to run.
 set -euo pipefail
@@ -108,7 +108,7 @@ start() {
     local psql="$BIN/psql"
     [ -x "$psql" ] || psql="$(command -v psql)" || die "psql is missing; install postgresql-client"
     as_owner "$psql" -X -q -h "$data" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
-        -c "CREATE ROLE $ROLE LOGIN CREATEDB PASSWORD '$PASSWORD'" \
+        -c "CREATE ROLE $ROLE LOGIN CREATEDB CREATEROLE PASSWORD '$PASSWORD'" \
         -c "CREATE DATABASE $DATABASE OWNER $ROLE" >/dev/null \
         || die "cannot create the role and database"
 

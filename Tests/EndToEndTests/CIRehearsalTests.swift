@@ -175,8 +175,26 @@ import TestSupport
         let origin = repo.root + "/origin.git"
         try PromotionRepo.shell("git clone -q --bare '\(repo.repository)' '\(origin)'")
         let workflows = repo.repository + "/.github/workflows/"
+        // The previews read the team ledger through a role that may only SELECT (docs/operations.md):
+        // the ledger's schema is made first by a writing role, as an existing team ledger has it.
+        var writer = repo.cli
+        writer.environment["TOLLGATE_DATABASE_URL"] = database
+        writer.environment["TOLLGATE_ARTIFACT_KEY"] = key
+        let migrated = try writer.run("status")
+        #expect(migrated.status == 0, "\(migrated.stderr)")
+        let previewRole = "preview_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+        try PromotionRepo.shell("psql -q -v ON_ERROR_STOP=1 '\(database)' -c \"CREATE ROLE \(previewRole) LOGIN PASSWORD 'preview-only'\" "
+            + "-c 'GRANT USAGE ON SCHEMA public TO \(previewRole)' -c 'GRANT SELECT ON ALL TABLES IN SCHEMA public TO \(previewRole)'")
+        defer {
+            _ = try? PromotionRepo.shell("psql -q '\(database)' -c 'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM \(previewRole)' -c 'REVOKE USAGE ON SCHEMA public FROM \(previewRole)'")
+            _ = try? PromotionRepo.shell("psql -q '\(TeamModeTests.server ?? "")' -c 'DROP ROLE IF EXISTS \(previewRole)'")
+        }
+        var readOnly = try #require(URLComponents(string: database))
+        readOnly.user = String(previewRole)
+        readOnly.password = "preview-only"
         let github = WorkflowRunner(origin: origin, root: repo.root + "/runners", repository: Self.repository,
-                                    secrets: ["TOLLGATE_DATABASE_URL": database, "TOLLGATE_ARTIFACT_KEY": key], toolPath: runner.tools)
+                                    secrets: ["TOLLGATE_DATABASE_URL": database, "TOLLGATE_ARTIFACT_KEY": key,
+                                              "TOLLGATE_READONLY_DATABASE_URL": try #require(readOnly.string)], toolPath: runner.tools)
 
         // A pull request: a feature branch pushed to the origin, its workflow run twice (two pushes).
         let developer = repo.root + "/developer"
@@ -198,7 +216,7 @@ import TestSupport
         Self.expectSuccess(firstPush, prJobs)
         for env in ["dev", "stage", "prod"] {
             let summary = try #require(firstPush.job("preview-\(env)").first?.summary)
-            #expect(summary.hasPrefix("### \(env) (preview, never applied)\n"), "\(summary)")
+            #expect(summary.hasPrefix("### tollgate preview (never applied): release `sha256:") && summary.contains("` → `\(env)`\n"), "\(summary)")
             #expect(summary.contains("null_resource.server"), "preview-\(env) does not show the app stack: \(summary)")
         }
         #expect(runner.calls == ["api --paginate repos/acme/infra/issues/7/comments --jq .[] | select(.user.login == \"github-actions[bot]\" and (.body | startswith(\"<!-- tollgate-ci-review -->\"))) | .id",
@@ -206,7 +224,7 @@ import TestSupport
         let posted = try runner.comment(1001)
         let body = try #require(posted["body"] as? String)
         #expect(body.hasPrefix("<!-- tollgate-ci-review -->\n## tollgate preview\n"), "\(body)")
-        for env in ["dev", "stage", "prod"] { #expect(body.contains("### \(env) (preview, never applied)"), "\(body)") }
+        for env in ["dev", "stage", "prod"] { #expect(body.contains("### tollgate preview (never applied): release `sha256:") && body.contains("` → `\(env)`\n"), "\(body)") }
         #expect(!body.contains("no preview"), "\(body)")
 
         try Data("# infra\n".utf8).write(to: URL(fileURLWithPath: developer + "/README.md"))

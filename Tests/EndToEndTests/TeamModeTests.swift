@@ -29,6 +29,21 @@ import TestSupport
         _ = try? PromotionRepo.shell("psql -q '\(server)' -c 'DROP DATABASE IF EXISTS \(name) WITH (FORCE)'")
     }
 
+    /// A repository of the example pipeline with a fresh team database and an artifact key; the
+    /// repository and the database are removed when `body` returns.
+    static func withTeam(_ body: (PromotionRepo, _ database: String, _ key: String) throws -> Void) throws {
+        let repo = try PromotionRepo(engine: TestEngines.all[0])
+        defer { repo.remove() }
+        let database = try database()
+        defer { drop(database) }
+        try body(repo, database, try newKey(repo))
+    }
+
+    /// A fresh artifact key from `tollgate ledger new-key`.
+    static func newKey(_ repo: PromotionRepo) throws -> String {
+        try repo.cli.run("ledger", "new-key").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// A clone of the origin that talks to the team ledger.
     static func runner(_ repo: PromotionRepo, _ name: String, database: String, key: String) throws -> CLI {
         let path = repo.root + "/" + name
@@ -86,7 +101,7 @@ import TestSupport
         defer { Self.drop(database) }
         let states = try Self.statePerEnvironmentInPostgres(repo)
         defer { states.values.forEach(Self.drop) }
-        let key = try repo.cli.run("ledger", "new-key").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let key = try Self.newKey(repo)
 
         // Runner A cuts the release and promotes it through dev and stage; prod stops at its gate.
         let a = try Self.runner(repo, "runner-a", database: database, key: key)
@@ -166,153 +181,141 @@ import TestSupport
     }
 
     @Test(.enabled(if: server != nil || required)) func doctorChecksTheServerTheRightsAndTLS() throws {
-        let repo = try PromotionRepo(engine: TestEngines.all[0])
-        defer { repo.remove() }
-        let database = try Self.database()
-        defer { Self.drop(database) }
-        let key = try repo.cli.run("ledger", "new-key").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let cli = try Self.runner(repo, "runner", database: database, key: key)
-        func rows() throws -> [String: (status: String, detail: String, fix: String?)] {
-            let checks = try cli.run("doctor", "--format", "json").json()["checks"] as? [[String: Any]] ?? []
-            return Dictionary(uniqueKeysWithValues: checks.map {
-                ($0["check"] as? String ?? "", ($0["status"] as? String ?? "", $0["detail"] as? String ?? "", $0["fix"] as? String))
-            })
+        try Self.withTeam { repo, database, key in
+            let cli = try Self.runner(repo, "runner", database: database, key: key)
+            func rows() throws -> [String: (status: String, detail: String, fix: String?)] {
+                let checks = try cli.run("doctor", "--format", "json").json()["checks"] as? [[String: Any]] ?? []
+                return Dictionary(uniqueKeysWithValues: checks.map {
+                    ($0["check"] as? String ?? "", ($0["status"] as? String ?? "", $0["detail"] as? String ?? "", $0["fix"] as? String))
+                })
+            }
+            var found = try rows()
+            #expect(found["team ledger"]?.status == "ok")
+            #expect(found["team ledger"]?.detail.hasSuffix("(from TOLLGATE_DATABASE_URL), schema version 3 of 3") == true, "\(found)")
+            #expect(found["ledger rights"]?.status == "ok")
+            #expect(found["ledger TLS"]?.status == "warn")
+            #expect(found["ledger TLS"]?.detail == "the connection is not encrypted (sslmode=disable)")
+            #expect(found["artifact key"]?.status == "ok")
+            #expect(found.values.allSatisfy { !$0.detail.contains(":tollgate@") })
+            // A role that cannot record approvals or move a lock is named, with the grant that fixes it.
+            try PromotionRepo.shell("psql -q -v ON_ERROR_STOP=1 '\(database)' -c 'REVOKE INSERT ON approvals FROM CURRENT_USER' -c 'REVOKE DELETE ON locks FROM CURRENT_USER'")
+            found = try rows()
+            #expect(found["ledger rights"]?.status == "fail")
+            #expect(found["ledger rights"]?.detail == "the role lacks INSERT on approvals, DELETE on locks")
+            #expect(found["ledger rights"]?.fix?.hasPrefix("as the schema's owner: GRANT SELECT, INSERT, UPDATE, DELETE") == true)
+            #expect(try cli.run("doctor").status == 1)
         }
-        var found = try rows()
-        #expect(found["team ledger"]?.status == "ok")
-        #expect(found["team ledger"]?.detail.hasSuffix("(from TOLLGATE_DATABASE_URL), schema version 3 of 3") == true, "\(found)")
-        #expect(found["ledger rights"]?.status == "ok")
-        #expect(found["ledger TLS"]?.status == "warn")
-        #expect(found["ledger TLS"]?.detail == "the connection is not encrypted (sslmode=disable)")
-        #expect(found["artifact key"]?.status == "ok")
-        #expect(found.values.allSatisfy { !$0.detail.contains(":tollgate@") })
-        // A role that cannot record approvals or move a lock is named, with the grant that fixes it.
-        try PromotionRepo.shell("psql -q -v ON_ERROR_STOP=1 '\(database)' -c 'REVOKE INSERT ON approvals FROM CURRENT_USER' -c 'REVOKE DELETE ON locks FROM CURRENT_USER'")
-        found = try rows()
-        #expect(found["ledger rights"]?.status == "fail")
-        #expect(found["ledger rights"]?.detail == "the role lacks INSERT on approvals, DELETE on locks")
-        #expect(found["ledger rights"]?.fix?.hasPrefix("as the schema's owner: GRANT SELECT, INSERT, UPDATE, DELETE") == true)
-        #expect(try cli.run("doctor").status == 1)
     }
 
     @Test(.enabled(if: server != nil || required)) func gcKeepsEveryArtifactARecordNames() throws {
-        let repo = try PromotionRepo(engine: TestEngines.all[0])
-        defer { repo.remove() }
-        let database = try Self.database()
-        defer { Self.drop(database) }
-        let key = try repo.cli.run("ledger", "new-key").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let cli = try Self.runner(repo, "runner", database: database, key: key)
-        let release = try cli.run("release").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(try cli.run("plan", release, "--env", "dev", "--stack", "network").status == 0)
-        // One artifact no record names, as a command killed between storing and recording leaves it.
-        let orphan = "sha256:" + String(repeating: "e", count: 64)
-        try PromotionRepo.shell("psql -q -v ON_ERROR_STOP=1 '\(database)' -c \"INSERT INTO artifacts (id, size, chunks, stored_at) VALUES ('\(orphan)', 0, 0, 0)\" -c 'UPDATE artifacts SET stored_at = 0'")
-        let preview = try cli.run("ledger", "gc", "--dry-run", "--format", "json")
-        #expect(preview.status == 0, "\(preview.stderr)")
-        #expect(try preview.json()["removed"] as? [String] == [orphan])
-        #expect(try preview.json()["kept"] as? Int == 3)
-        let collected = try cli.run("ledger", "gc", "--older-than", "7d")
-        #expect(collected.status == 0 && collected.stdout == orphan + "\n", "\(collected.stderr)")
-        #expect(collected.stderr.hasSuffix("removed 1 unreferenced artifacts (0 bytes) stored over 7d ago; 3 kept\n"), "\(collected.stderr)")
-        // The release and the plan still apply from the team store, and the removal is on the record.
-        let plan = try #require(try cli.run("plan", release, "--env", "dev", "--stack", "network", "--format", "json").jsonArray().first?["id"] as? String)
-        #expect(try cli.run("apply", plan).status == 0)
-        let kinds = try cli.run("audit", "export").stdout.split(separator: "\n").compactMap { line in
-            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["kind"] as? String
+        try Self.withTeam { repo, database, key in
+            let cli = try Self.runner(repo, "runner", database: database, key: key)
+            let release = try cli.run("release").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(try cli.run("plan", release, "--env", "dev", "--stack", "network").status == 0)
+            // One artifact no record names, as a command killed between storing and recording leaves it.
+            let orphan = "sha256:" + String(repeating: "e", count: 64)
+            try PromotionRepo.shell("psql -q -v ON_ERROR_STOP=1 '\(database)' -c \"INSERT INTO artifacts (id, size, chunks, stored_at) VALUES ('\(orphan)', 0, 0, 0)\" -c 'UPDATE artifacts SET stored_at = 0'")
+            let preview = try cli.run("ledger", "gc", "--dry-run", "--format", "json")
+            #expect(preview.status == 0, "\(preview.stderr)")
+            #expect(try preview.json()["removed"] as? [String] == [orphan])
+            #expect(try preview.json()["kept"] as? Int == 3)
+            let collected = try cli.run("ledger", "gc", "--older-than", "7d")
+            #expect(collected.status == 0 && collected.stdout == orphan + "\n", "\(collected.stderr)")
+            #expect(collected.stderr.hasSuffix("removed 1 unreferenced artifacts (0 bytes) stored over 7d ago; 3 kept\n"), "\(collected.stderr)")
+            // The release and the plan still apply from the team store, and the removal is on the record.
+            let plan = try #require(try cli.run("plan", release, "--env", "dev", "--stack", "network", "--format", "json").jsonArray().first?["id"] as? String)
+            #expect(try cli.run("apply", plan).status == 0)
+            let kinds = try cli.run("audit", "export").stdout.split(separator: "\n").compactMap { line in
+                (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["kind"] as? String
+            }
+            #expect(kinds.filter { $0 == "artifacts.collected" }.count == 1)
+            #expect(try cli.run("audit", "verify").status == 0)
+            // A grace period shorter than a command may run is a usage error; the embedded store says what it does.
+            #expect(try cli.run("ledger", "gc", "--older-than", "5m").status == 64)
+            let embedded = try repo.cli.run("ledger", "gc")
+            #expect(embedded.status == 1 && embedded.stderr.contains("'ledger gc' collects the team database's artifacts"), "\(embedded.stderr)")
         }
-        #expect(kinds.filter { $0 == "artifacts.collected" }.count == 1)
-        #expect(try cli.run("audit", "verify").status == 0)
-        // A grace period shorter than a command may run is a usage error; the embedded store says what it does.
-        #expect(try cli.run("ledger", "gc", "--older-than", "5m").status == 64)
-        let embedded = try repo.cli.run("ledger", "gc")
-        #expect(embedded.status == 1 && embedded.stderr.contains("'ledger gc' collects the team database's artifacts"), "\(embedded.stderr)")
     }
 
     @Test(.enabled(if: server != nil || required)) func eightRunnersRaceToApplyOnePlanAndTheEngineAppliesOnce() throws {
-        let repo = try PromotionRepo(engine: TestEngines.all[0])
-        defer { repo.remove() }
-        let database = try Self.database()
-        defer { Self.drop(database) }
-        let key = try repo.cli.run("ledger", "new-key").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let a = try Self.runner(repo, "runner-0", database: database, key: key)
-        let release = try a.run("release").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let planned = try a.run("plan", release, "--env", "dev", "--stack", "network", "--format", "json")
-        let plan = try #require(try planned.jsonArray().first?["id"] as? String)
-        let runners = try (1...8).map { try Self.runner(repo, "runner-\($0)", database: database, key: key) }
-        let results = Results()
-        DispatchQueue.concurrentPerform(iterations: runners.count) { index in
-            let outcome = (try? runners[index].run("apply", plan)) ?? CLI.Result(status: -1, stdout: "", stderr: "did not run")
-            results.add(outcome)
+        try Self.withTeam { repo, database, key in
+            let a = try Self.runner(repo, "runner-0", database: database, key: key)
+            let release = try a.run("release").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let planned = try a.run("plan", release, "--env", "dev", "--stack", "network", "--format", "json")
+            let plan = try #require(try planned.jsonArray().first?["id"] as? String)
+            let runners = try (1...8).map { try Self.runner(repo, "runner-\($0)", database: database, key: key) }
+            let results = Results()
+            DispatchQueue.concurrentPerform(iterations: runners.count) { index in
+                let outcome = (try? runners[index].run("apply", plan)) ?? CLI.Result(status: -1, stdout: "", stderr: "did not run")
+                results.add(outcome)
+            }
+            let all = results.all
+            #expect(all.filter { $0.status == 0 }.count == 1, "\(all.map { "\($0.status): \($0.stderr)" })")
+            // The others were refused (exit 3): the lock was held, or the plan was already applied.
+            let refused = all.filter { $0.status != 0 }
+            #expect(refused.allSatisfy { $0.status == 3 }, "\(refused.map { "\($0.status): \($0.stderr)" })")
+            #expect(refused.allSatisfy { $0.stderr.contains("is locked by ci-runner-") || $0.stderr.contains("plan '\(plan)' is applied and can never be applied") },
+                    "\(refused.map(\.stderr))")
+            // The engine ran exactly once: one successful apply on the record; a runner that took the lock
+            // after it finished was refused under the lock by the plan's status, never by the engine.
+            let history = try a.run("history", "--env", "dev", "--format", "json")
+            let entries = try #require(try history.json()["entries"] as? [[String: Any]])
+            #expect(entries.filter { $0["outcome"] as? String == "success" }.count == 1, "\(entries)")
+            #expect(entries.filter { $0["outcome"] as? String != "success" }.allSatisfy {
+                ($0["detail"] as? String ?? "").hasPrefix("refused: plan '\(plan)' is applied and can never be applied")
+            }, "\(entries)")
+            let kinds = try a.run("audit", "export").stdout.split(separator: "\n").compactMap { line in
+                (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["kind"] as? String
+            }
+            #expect(kinds.filter { $0 == "refused" }.count == 7)
+            #expect(try a.run("audit", "verify").status == 0)
         }
-        let all = results.all
-        #expect(all.filter { $0.status == 0 }.count == 1, "\(all.map { "\($0.status): \($0.stderr)" })")
-        // The others were refused (exit 3): the lock was held, or the plan was already applied.
-        let refused = all.filter { $0.status != 0 }
-        #expect(refused.allSatisfy { $0.status == 3 }, "\(refused.map { "\($0.status): \($0.stderr)" })")
-        #expect(refused.allSatisfy { $0.stderr.contains("is locked by ci-runner-") || $0.stderr.contains("plan '\(plan)' is applied and can never be applied") },
-                "\(refused.map(\.stderr))")
-        // The engine ran exactly once: one successful apply on the record; a runner that took the lock
-        // after it finished was refused under the lock by the plan's status, never by the engine.
-        let history = try a.run("history", "--env", "dev", "--format", "json")
-        let entries = try #require(try history.json()["entries"] as? [[String: Any]])
-        #expect(entries.filter { $0["outcome"] as? String == "success" }.count == 1, "\(entries)")
-        #expect(entries.filter { $0["outcome"] as? String != "success" }.allSatisfy {
-            ($0["detail"] as? String ?? "").hasPrefix("refused: plan '\(plan)' is applied and can never be applied")
-        }, "\(entries)")
-        let kinds = try a.run("audit", "export").stdout.split(separator: "\n").compactMap { line in
-            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["kind"] as? String
-        }
-        #expect(kinds.filter { $0 == "refused" }.count == 7)
-        #expect(try a.run("audit", "verify").status == 0)
     }
 
     @Test(.enabled(if: server != nil || required)) func aKilledRunnersLeaseExpiresAndNothingIsLost() throws {
-        let repo = try PromotionRepo(engine: TestEngines.all[0])
-        defer { repo.remove() }
-        let database = try Self.database()
-        defer { Self.drop(database) }
-        let key = try repo.cli.run("ledger", "new-key").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        // The resource is slow only while the flag file exists, so the recovery below is quick.
-        let marker = "300.\(Int.random(in: 10_000_000...99_999_999))"
-        let flag = repo.root + "/slow"
-        _ = FileManager.default.createFile(atPath: flag, contents: Data())
-        try repo.edit("stacks/app/main.tf", commit: "a slow resource") { $0 + """
+        try Self.withTeam { repo, database, key in
+            // The resource is slow only while the flag file exists, so the recovery below is quick.
+            let marker = "300.\(Int.random(in: 10_000_000...99_999_999))"
+            let flag = repo.root + "/slow"
+            _ = FileManager.default.createFile(atPath: flag, contents: Data())
+            try repo.edit("stacks/app/main.tf", commit: "a slow resource") { $0 + """
 
-            resource "null_resource" "slow" {
-              provisioner "local-exec" {
-                command = "if [ -f \(flag) ]; then sleep \(marker); fi; true"
-              }
+                resource "null_resource" "slow" {
+                  provisioner "local-exec" {
+                    command = "if [ -f \(flag) ]; then sleep \(marker); fi; true"
+                  }
+                }
+
+                """ }
+            var a = try Self.runner(repo, "runner-a", database: database, key: key)
+            a.environment["TOLLGATE_LEASE_SECONDS"] = "3"
+            let release = try a.run("release").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let planned = try a.run("plan", release, "--env", "dev", "--stack", "app", "--format", "json")
+            let plan = try #require(try planned.jsonArray().first?["id"] as? String)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: CLI.binary)
+            process.arguments = ["apply", plan]
+            process.currentDirectoryURL = URL(fileURLWithPath: a.directory)
+            process.environment = a.environment
+            process.standardError = FileHandle.nullDevice
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            var started = false
+            for _ in 0..<1200 where !started {
+                usleep(100_000)
+                started = Self.processes(matching: marker).count > 0
             }
+            #expect(started, "the slow provisioner never started")
+            // kill -9: no handler runs, the lease is simply no longer renewed. The runner's machine is
+            // gone with it: its engine and the provisioner die too.
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            for pid in Self.processes(matching: a.directory + "/.tollgate/work") + Self.processes(matching: marker) { kill(pid, SIGKILL) }
+            try FileManager.default.removeItem(atPath: flag)
 
-            """ }
-        var a = try Self.runner(repo, "runner-a", database: database, key: key)
-        a.environment["TOLLGATE_LEASE_SECONDS"] = "3"
-        let release = try a.run("release").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let planned = try a.run("plan", release, "--env", "dev", "--stack", "app", "--format", "json")
-        let plan = try #require(try planned.jsonArray().first?["id"] as? String)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CLI.binary)
-        process.arguments = ["apply", plan]
-        process.currentDirectoryURL = URL(fileURLWithPath: a.directory)
-        process.environment = a.environment
-        process.standardError = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        var started = false
-        for _ in 0..<1200 where !started {
-            usleep(100_000)
-            started = Self.processes(matching: marker).count > 0
+            let b = try Self.runner(repo, "runner-b", database: database, key: key)
+            try Self.recoverDevApp(b, release: release, reason: "runner killed")
         }
-        #expect(started, "the slow provisioner never started")
-        // kill -9: no handler runs, the lease is simply no longer renewed. The runner's machine is
-        // gone with it: its engine and the provisioner die too.
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        for pid in Self.processes(matching: a.directory + "/.tollgate/work") + Self.processes(matching: marker) { kill(pid, SIGKILL) }
-        try FileManager.default.removeItem(atPath: flag)
-
-        let b = try Self.runner(repo, "runner-b", database: database, key: key)
-        try Self.recoverDevApp(b, release: release, reason: "runner killed")
     }
 
     @Test(.enabled(if: server != nil || required)) func theServerStoppingMidApplyIsAClearErrorAndNothingIsLost() throws {
@@ -321,7 +324,7 @@ import TestSupport
         let postgres = try PrivatePostgres()
         defer { postgres.remove() }
         let database = postgres.url + "&connect_timeout=2"
-        let key = try repo.cli.run("ledger", "new-key").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let key = try Self.newKey(repo)
         // The resource's provisioner stops the ledger's server in the middle of the apply (only while
         // the flag file exists, so the recovery below does not stop it again).
         let flag = repo.root + "/halt"

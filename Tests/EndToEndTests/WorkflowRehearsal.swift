@@ -297,6 +297,8 @@ final class WorkflowRunner {
                     "job": job, "head_ref": event.headRef, "base_ref": event.baseRef,
                     "event.pull_request.number": event.pullRequest.map(String.init),
                     "event.pull_request.head.repo.full_name": event.pullRequest.map { _ in repository },
+                    // The checkout stand-in uses the branch's head commit, so that is also the event's sha.
+                    "event.pull_request.head.sha": event.pullRequest.map { _ in event.sha },
                 ]
                 guard let value = github[path.dropFirst().joined(separator: ".")], let value else { throw missing() }
                 return .string(value)
@@ -363,7 +365,7 @@ final class WorkflowRunner {
         for value in job.evaluated { _ = try WorkflowExpression.interpolate(value, expressions()) }
         let jobEnv = try job.env.map { ($0.key, try WorkflowExpression.interpolate($0.value, expressions())) }
         let eventFile = temp + "/event.json"
-        let payload: [String: Any] = event.pullRequest.map { ["pull_request": ["number": $0, "head": ["ref": event.headRef ?? ""], "base": ["ref": event.baseRef ?? ""]]] }
+        let payload: [String: Any] = event.pullRequest.map { ["pull_request": ["number": $0, "head": ["ref": event.headRef ?? "", "sha": event.sha], "base": ["ref": event.baseRef ?? ""]]] }
             ?? (event.name == "workflow_dispatch" ? ["inputs": inputs] : ["ref": event.ref, "after": event.sha])
         try JSONSerialization.data(withJSONObject: payload).write(to: URL(fileURLWithPath: eventFile))
 
