@@ -53,9 +53,19 @@ struct CLI {
         environment["TOLLGATE_TEST_NOW"] = time
     }
 
+    /// The variables CI systems set about the run (`CI` itself stays: it only says tests run in CI).
+    static let ciPrefixes = ["GITHUB_", "GITLAB_", "CI_", "RUNNER_", "ACTIONS_"]
+    /// tollgate's own settings that a developer's shell may hold.
+    static let outerSettings: Set<String> = ["TOLLGATE_DATABASE_URL", "TOLLGATE_ARTIFACT_KEY", "TOLLGATE_ARTIFACT_OLD_KEYS",
+                                             "TOLLGATE_OIDC_TOKEN", "TOLLGATE_ACTOR", "TOLLGATE_LEASE_SECONDS"]
+
     init(directory: String, engine: String?, cache: String) {
         self.directory = directory
-        var env = ProcessInfo.processInfo.environment
+        // Hermetic: a run inside GitHub Actions or GitLab CI must not stamp its own CI context on the
+        // tests' events, nor lend them a team database; tests that want either set it themselves.
+        var env = ProcessInfo.processInfo.environment.filter { key, _ in
+            !Self.ciPrefixes.contains { key.hasPrefix($0) } && !Self.outerSettings.contains(key)
+        }
         env["TOLLGATE_TOOLS"] = TestPaths.tools
         env["TOLLGATE_CACHE_DIR"] = cache
         env["TOLLGATE_ENGINE"] = engine
