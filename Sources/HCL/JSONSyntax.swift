@@ -63,7 +63,9 @@ public enum HCLJSON {
         }
     }
 
-    static func expression(_ node: JSONNode) -> HCLExpression {
+    /// `depth` counts the arrays and objects around `node`; a template inside starts from it, so
+    /// the tree stays within `HCLParser.maxNesting` (a template too deep stays a plain string).
+    static func expression(_ node: JSONNode, depth: Int = 0) -> HCLExpression {
         switch node {
         case .null(let range): return .literal(.null, range)
         case .bool(let flag, let range): return .literal(.bool(flag), range)
@@ -71,12 +73,12 @@ public enum HCLJSON {
         case .string(let text, let range):
             // The string is an HCL template: parse it and give every node the JSON string's range.
             guard text.contains("${") || text.contains("%{") else { return .literal(.string(text), range) }
-            let (value, diagnostics) = HCLParser.parseTemplate(text)
+            let (value, diagnostics) = HCLParser.parseTemplate(text, nesting: depth)
             guard diagnostics.isEmpty else { return .literal(.string(text), range) }
             return relocate(unwrapTemplate(value), to: range)
-        case .array(let items, let range): return .tuple(items.map(expression), range)
+        case .array(let items, let range): return .tuple(items.map { expression($0, depth: depth + 1) }, range)
         case .object(let members, let range):
-            return .object(members.map { HCLObjectItem(key: .literal(.string($0.0), $0.1), value: expression($0.2), usesEquals: false) }, range)
+            return .object(members.map { HCLObjectItem(key: .literal(.string($0.0), $0.1), value: expression($0.2, depth: depth + 1), usesEquals: false) }, range)
         }
     }
 
@@ -144,6 +146,8 @@ struct JSONReader {
     var pos = 0
     var failure: HCLDiagnostic?
     var lineStarts: [Int] = [0]
+    /// How many arrays and objects enclose the value being read, up to `HCLParser.maxNesting`.
+    var depth = 0
 
     init(_ bytes: [UInt8]) {
         self.bytes = bytes
@@ -179,6 +183,11 @@ struct JSONReader {
         skipSpace()
         guard pos < bytes.count else { return fail("expected a JSON value, found the end of the file") }
         let start = pos
+        if bytes[pos] == UInt8(ascii: "{") || bytes[pos] == UInt8(ascii: "[") {
+            depth += 1
+            if depth > HCLParser.maxNesting { return fail("nested deeper than \(HCLParser.maxNesting)") }
+        }
+        defer { if bytes[start] == UInt8(ascii: "{") || bytes[start] == UInt8(ascii: "[") { depth -= 1 } }
         switch bytes[pos] {
         case UInt8(ascii: "{"):
             pos += 1

@@ -5,14 +5,21 @@ import Foundation
 /// It never stops at the first problem: each diagnostic is recorded and parsing resumes at the
 /// next line or closing bracket, so an editor or linter sees every error and the rest of the tree.
 public enum HCLParser {
+    /// How deep constructs may nest (brackets, calls, blocks, operators, directives, traversal and
+    /// operator chains all count). Real configurations stay far below it; past it the parser reports
+    /// `nested deeper than 128` and stops, so neither it nor the code walking its tree can run out of stack.
+    public static let maxNesting = 128
+
     public static func parse(_ text: String) -> HCLFile {
         parse(bytes: Array(text.utf8))
     }
 
     /// Parses text that is a template as a whole (a JSON-syntax string value): `${}` and `%{}`
     /// are read, backslashes are not escapes.
-    public static func parseTemplate(_ text: String) -> (HCLExpression, [HCLDiagnostic]) {
+    /// `nesting` is how deep the template already sits (in a JSON document), counted against the limit.
+    public static func parseTemplate(_ text: String, nesting: Int = 0) -> (HCLExpression, [HCLDiagnostic]) {
         var parser = Parser(Array(text.utf8))
+        parser.depth = nesting
         let expression = parser.parseBareTemplate()
         return (expression, parser.diagnostics)
     }
@@ -45,6 +52,10 @@ private struct Parser {
     /// Newlines are insignificant inside brackets, parentheses, braces of collections and interpolations.
     var newlineDepth = 0
     let lineStarts: [Int]
+    /// How deep the node being parsed sits; see `HCLParser.maxNesting`.
+    var depth = 0
+    /// Set once the nesting limit is passed: the rest of the input reads as its end, quietly.
+    var abandoned = false
 
     init(_ bytes: [UInt8]) {
         self.bytes = bytes
@@ -123,7 +134,20 @@ private struct Parser {
     mutating func range(_ start: Int, _ end: Int) -> HCLRange { HCLRange(start: position(start), end: position(max(start, end))) }
 
     mutating func error(_ message: String, _ start: Int, _ end: Int? = nil) {
+        if abandoned { return }
         diagnostics.append(HCLDiagnostic(message, at: range(start, end ?? min(start + 1, bytes.count))))
+    }
+
+    /// True (once, with a diagnostic) when `depth` passed the limit: parsing then stops, every
+    /// open construct unwinds as if the file ended there, and no further diagnostic is added.
+    mutating func tooDeep(at offset: Int) -> Bool {
+        guard depth > HCLParser.maxNesting || abandoned else { return false }
+        if !abandoned {
+            error("nested deeper than \(HCLParser.maxNesting)", offset)
+            abandoned = true
+            limit = 0
+        }
+        return true
     }
 
     /// Where parsing stops: the end of the file, or of a heredoc body while it is parsed.
@@ -241,6 +265,9 @@ private struct Parser {
             }
             let open = pos
             pos += 1
+            depth += 1
+            defer { depth -= 1 }
+            if tooDeep(at: open) { break }
             let body = parseBody(nested: true, openedAt: (name, open))
             if peek() == Byte.rbrace { pos += 1 }
             items.append(.block(HCLBlock(type: name, labels: labels, labelRanges: labelRanges, body: body, range: range(nameStart, pos))))
@@ -271,6 +298,9 @@ private struct Parser {
 
     mutating func parseExpression() -> HCLExpression {
         let start = pos
+        depth += 1
+        defer { depth -= 1 }
+        if tooDeep(at: start) { return .invalid(range(start, start)) }
         let condition = parseBinary(0)
         let beforeSpace = pos
         skipSpace()
@@ -318,6 +348,9 @@ private struct Parser {
     mutating func parseBinary(_ level: Int) -> HCLExpression {
         let start = pos
         var left = parseUnary()
+        // Each operator of a chain nests the tree one level deeper.
+        let outerDepth = depth
+        defer { depth = outerDepth }
         while true {
             let saved = pos
             skipSpace()
@@ -325,6 +358,8 @@ private struct Parser {
                 pos = saved
                 return left
             }
+            depth += 1
+            if tooDeep(at: pos) { return left }
             pos += op.utf8.count
             skipSpace()
             let right = parseBinary(found + 1)
@@ -335,6 +370,9 @@ private struct Parser {
     mutating func parseUnary() -> HCLExpression {
         let start = pos
         if let byte = peek(), byte == Byte.minus || (byte == Byte.bang && peek(1) != Byte.equals) {
+            depth += 1
+            defer { depth -= 1 }
+            if tooDeep(at: start) { return .invalid(range(start, start)) }
             pos += 1
             skipSpace()
             let operand = parseUnary()
@@ -346,7 +384,12 @@ private struct Parser {
     mutating func parsePostfix(_ base: HCLExpression) -> HCLExpression {
         var expression = base
         let start = base.range.start.offset
-        while let byte = peek() {
+        // Each step of a traversal nests the tree one level deeper.
+        let outerDepth = depth
+        defer { depth = outerDepth }
+        while let byte = peek(), byte == Byte.dot || byte == Byte.lbracket {
+            depth += 1
+            if tooDeep(at: pos) { return expression }
             if byte == Byte.dot && peek(1) == Byte.star {
                 pos += 2
                 let steps = parseSplatTraversal(full: false)
@@ -692,6 +735,7 @@ private struct Parser {
     }
 
     mutating func reportUnterminated(_ stack: [Frame]) {
+        depth -= stack.count
         for frame in stack {
             error("unterminated '%{ \(frame.kind) }' directive: it has no '%{ end\(frame.kind) }'", frame.start)
         }
@@ -803,11 +847,14 @@ private struct Parser {
             if peek() == Byte.rbrace { pos += 1 } else { error("unterminated directive: the '%{' opened here has no closing '}'", open, open + 2) }
             if stripBefore { builder.stripTrailing() }
             switch word {
-            case "if":
-                stack.append(Frame(kind: "if", start: open, outer: builder, condition: condition))
-                builder = TemplateBuilder()
-            case "for":
-                stack.append(Frame(kind: "for", start: open, outer: builder, forVariables: variables, collection: collection))
+            case "if", "for":
+                // An open directive nests what follows it one level deeper.
+                depth += 1
+                if tooDeep(at: open) {
+                    depth -= 1
+                    return true
+                }
+                stack.append(Frame(kind: word, start: open, outer: builder, condition: condition, forVariables: variables, collection: collection))
                 builder = TemplateBuilder()
             case "else":
                 if var frame = stack.last, frame.kind == "if", frame.thenParts == nil {
@@ -821,6 +868,7 @@ private struct Parser {
                 let kind = word == "endif" ? "if" : "for"
                 if let frame = stack.last, frame.kind == kind {
                     stack.removeLast()
+                    depth -= 1
                     let inner = builder.finished()
                     builder = frame.outer
                     if kind == "if" {
@@ -852,7 +900,8 @@ private struct Parser {
             return .invalid(range(start, pos))
         }
         let markerBytes = Array(marker.utf8)
-        skipSpace(newlines: false)
+        // The marker ends its line even inside brackets, where newlines are otherwise skipped.
+        skipSpace(newlines: false, ignoringDepth: true)
         guard peek() == Byte.newline else {
             error("a heredoc marker must end its line", pos)
             skipLine()
@@ -888,7 +937,7 @@ private struct Parser {
         limit = end
         pos = bodyStart
         var parts = parseTemplateBody()
-        limit = savedLimit
+        limit = abandoned ? 0 : savedLimit
         if indented { parts = Self.dedent(parts) }
         pos = afterEnd
         return .template(HCLTemplate(parts: parts, isHeredoc: true), range(start, pos))

@@ -43,6 +43,11 @@ public enum PipelineLoader {
                                                                       hint: "run 'tollgate init' for a starting point")])
             }
             root = composed
+            if let deep = tooDeep(root) {
+                return Result(pipeline: nil, diagnostics: [Diagnostic(at: deep.mark.map { SourceLocation(file: file, line: $0.line, column: $0.column) },
+                                                                      "nested deeper than \(maxNesting)",
+                                                                      hint: "a pipeline file needs a few levels; flatten this value")])
+            }
         } catch let error as YamlError {
             return Result(pipeline: nil, diagnostics: [syntaxDiagnostic(error, file: file)])
         } catch {
@@ -57,9 +62,30 @@ public enum PipelineLoader {
         return Result(pipeline: pipeline, diagnostics: diagnostics)
     }
 
+    /// How deep mappings and lists may nest in a pipeline file. Real ones use about six levels;
+    /// the limit keeps every walk over the tree far from the end of the stack. libyaml itself
+    /// stops at 1,000 levels, before the tree is built, and that is reported the same way.
+    public static let maxNesting = 128
+
+    /// The first node nested deeper than `maxNesting`, found without recursion.
+    static func tooDeep(_ root: Node) -> Node? {
+        var pending: [(Node, Int)] = [(root, 1)]
+        while let (node, depth) = pending.popLast() {
+            if depth > maxNesting { return node }
+            switch node {
+            case .mapping(let mapping): pending += mapping.reversed().map { ($0.value, depth + 1) }
+            case .sequence(let sequence): pending += sequence.reversed().map { ($0, depth + 1) }
+            case .scalar, .alias: break
+            }
+        }
+        return nil
+    }
+
     static func syntaxDiagnostic(_ error: YamlError, file: String) -> Diagnostic {
         func at(_ mark: Mark) -> SourceLocation { SourceLocation(file: file, line: mark.line, column: mark.column) }
         switch error {
+        case let .parser(_, problem, mark, _) where problem.hasPrefix("Maximum nesting level"), let .scanner(_, problem, mark, _) where problem.hasPrefix("Maximum nesting level"):
+            return Diagnostic(at: at(mark), "nested deeper than \(maxNesting)", hint: "a pipeline file needs a few levels; flatten this value")
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
             let detail = context.map { "\(problem) \($0.text)" } ?? problem
             return Diagnostic(at: at(mark), "YAML syntax error: \(detail)", hint: "fix the indentation or quoting at this spot")
