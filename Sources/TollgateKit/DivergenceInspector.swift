@@ -64,7 +64,7 @@ public enum RepositoryFiles {
     public static func read(root: String, directories: [String]) -> [String: [UInt8]] {
         var files: [String: [UInt8]] = [:]
         for directory in directories {
-            for relative in FileManager.default.subpaths(atPath: root + "/" + directory) ?? [] where isLintable(relative) {
+            for relative in DirectoryWalk.subpaths(of: root + "/" + directory) where isLintable(relative) {
                 if relative.split(separator: "/").contains(".terraform") { continue }
                 if let data = FileManager.default.contents(atPath: root + "/" + directory + "/" + relative) {
                     files[directory + "/" + relative] = Array(data)
@@ -74,9 +74,10 @@ public enum RepositoryFiles {
         return files
     }
 
-    /// What `tollgate lint` reads: every stack, the modules and the config.
-    public static func read(pipeline: Pipeline) -> [String: [UInt8]] {
-        read(root: pipeline.baseDirectory, directories: pipeline.stacks.map(\.path) + ["modules", "config"])
+    /// What `tollgate lint` reads: every stack, the modules and the config, under `root` (by
+    /// default the pipeline file's directory).
+    public static func read(pipeline: Pipeline, root: String? = nil) -> [String: [UInt8]] {
+        read(root: root ?? pipeline.baseDirectory, directories: pipeline.stacks.map(\.path) + ["modules", "config"])
     }
 }
 

@@ -9,7 +9,7 @@ public enum PolicySources {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else { return [] }
         var modules: [PolicyModule] = []
-        for relative in (FileManager.default.subpaths(atPath: directory) ?? []).sorted() where relative.hasSuffix(".rego") {
+        for relative in DirectoryWalk.subpaths(of: directory).sorted() where relative.hasSuffix(".rego") {
             if let only, !only.contains(prefix.isEmpty ? relative : prefix + "/" + relative) { continue }
             let path = directory + "/" + relative
             guard let data = FileManager.default.contents(atPath: path) else {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TollgateEngine
+import TollgateKit
 import TollgateLint
 
 struct AssessCommand: AsyncParsableCommand {
@@ -27,7 +28,7 @@ struct AssessCommand: AsyncParsableCommand {
         }
         var files: [String: [UInt8]] = [:]
         var directories: [String] = []
-        for relative in FileManager.default.subpaths(atPath: root) ?? [] {
+        for relative in DirectoryWalk.subpaths(of: root) {
             let parts = relative.split(separator: "/")
             if parts.contains(".git") || parts.contains(".terraform") { continue }
             let full = root + "/" + relative

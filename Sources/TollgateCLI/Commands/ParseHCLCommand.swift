@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HCL
+import TollgateKit
 
 /// `tollgate parse-hcl FILE|DIR…`: parse HCL files and report diagnostics and throughput.
 ///
@@ -8,11 +9,11 @@ import HCL
 struct ParseHCLCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parse-hcl",
-        abstract: "Parse .tf and .tfvars files and report every diagnostic.",
+        abstract: "Parse .tf, .tf.json and .tfvars files and report every diagnostic.",
         shouldDisplay: false
     )
 
-    @Argument(help: "Files or directories (searched for .tf and .tfvars).")
+    @Argument(help: "Files or directories (searched for .tf, .tf.json and .tfvars).")
     var paths: [String]
 
     @Option(help: "Output format: text or json.")
@@ -26,8 +27,8 @@ struct ParseHCLCommand: ParsableCommand {
                 throw ValidationError("no file or directory at '\(path)'")
             }
             if isDirectory.boolValue {
-                files += (FileManager.default.subpaths(atPath: path) ?? [])
-                    .filter { $0.hasSuffix(".tf") || $0.hasSuffix(".tfvars") }.sorted().map { path + "/" + $0 }
+                files += DirectoryWalk.subpaths(of: path)
+                    .filter { $0.hasSuffix(".tf") || $0.hasSuffix(".tf.json") || $0.hasSuffix(".tfvars") }.sorted().map { path + "/" + $0 }
             } else {
                 files.append(path)
             }
@@ -38,7 +39,7 @@ struct ParseHCLCommand: ParsableCommand {
         var items = 0
         let elapsed = clock.measure {
             for (file, data) in zip(files, contents) {
-                let parsed = HCLParser.parse(bytes: Array(data))
+                let parsed = file.hasSuffix(".tf.json") ? HCLJSON.parse(bytes: Array(data)) : HCLParser.parse(bytes: Array(data))
                 items += parsed.body.items.count
                 diagnostics += parsed.diagnostics.map { (file, $0) }
             }
