@@ -56,3 +56,26 @@ import Testing
         #expect(output.contains("lockfile-missing:1"), "\(output)")
     }
 }
+
+/// `lint PATH --config FILE` reads the pipeline from FILE and the code from PATH.
+@Suite struct LintConfigOptionTests {
+    @Test func configIsHonouredWithAPath() throws {
+        let sandbox = try Sandbox(engine: TestEngines.all.first, label: "tollgate-lint-config")
+        defer { sandbox.remove() }
+        #expect(try sandbox.cli.run("init", "--example").status == 0)
+        let pipeline = sandbox.repository + "/tollgate.yaml"
+        let elsewhere = sandbox.root.path + "/pipeline.yaml"
+        try FileManager.default.moveItem(atPath: pipeline, toPath: elsewhere)
+        try Data("environments: [\n".utf8).write(to: URL(fileURLWithPath: pipeline))
+
+        let broken = try sandbox.cli.run("lint", sandbox.repository)
+        #expect(broken.status == 1)
+        let honoured = try sandbox.cli.run("lint", sandbox.repository, "--config", elsewhere, "--format", "json")
+        #expect(honoured.status == 0, "\(honoured.stdout) \(honoured.stderr)")
+        #expect(try honoured.jsonArray().allSatisfy { $0["severity"] as? String != "error" })
+
+        let missing = try sandbox.cli.run("lint", sandbox.repository, "--config", sandbox.root.path + "/nothere.yaml")
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("nothere.yaml"), "\(missing.stderr)")
+    }
+}

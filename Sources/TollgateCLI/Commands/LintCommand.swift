@@ -27,13 +27,16 @@ struct LintCommand: AsyncParsableCommand {
 
     func run() async throws {
         let options = try GlobalOptions.with(config: config, json: format == .json)
-        let pipelinePath = path.map { PathResolution.absolute($0) + "/tollgate.yaml" } ?? options.pipelinePath()
+        // `--config` names the pipeline file even when a repository is given; the files are read
+        // from the repository, else from the pipeline file's directory.
+        let root = path.map(PathResolution.absolute)
+        let pipelinePath = config == nil ? root.map { $0 + "/tollgate.yaml" } ?? options.pipelinePath() : options.pipelinePath()
         let loaded = PipelineLoader.load(path: pipelinePath)
         guard let pipeline = loaded.pipeline else {
             for diagnostic in loaded.diagnostics { Output.diagnostic(diagnostic.description) }
             throw ExitCode(Output.Code.error)
         }
-        let files = RepositoryFiles.read(pipeline: pipeline)
+        let files = RepositoryFiles.read(pipeline: pipeline, root: root)
         let input = LintInput(pipeline: pipeline, files: files)
         var findings = Linter(input: input).run()
         // Isolation problems of the pipeline itself (overlapping backends, shared accounts).
