@@ -41,6 +41,21 @@ import Testing
         #expect(files == Set(DeepNesting.constructs.map { "stacks/app/" + DeepNesting.fileName($0) }), "\(syntax)")
         #expect(syntax.allSatisfy { $0["message"] as? String == "nested deeper than 128" }, "\(syntax)")
     }
+
+    @Test func assessReportsTheDeepFiles() throws {
+        let sandbox = try Sandbox(engine: nil, label: "tollgate-deep-assess")
+        defer { sandbox.remove() }
+        for env in ["dev", "prod"] {
+            let directory = sandbox.repository + "/envs/" + env
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            for construct in DeepNesting.constructs where construct != "json" { _ = try write(construct, depth: 1_000, under: directory) }
+        }
+        let result = try sandbox.cli.run("assess", sandbox.repository, "--format", "json")
+        #expect(result.status == 0, "\(result.stderr)")
+        let findings = try result.json()["findings"] as? [[String: Any]] ?? []
+        let deep = findings.filter { $0["message"] as? String == "nested deeper than 128" }
+        #expect(deep.count == 2 * (DeepNesting.constructs.count - 1), "\(findings.prefix(3))")
+    }
 }
 
 /// Directory walks leave dangling symbolic links out, with a warning naming them.
