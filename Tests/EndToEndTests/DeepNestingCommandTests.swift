@@ -42,6 +42,19 @@ import Testing
         #expect(syntax.allSatisfy { $0["message"] as? String == "nested deeper than 128" }, "\(syntax)")
     }
 
+    @Test func divergeAndReportReadDeepWorkingTrees() throws {
+        let sandbox = try Sandbox(engine: TestEngines.all.first, label: "tollgate-deep-diverge")
+        defer { sandbox.remove() }
+        #expect(try sandbox.cli.run("init", "--example").status == 0)
+        let before = (try sandbox.cli.run("diverge", "--format", "json"), try sandbox.cli.run("report"))
+        for construct in DeepNesting.constructs { _ = try write(construct, depth: 1_000, under: sandbox.repository + "/stacks/app") }
+        let diverge = try sandbox.cli.run("diverge", "--format", "json")
+        #expect(diverge.status == before.0.status, "\(diverge.stderr)")
+        #expect(diverge.stdout == before.0.stdout)
+        let report = try sandbox.cli.run("report")
+        #expect(report.status == before.1.status, "\(report.stderr)")
+    }
+
     @Test func assessReportsTheDeepFiles() throws {
         let sandbox = try Sandbox(engine: nil, label: "tollgate-deep-assess")
         defer { sandbox.remove() }
