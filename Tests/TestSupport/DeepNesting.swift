@@ -5,7 +5,7 @@ import Foundation
 /// Each level adds one level to the syntax tree, so a depth a little under `HCLParser.maxNesting`
 /// parses cleanly and 1,000 is past it.
 public enum DeepNesting {
-    /// Construct names, the file name each is written to, and its text at a depth.
+    /// The constructs, by name: one per way HCL or its JSON syntax nests.
     public static let constructs: [String] = [
         "parentheses", "tuples", "objects", "blocks", "calls", "conditionals", "not", "negation",
         "index-chain", "splat-chain", "attribute-chain", "for", "interpolations", "directives", "heredocs-in-brackets",
