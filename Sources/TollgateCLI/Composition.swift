@@ -23,10 +23,16 @@ struct Composition {
     /// succeeded or threw (a refusal records events too), the audit chain's head is anchored in git.
     ///
     /// With `readOnly` (a preview) the ledger is only read: see ``withContext(_:needsEngine:readOnly:_:)``.
-    static func run(_ options: GlobalOptions, needsEngine: Bool = true, readOnly: Bool = false, _ body: (Context) async throws -> Void) async throws {
+    /// A command that only `reads` (history, status, show, audit verify and trace) is read-only too
+    /// while the embedded ledger does not exist: a fresh clone reads as an empty ledger, and neither
+    /// `.tollgate/ledger.sqlite` nor anything else under `.tollgate/` is created by looking.
+    static func run(_ options: GlobalOptions, needsEngine: Bool = true, readOnly: Bool = false, reads: Bool = false,
+                    _ body: (Context) async throws -> Void) async throws {
         let composition = Composition(options: options)
         let pipeline = try composition.pipeline()
         try await Output.guarded(options.format) {
+            let embedded = try composition.storeMode(pipeline) == .embedded
+            let readOnly = readOnly || (reads && embedded && !FileManager.default.fileExists(atPath: composition.ledgerPath(pipeline)))
             try await composition.withContext(pipeline, needsEngine: needsEngine, readOnly: readOnly) { context in
                 let before = try? await context.ledger.auditHead()
                 do {

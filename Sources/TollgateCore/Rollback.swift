@@ -94,17 +94,24 @@ public enum RollbackAnalyzer {
         }
     }
 
-    /// Addresses named by the engine's "Instance cannot be destroyed" errors (`prevent_destroy`).
+    /// Addresses named by the engine's "Instance cannot be destroyed" errors (`prevent_destroy`), in
+    /// its human text or a diagnostic's detail. The text is unwrapped first: the engine wraps it at
+    /// 78 columns inside a box (`│`), which splits any address longer than about 39 characters.
     public static func preventDestroyAddresses(inError text: String) -> [String] {
-        guard text.contains("prevent_destroy") else { return [] }
+        let flat = text.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.drop { $0.isWhitespace || "│╷╵".contains($0) } }
+            .joined(separator: " ")
+            .split(whereSeparator: \.isWhitespace).joined(separator: " ")
         var addresses: [String] = []
-        for line in text.split(separator: "\n") {
-            // "Resource null_resource.db has lifecycle.prevent_destroy set, but the plan calls for …"
-            guard let range = line.range(of: "Resource ") ?? line.range(of: "resource ") else { continue }
-            let rest = line[range.upperBound...]
-            guard rest.contains("prevent_destroy") else { continue }
-            let address = rest.prefix { !$0.isWhitespace }
-            if !address.isEmpty, !addresses.contains(String(address)) { addresses.append(String(address)) }
+        var rest = Substring(flat)
+        // "Resource module.a.null_resource.db[0] has lifecycle.prevent_destroy set, but the plan calls for …"
+        while let marker = rest.range(of: " has lifecycle.prevent_destroy set") {
+            let before = rest[..<marker.lowerBound]
+            if let start = before.range(of: "Resource ", options: .backwards) {
+                let address = String(before[start.upperBound...])
+                if !address.isEmpty, !addresses.contains(address) { addresses.append(address) }
+            }
+            rest = rest[marker.upperBound...]
         }
         return addresses
     }

@@ -51,9 +51,26 @@ public struct TerraformEngine: Engine {
         case .destroy: arguments.append("-destroy")
         }
         arguments += varFiles.map { "-var-file=\($0)" }
-        let output = try await run(arguments, in: workspace, acceptedStatuses: [0, 2])
-        return output.status == 2
+        // Machine-readable diagnostics where the engine has them: the human text wraps at 78
+        // columns, which splits long resource addresses.
+        let json = Self.plansAsJSON(info.version)
+        if json { arguments.append("-json") }
+        let output = try await run(arguments, in: workspace, acceptedStatuses: [0, 1, 2])
+        guard output.status == 1 else { return output.status == 2 }
+        let diagnostics = json ? EngineDiagnostic.parse(jsonLines: output.stdout) : []
+        let protected = json ? EngineDiagnostic.preventDestroyAddresses(diagnostics)
+            : RollbackAnalyzer.preventDestroyAddresses(inError: output.stderrText)
+        if !protected.isEmpty { throw PreventDestroyError(addresses: protected) }
+        let errors = diagnostics.filter { $0.severity == "error" }
+        guard !errors.isEmpty else { throw failure(arguments, workspace, output) }
+        // The JSON lines are no message for a person: report the errors in the engine's own words.
+        let command = ([info.kind] + arguments).map(ProcessRunner.quote).joined(separator: " ")
+        let text = (errors.map(\.text) + [output.stderrText.trimmingWhitespaceAndNewlines()].filter { !$0.isEmpty }).joined(separator: "\n\n")
+        throw EngineError.processFailed(ProcessFailure(command: command, directory: workspace.directory, status: output.status, stderrTail: text.lastLines(20)))
     }
+
+    /// `plan -json` (UI JSON lines with diagnostics) exists from Terraform 0.15.3 on.
+    static func plansAsJSON(_ version: Version) -> Bool { version >= Version([0, 15, 3]) }
 
     public func outputs(_ workspace: EngineWorkspace) async throws -> [String: EngineOutput] {
         let output = try await run(["output", "-json", "-no-color"], in: workspace)

@@ -19,6 +19,9 @@ public enum KitError: Error, CustomStringConvertible, Equatable {
     case dirtyRelease(paths: [String])
     case unknownCommit(String)
     case interrupted(String)
+    /// The engine refused the plan of (env, stack): it would destroy resources with
+    /// `lifecycle.prevent_destroy`, named by their full addresses.
+    case preventDestroy(env: String, stack: String, addresses: [String])
 
     /// True for a guard or gate refusal (exit code 3), false for an error (exit code 1).
     public var isRefusal: Bool {
@@ -61,6 +64,9 @@ public enum KitError: Error, CustomStringConvertible, Equatable {
             return "'\(revision)' is not a commit in this repository; pass a branch, tag or commit id"
         case .interrupted(let text):
             return text
+        case .preventDestroy(let env, let stack, let addresses):
+            return "the engine refused to plan '\(env)/\(stack)': prevent_destroy protects \(addresses.map { "'\($0)'" }.joined(separator: ", ")); "
+                + "keep \(addresses.count == 1 ? "it" : "them") in the configuration, or remove lifecycle.prevent_destroy in a reviewed release first"
         case .alreadyInitialised(let path):
             return "'\(path)' already exists; tollgate init never overwrites a pipeline, so move it aside or pass --force"
         }

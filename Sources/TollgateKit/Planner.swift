@@ -172,6 +172,8 @@ public struct Planner: Sendable {
             checks = (await early + middle + late).sorted { order[$0.name, default: 0] < order[$1.name, default: 0] }
         } catch let error as CancellationError {
             throw error
+        } catch let error as PreventDestroyError {
+            throw KitError.preventDestroy(env: env, stack: stack.name.value, addresses: error.addresses)
         } catch {
             throw KitError.step(redactor.redact("\(error)"))
         }

@@ -1,7 +1,7 @@
 import Foundation
 import TollgateCore
 
-/// A ledger a preview reads and can never write: every read goes to the ledger in use (none at all
+/// A ledger a preview (or a read-only command before any ledger exists) reads and can never write: every read goes to the ledger in use (none at all
 /// when the embedded ledger was never created, which reads as an empty one), every write throws.
 ///
 /// A preview needs only what a read-only role may do (a pull request from a fork holds no write
@@ -13,7 +13,7 @@ public struct ReadOnlyLedger: Ledger {
     public init(_ base: (any Ledger)?) { self.base = base }
 
     func refused(_ what: String) -> KitError {
-        .step("a preview writes nothing to the ledger, but it tried to record \(what); this is a bug in tollgate, report it with the command line")
+        .step("a preview or a read-only command writes nothing to the ledger, but it tried to record \(what); this is a bug in tollgate, report it with the command line")
     }
 
     public func recordRelease(_ release: Release, event: AuditEntry) async throws { throw refused("a release") }

@@ -73,13 +73,22 @@ public struct RollbackPlanner: Sendable {
                 let risks = RollbackAnalyzer.risks(of: try PlanJSON.decode(json), stack: name, dependents: dependents,
                                                    statefulTypes: try await statefulTypes(releases: [lastGood.releaseID, target], cache: &sealedTypes))
                 rollbacks.append(StackRollback(stack: name, current: lastGood.releaseID, target: target, plan: record, risks: risks))
-            } catch let error as KitError where !error.isRefusal {
-                let blocked = RollbackAnalyzer.preventDestroyAddresses(inError: error.description)
-                guard !blocked.isEmpty else { throw error }
+            } catch KitError.preventDestroy(_, _, let blocked) {
                 rollbacks.append(StackRollback(stack: name, current: lastGood.releaseID, target: target, plan: nil,
                     blocked: "the engine refused to plan the rollback: prevent_destroy protects \(blocked.joined(separator: ", "))",
                     risks: blocked.map { RollbackRisk(kind: .preventDestroy, stack: name, subject: $0,
                                                       detail: "\($0) has lifecycle.prevent_destroy, and the rollback would destroy it") }))
+            }
+        }
+        // A stack the engine will not roll back makes the rollback a forward fix: the plans made for
+        // the other stacks would be half a rollback, so none of them is left pending to apply.
+        if let blocked = rollbacks.first(where: { $0.blocked != nil }) {
+            for index in rollbacks.indices {
+                guard let plan = rollbacks[index].plan, plan.status == .pending else { continue }
+                try await context.ledger.setPlanStatus(plan.id, .superseded, event: AuditEntry(
+                    actor: context.actor, kind: "plan.superseded", subjects: ["plan": plan.id, "release": plan.releaseID, "env": env, "stack": plan.stack],
+                    payload: ["reason": .string("the rollback of '\(env)' is a forward fix: prevent_destroy blocks the rollback of '\(blocked.stack)'")]))
+                rollbacks[index].plan?.status = .superseded
             }
         }
         let (recommendation, reasons, steps) = RollbackAnalyzer.recommend(rollbacks.flatMap(\.risks))
@@ -141,6 +150,10 @@ public struct RollbackPlanner: Sendable {
                     + summary.create.map { "- create `\($0)`" } + summary.update.map { "- update `\($0)`" }
             } else if let blocked = rollback.blocked {
                 lines.append("No plan: \(blocked).")
+            }
+            if rollback.plan?.status == .superseded {
+                lines.append("")
+                lines.append("Withdrawn (status `superseded`): another stack's rollback is blocked, so this half of it is not to be applied.")
             }
             lines.append("")
         }

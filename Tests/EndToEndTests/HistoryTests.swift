@@ -48,6 +48,8 @@ import Testing
         cloned.environment["TOLLGATE_HOME"] = nil
         cloned.environment["TOLLGATE_DATABASE"] = nil
         #expect(!FileManager.default.fileExists(atPath: clone + "/.tollgate/ledger.sqlite"))
+        let tracked = try Self.files(under: clone + "/.tollgate")
+        #expect(tracked == ["allowed_signers"])
         let recovered = try cloned.run("history", "--env", "prod", "--format", "json")
         #expect(recovered.status == 0, "\(recovered.stderr)")
         let fromTags = try recovered.json()
@@ -63,5 +65,19 @@ import Testing
         // Recovery only read: the clone's ledger still has no apply on record.
         let trace = try cloned.run("audit", "trace", "--env", "prod", "--format", "json")
         #expect(try trace.jsonArray().isEmpty)
+        // The other read-only commands on a clone with no ledger: they read an empty one.
+        #expect(try cloned.run("status").status == 0)
+        // The tags anchor events this clone's (empty) ledger does not hold: verify says so, and still writes nothing.
+        let verified = try cloned.run("audit", "verify")
+        #expect(verified.status == 1)
+        #expect(verified.stdout.contains("names event 1") && verified.stdout.contains("beyond the end of the log"), "\(verified.stdout)")
+        // Looking wrote nothing: no ledger, no new file under .tollgate/.
+        #expect(!FileManager.default.fileExists(atPath: clone + "/.tollgate/ledger.sqlite"))
+        #expect(try Self.files(under: clone + "/.tollgate") == tracked)
+    }
+
+    /// Every file and directory below `root`, relative to it, sorted.
+    static func files(under root: String) throws -> [String] {
+        try FileManager.default.subpathsOfDirectory(atPath: root).sorted()
     }
 }

@@ -83,6 +83,62 @@ import Testing
     }
 }
 
+/// `prevent_destroy` on a module address longer than the engine's 78-column wrap, on every engine.
+@Suite struct PreventDestroyRollbackTests {
+    static let address = "module.some_long_module_name.module.another_nested_module.null_resource.protected_database[0]"
+
+    /// The rollback names the whole address, recommends a forward fix with a playbook, and withdraws
+    /// the other stack's plan so no half of the rollback is left pending.
+    @Test(arguments: TestEngines.all)
+    func aProtectedResourceBlocksTheRollbackByItsFullAddress(engine: String) throws {
+        #expect(Self.address.count > 80)
+        let repo = try PromotionRepo(engine: engine)
+        defer { repo.remove() }
+        // prevent_destroy lives in the configuration: the target release keeps the resource block
+        // (with no instance), so the engine knows the rollback's destroy is forbidden.
+        let files = [
+            "modules/protected/main.tf": "module \"another_nested_module\" {\n  source = \"./nested\"\n}\n",
+            "modules/protected/nested/main.tf":
+                "resource \"null_resource\" \"protected_database\" {\n  count = 0\n\n  lifecycle {\n    prevent_destroy = true\n  }\n}\n",
+        ]
+        for (path, text) in files {
+            try FileManager.default.createDirectory(atPath: repo.repository + "/" + (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: URL(fileURLWithPath: repo.repository + "/" + path))
+        }
+        try repo.cli.git("add", "-A")
+        try repo.edit("stacks/network/main.tf", commit: "a protected database, not yet created") { $0 + "\nmodule \"some_long_module_name\" {\n  source = \"../../modules/protected\"\n}\n" }
+        let first = try repo.cutRelease()
+        try repo.releaseToProd(first)
+        try repo.edit("modules/protected/nested/main.tf", commit: "create the database") { $0.replacingOccurrences(of: "count = 0", with: "count = 1") }
+        try repo.edit("config/prod/app.tfvars", commit: "four servers in prod") { $0.replacingOccurrences(of: "instance_count = 3", with: "instance_count = 4") }
+        let second = try repo.cutRelease()
+        try repo.releaseToProd(second)
+
+        let planned = try repo.cli.run("rollback", "--env", "prod", "--format", "json", "--playbook", repo.root + "/playbook.md")
+        #expect(planned.status == 0, "\(planned.stderr)")
+        let result = try planned.json()
+        #expect(result["recommendation"] as? String == "forward-fix")
+        let stacks = result["stacks"] as? [[String: Any]] ?? []
+        #expect(stacks.map { $0["stack"] as? String } == ["app", "network"])
+        let network = try #require(stacks.last)
+        #expect(!(network["plan"] is [String: Any]))
+        #expect(network["blocked"] as? String == "the engine refused to plan the rollback: prevent_destroy protects \(Self.address)")
+        let risks = (network["risks"] as? [[String: Any]] ?? []).map { [$0["kind"] as? String, $0["subject"] as? String] }
+        #expect(risks == [["prevent-destroy", Self.address]])
+        let playbook = try String(contentsOfFile: repo.root + "/playbook.md", encoding: .utf8)
+        #expect(playbook.contains("**Recommendation: `forward-fix`**"))
+        #expect(playbook.contains("- **prevent-destroy** \(Self.address) has lifecycle.prevent_destroy, and the rollback would destroy it"))
+
+        // app's rollback plan was made, but it is half a rollback: withdrawn, and the gate refuses it.
+        let app = try #require(stacks.first?["plan"] as? [String: Any])
+        #expect(app["status"] as? String == "superseded")
+        let plan = try #require(app["id"] as? String)
+        #expect(try repo.cli.run("approve", plan, "--key", repo.key("approver")).status == 3)
+        #expect(try repo.cli.run("apply", plan).status == 3)
+        #expect(try repo.cli.run("audit", "verify").status == 0)
+    }
+}
+
 /// Break-glass: an emergency release straight to prod, still gated, on the record as needing a
 /// post-hoc review until a second approver signs it.
 @Suite struct BreakGlassTests {

@@ -64,4 +64,48 @@ import TollgateCore
         #expect(RollbackAnalyzer.preventDestroyAddresses(inError: error) == ["null_resource.db"])
         #expect(RollbackAnalyzer.preventDestroyAddresses(inError: "Error: something else about resource x.y").isEmpty)
     }
+
+    /// Terraform 1.11.4's text for an 80-character address: wrapped at 78 columns, in a box on a TTY.
+    @Test func wrappedPreventDestroyErrorsNameTheWholeAddress() {
+        let address = "module.some_long_module_name.module.another_nested_module.null_resource.x[0]"
+        let plain = """
+            Error: Instance cannot be destroyed
+
+              on modules/a/b/main.tf line 2:
+               2: resource "null_resource" "x" {
+
+            Resource
+            \(address)
+            has lifecycle.prevent_destroy set, but the plan calls for this resource to be
+            destroyed.
+            """
+        #expect(RollbackAnalyzer.preventDestroyAddresses(inError: plain) == [address])
+        let boxed = """
+            ╷
+            │ Error: Instance cannot be destroyed
+            │
+            │ Resource
+            │ module.network.module.subnets.aws_subnet.private["a b"]
+            │ has lifecycle.prevent_destroy set, but the plan calls for this resource to be
+            │ destroyed.
+            ╵
+            """
+        #expect(RollbackAnalyzer.preventDestroyAddresses(inError: boxed) == ["module.network.module.subnets.aws_subnet.private[\"a b\"]"])
+    }
+
+    /// `plan -json` lines as Terraform 1.0.3 and 1.11.4 print them: the address is in the detail.
+    @Test func preventDestroyDiagnosticsAreReadAsData() {
+        let address = "module.some_long_module_name.module.another_nested_module.null_resource.x[0]"
+        let lines = """
+            {"@level":"info","@message":"Terraform 1.0.3","type":"version","terraform":"1.0.3"}
+            {"@level":"error","@message":"Error: Instance cannot be destroyed","diagnostic":{"severity":"error","summary":"Instance cannot be destroyed","detail":"Resource \(address) has lifecycle.prevent_destroy set, but the plan calls for this resource to be destroyed.","range":{"filename":"modules/a/b/main.tf","start":{"line":2,"column":1,"byte":17},"end":{"line":2,"column":29,"byte":45}}},"type":"diagnostic"}
+            {"@level":"warn","@message":"Warning: x","diagnostic":{"severity":"warning","summary":"x","address":"null_resource.ignored"},"type":"diagnostic"}
+            not json at all
+            """
+        let diagnostics = EngineDiagnostic.parse(jsonLines: Data(lines.utf8))
+        #expect(diagnostics.map(\.summary) == ["Instance cannot be destroyed", "x"])
+        #expect(EngineDiagnostic.preventDestroyAddresses(diagnostics) == [address])
+        let withAddress = [EngineDiagnostic(severity: "error", summary: "Instance cannot be destroyed", detail: "wrapped text", address: "null_resource.db")]
+        #expect(EngineDiagnostic.preventDestroyAddresses(withAddress) == ["null_resource.db"])
+    }
 }

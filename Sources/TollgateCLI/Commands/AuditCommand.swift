@@ -34,7 +34,7 @@ struct AuditCommand: AsyncParsableCommand {
                 try report(result)
                 return
             }
-            try await Composition.run(options, needsEngine: false) { context in
+            try await Composition.run(options, needsEngine: false, reads: true) { context in
                 let anchors = try await Self.anchors(in: context.pipeline.baseDirectory)
                 try report(try await Auditor(context: context).verify(anchors: anchors))
             }
@@ -108,7 +108,7 @@ struct AuditCommand: AsyncParsableCommand {
         var env: String?
 
         func run() async throws {
-            try await Composition.run(options, needsEngine: false) { context in
+            try await Composition.run(options, needsEngine: false, reads: true) { context in
                 let traces = try await Auditor(context: context).trace(env: env)
                 if options.format == .json {
                     Output.json(traces)

@@ -21,7 +21,7 @@ struct HistoryCommand: AsyncParsableCommand {
     var stack: String?
 
     func run() async throws {
-        try await Composition.run(options, needsEngine: false) { context in
+        try await Composition.run(options, needsEngine: false, reads: true) { context in
             let report = try await HistoryReport.build(context, env: env, stack: stack)
             for warning in report.warnings { Output.diagnostic("tollgate: warning: \(warning)") }
             if options.format == .json {

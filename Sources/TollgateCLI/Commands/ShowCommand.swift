@@ -30,7 +30,7 @@ struct ShowCommand: AsyncParsableCommand {
 
     func run() async throws {
         let options = try GlobalOptions.with(config: config, json: format == .json)
-        try await Composition.run(options, needsEngine: false) { context in
+        try await Composition.run(options, needsEngine: false, reads: true) { context in
             var reviews: [Review] = []
             for reference in plans {
                 let record = try await context.plan(reference)

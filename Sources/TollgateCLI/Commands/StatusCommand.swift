@@ -12,7 +12,7 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() async throws {
-        try await Composition.run(options, needsEngine: false) { context in
+        try await Composition.run(options, needsEngine: false, reads: true) { context in
             let report = try await StatusReport.build(context)
             if options.format == .json {
                 Output.json(report)
