@@ -46,12 +46,15 @@ import Testing
         let sandbox = try Sandbox(engine: TestEngines.all.first, label: "tollgate-deep-diverge")
         defer { sandbox.remove() }
         #expect(try sandbox.cli.run("init", "--example").status == 0)
-        let before = (try sandbox.cli.run("diverge", "--format", "json"), try sandbox.cli.run("report"))
+        // One pinned clock for both runs, so the reports' times cannot differ between them.
+        var cli = sandbox.cli
+        cli.pinClock("2026-12-01T00:00:00Z")
+        let before = (try cli.run("diverge", "--format", "json"), try cli.run("report"))
         for construct in DeepNesting.constructs { _ = try write(construct, depth: 1_000, under: sandbox.repository + "/stacks/app") }
-        let diverge = try sandbox.cli.run("diverge", "--format", "json")
+        let diverge = try cli.run("diverge", "--format", "json")
         #expect(diverge.status == before.0.status, "\(diverge.stderr)")
         #expect(diverge.stdout == before.0.stdout)
-        let report = try sandbox.cli.run("report")
+        let report = try cli.run("report")
         #expect(report.status == before.1.status, "\(report.stderr)")
     }
 
