@@ -40,6 +40,20 @@ struct GitHubWorkflow {
         yaml.blank()
     }
 
+    /// `on: EVENT: branches: [main]`, for the workflows that follow the main branch.
+    func onMainBranch(_ yaml: inout YAMLLines, event: String) {
+        yaml.add(0, "on:")
+        yaml.add(2, "\(event):")
+        yaml.add(4, "branches: [\(plan.mainBranch)]")
+        yaml.blank()
+    }
+
+    func concurrency(_ yaml: inout YAMLLines, indent: Int, group: String, cancelInProgress: Bool) {
+        yaml.add(indent, "concurrency:")
+        yaml.add(indent + 2, "group: \(group)")
+        yaml.add(indent + 2, "cancel-in-progress: \(cancelInProgress)")
+    }
+
     func defaults(_ yaml: inout YAMLLines) {
         yaml.add(0, "permissions: {}")
         yaml.blank()
@@ -92,14 +106,9 @@ struct GitHubWorkflow {
     func pullRequestWorkflow() -> String {
         var yaml = YAMLLines()
         header(&yaml, name: "tollgate pull request")
-        yaml.add(0, "on:")
-        yaml.add(2, "pull_request:")
-        yaml.add(4, "branches: [\(plan.mainBranch)]")
-        yaml.blank()
+        onMainBranch(&yaml, event: "pull_request")
         defaults(&yaml)
-        yaml.add(0, "concurrency:")
-        yaml.add(2, "group: tollgate-pr-${{ github.event.pull_request.number }}")
-        yaml.add(2, "cancel-in-progress: true")
+        concurrency(&yaml, indent: 0, group: "tollgate-pr-${{ github.event.pull_request.number }}", cancelInProgress: true)
         yaml.blank()
         yaml.add(0, "jobs:")
 
@@ -191,9 +200,7 @@ struct GitHubWorkflow {
         yaml.add(4, "if: \(Self.sameRepository)")
         yaml.add(4, "runs-on: ubuntu-latest")
         yaml.add(4, "environment: \(env)-plan")
-        yaml.add(4, "concurrency:")
-        yaml.add(6, "group: tollgate-preview-\(env)-${{ github.event.pull_request.number }}")
-        yaml.add(6, "cancel-in-progress: true")
+        concurrency(&yaml, indent: 4, group: "tollgate-preview-\(env)-${{ github.event.pull_request.number }}", cancelInProgress: true)
         yaml.add(4, "permissions:")
         yaml.add(6, "contents: read")
         yaml.add(6, "id-token: write")
@@ -226,15 +233,10 @@ struct GitHubWorkflow {
     func mainWorkflow() -> String {
         var yaml = YAMLLines()
         header(&yaml, name: "tollgate promote")
-        yaml.add(0, "on:")
-        yaml.add(2, "push:")
-        yaml.add(4, "branches: [\(plan.mainBranch)]")
-        yaml.blank()
+        onMainBranch(&yaml, event: "push")
         defaults(&yaml)
         // Merges promote one after another; a newer merge waits instead of cancelling a promotion.
-        yaml.add(0, "concurrency:")
-        yaml.add(2, "group: tollgate-promote")
-        yaml.add(2, "cancel-in-progress: false")
+        concurrency(&yaml, indent: 0, group: "tollgate-promote", cancelInProgress: false)
         yaml.blank()
         yaml.add(0, "jobs:")
         yaml.add(2, "release:")
@@ -284,9 +286,7 @@ struct GitHubWorkflow {
         yaml.add(4, "environment: \(stage.env)")
         // tollgate locks each (environment, stack); a group per environment would make the
         // matrix jobs of one wave cancel each other, so the group names the stack too.
-        yaml.add(4, "concurrency:")
-        yaml.add(6, "group: tollgate-\(stage.env)-${{ matrix.stack }}")
-        yaml.add(6, "cancel-in-progress: false")
+        concurrency(&yaml, indent: 4, group: "tollgate-\(stage.env)-${{ matrix.stack }}", cancelInProgress: false)
         yaml.add(4, "permissions:")
         yaml.add(6, "contents: write")
         yaml.add(6, "id-token: write")
@@ -322,9 +322,7 @@ struct GitHubWorkflow {
         yaml.add(4, "needs: [\(previous == "release" ? "release" : "release, \(previous)")]")
         yaml.add(4, "runs-on: ubuntu-latest")
         yaml.add(4, "environment: \(stage.env)-plan")
-        yaml.add(4, "concurrency:")
-        yaml.add(6, "group: tollgate-\(stage.env)")
-        yaml.add(6, "cancel-in-progress: false")
+        concurrency(&yaml, indent: 4, group: "tollgate-\(stage.env)", cancelInProgress: false)
         yaml.add(4, "permissions:")
         yaml.add(6, "contents: write")
         yaml.add(6, "id-token: write")
@@ -391,9 +389,7 @@ struct GitHubWorkflow {
         yaml.add(4, "if: github.ref == 'refs/heads/\(plan.mainBranch)'")
         yaml.add(4, "runs-on: ubuntu-latest")
         yaml.add(4, "environment: ${{ inputs.environment }}")
-        yaml.add(4, "concurrency:")
-        yaml.add(6, "group: tollgate-${{ inputs.environment }}")
-        yaml.add(6, "cancel-in-progress: false")
+        concurrency(&yaml, indent: 4, group: "tollgate-${{ inputs.environment }}", cancelInProgress: false)
         yaml.add(4, "permissions:")
         yaml.add(6, "contents: write")
         yaml.add(6, "id-token: write")

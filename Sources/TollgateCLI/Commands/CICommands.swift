@@ -12,6 +12,15 @@ struct CICommand: AsyncParsableCommand {
     )
 }
 
+/// Where `ci github` and `ci gitlab` write, and whether they may overwrite.
+struct CIWriteOptions: ParsableArguments {
+    @Option(help: "The repository root to write under (default: the pipeline file's directory).")
+    var out: String?
+
+    @Flag(help: "Overwrite generated files that were changed by hand, and files tollgate did not write.")
+    var force = false
+}
+
 struct CIGitHubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "github",
@@ -19,15 +28,10 @@ struct CIGitHubCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var options: GlobalOptions
-
-    @Option(help: "The repository root to write under (default: the pipeline file's directory).")
-    var out: String?
-
-    @Flag(help: "Overwrite generated files that were changed by hand, and files tollgate did not write.")
-    var force = false
+    @OptionGroup var writing: CIWriteOptions
 
     func run() async throws {
-        try await CIGeneration(options: options, out: out).write(.github, force: force)
+        try await CIGeneration(options: options, out: writing.out).write(.github, force: writing.force)
     }
 }
 
@@ -38,15 +42,10 @@ struct CIGitLabCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var options: GlobalOptions
-
-    @Option(help: "The repository root to write under (default: the pipeline file's directory).")
-    var out: String?
-
-    @Flag(help: "Overwrite generated files that were changed by hand, and files tollgate did not write.")
-    var force = false
+    @OptionGroup var writing: CIWriteOptions
 
     func run() async throws {
-        try await CIGeneration(options: options, out: out).write(.gitlab, force: force)
+        try await CIGeneration(options: options, out: writing.out).write(.gitlab, force: writing.force)
     }
 }
 
