@@ -22,6 +22,12 @@ public struct DriftedResource: Sendable, Equatable, Codable {
         case deleted
         /// Changed outside tollgate.
         case changed
+        /// Full-plan drift: the release declares it, but the state does not hold it (removed from
+        /// the state, or destroyed by an apply outside tollgate).
+        case missing
+        /// Full-plan drift: the state holds it, but the release does not declare it (added by an
+        /// apply of other code, or imported, outside tollgate).
+        case unexpected
     }
 
     public var address: String
@@ -47,6 +53,52 @@ public struct DriftedResource: Sendable, Equatable, Codable {
             return attributes.isEmpty ? nil : DriftedResource(address: drift.address, kind: .changed, attributes: attributes)
         }
         .sorted { $0.address < $1.address }
+    }
+
+    /// Full-plan drift: what a normal plan of the last-good release would change, each change
+    /// being a difference between what that release declares and what the state and the real world
+    /// hold; joined with the refresh's own findings (`resource_drift`), which take precedence.
+    /// For a changed resource, `recorded` is the release's value and `actual` the state's; values
+    /// only known after apply are left out.
+    public static func all(inFullPlan plan: PlanJSON) -> [DriftedResource] {
+        var found = Dictionary(all(in: plan).map { ($0.address, $0) }, uniquingKeysWith: { first, _ in first })
+        for resource in plan.resourceChanges ?? [] where resource.mode == "managed" && found[resource.address] == nil {
+            let change = resource.change
+            switch change.kind {
+            case .create:
+                found[resource.address] = DriftedResource(address: resource.address, kind: .missing, attributes: [])
+            case .delete:
+                found[resource.address] = DriftedResource(address: resource.address, kind: .unexpected, attributes: [])
+            case .update, .replace:
+                let after = settled(change.after ?? .null, unknown: change.afterUnknown ?? .bool(false), before: change.before ?? .null)
+                let attributes = differences(change.before ?? .null, after, path: "", beforeSensitive: change.beforeSensitive ?? .bool(false),
+                                             afterSensitive: change.afterSensitive ?? .bool(false))
+                    .map { DriftedAttribute(path: $0.path, recorded: $0.actual, actual: $0.recorded) }
+                found[resource.address] = DriftedResource(address: resource.address, kind: .changed, attributes: attributes)
+            default:
+                continue
+            }
+        }
+        return found.values.sorted { $0.address < $1.address }
+    }
+
+    /// `after` with every place `unknown` marks (a value only known after apply) taken from
+    /// `before`: such a value follows from the change and is no difference of its own.
+    static func settled(_ after: JSONValue, unknown: JSONValue, before: JSONValue) -> JSONValue {
+        if unknown == .bool(true) { return before }
+        switch (after, unknown) {
+        case (.object(var members), .object(let marks)):
+            for (key, mark) in marks { members[key] = settled(members[key] ?? .null, unknown: mark, before: before[key] ?? .null) }
+            return .object(members)
+        case (.array(var items), .array(let marks)):
+            let old: [JSONValue] = if case .array(let values) = before { values } else { [] }
+            for index in marks.indices where index < items.count {
+                items[index] = settled(items[index], unknown: marks[index], before: index < old.count ? old[index] : .null)
+            }
+            return .array(items)
+        default:
+            return after
+        }
     }
 
     /// Leaf-level differences between two values; objects and arrays are walked.
@@ -148,21 +200,34 @@ public struct DriftAcknowledgement: Sendable, Equatable, Codable {
 
 /// Whether drift still stands in the way, as a pure function of ledger facts.
 public enum DriftStatus {
-    /// The latest report of (env, stack) when it found drift that is neither acknowledged (by a
-    /// verified signature) nor reconciled by a successful apply that started after it; else nil.
-    public static func open(latest: DriftReport?, acknowledgedDrifts: Set<String>, applies: [ApplyRecord]) -> DriftReport? {
-        guard let latest, latest.hasDrift, !acknowledgedDrifts.contains(latest.id) else { return nil }
-        let reconciled = applies.contains { $0.env == latest.env && $0.stack == latest.stack && $0.outcome == .success && $0.startedAt > latest.detectedAt }
-        return reconciled ? nil : latest
+    /// The latest report of (env, stack) when it found drift that is neither acknowledged nor
+    /// reconciled by a successful apply that started after it; else nil.
+    ///
+    /// A report is acknowledged when a verified acknowledgement names it, or names an earlier report
+    /// that found exactly the same drift (the same resources, attributes and values) with no
+    /// successful apply in between: running drift again does not re-open what was accepted.
+    /// `reports` are the (env, stack)'s reports, oldest first; the latest is the last.
+    public static func open(reports: [DriftReport], acknowledgedDrifts: Set<String>, applies: [ApplyRecord]) -> DriftReport? {
+        guard let latest = reports.last, latest.hasDrift else { return nil }
+        let succeeded = applies.filter { $0.env == latest.env && $0.stack == latest.stack && $0.outcome == .success }
+        if succeeded.contains(where: { $0.startedAt > latest.detectedAt }) { return nil }
+        if acknowledgedDrifts.contains(latest.id) { return nil }
+        let carried = reports.contains { earlier in
+            acknowledgedDrifts.contains(earlier.id) && earlier.detectedAt <= latest.detectedAt && earlier.resources == latest.resources
+                && !succeeded.contains { $0.startedAt > earlier.detectedAt && $0.startedAt <= latest.detectedAt }
+        }
+        return carried ? nil : latest
     }
 
-    /// The refusal of the approval gate while drift is open.
-    public static func refusal(_ drift: DriftReport) -> GateDecision.Refusal {
+    /// The refusal of the approval gate while drift is open; `replanning` adds that a new plan,
+    /// reviewed, settles it too (true at the approval gate).
+    public static func refusal(_ drift: DriftReport, replanning: Bool = true) -> GateDecision.Refusal {
         let addresses = drift.resources.map(\.address)
         return GateDecision.Refusal(
             rule: .drift,
             message: "'\(drift.env)/\(drift.stack)' drifted outside tollgate (\(addresses.prefix(5).joined(separator: ", "))\(addresses.count > 5 ? ", …" : "")), "
                 + "found by drift run '\(drift.id)'; see it with 'tollgate drift --env \(drift.env) --stack \(drift.stack)', "
-                + "then acknowledge it: tollgate drift ack \(drift.env) \(drift.stack) --key KEY --comment TEXT")
+                + "then acknowledge it: tollgate drift ack \(drift.env) \(drift.stack) --key KEY --comment TEXT"
+                + (replanning ? "; or plan again: a plan made after the drift run shows the drift for review, and applying it reconciles the drift" : ""))
     }
 }

@@ -35,6 +35,8 @@ public struct GateFacts: Sendable {
     public var unsignedCommits: [String]
     /// Who invoked the break-glass that let this plan skip the lower environments.
     public var breakGlassInvoker: String?
+    /// Outputs of other stacks that this plan's stack reads, changed by an apply after the plan was made.
+    public var changedUpstream: [UpstreamChange] = []
 
     public init(environment: Environment, previousEnvironment: String?, release: Release, plan: PlanRecord, appliedToPrevious: Bool,
                 onMainBranch: Bool?, mainBranch: String, approvals: [VerifiedApproval], now: Date, openDrift: DriftReport? = nil,
@@ -67,6 +69,26 @@ public struct GateFacts: Sendable {
     public var effective: EffectiveGate { EffectiveGate.combine(inForce: inForce, proposed: proposed) }
 }
 
+/// An apply of another stack that changed outputs a plan's stack reads, after the plan was made.
+public struct UpstreamChange: Sendable, Equatable, Codable {
+    /// The stack whose outputs changed.
+    public var stack: String
+    /// The data source the reading stack reads them through.
+    public var dataSource: String
+    /// The outputs that changed and are read.
+    public var outputs: [String]
+    public var apply: String
+    public var plan: String
+
+    public init(stack: String, dataSource: String, outputs: [String], apply: String, plan: String) {
+        self.stack = stack
+        self.dataSource = dataSource
+        self.outputs = outputs
+        self.apply = apply
+        self.plan = plan
+    }
+}
+
 /// Why a gate or guard said no: data that other code can match on, never a string to compare.
 public enum RefusalRule: String, Sendable, Codable, CaseIterable {
     case order
@@ -94,6 +116,7 @@ public enum RefusalRule: String, Sendable, Codable, CaseIterable {
     case acknowledge
     case secondApprover = "second-approver"
     case rollbackTarget = "rollback-target"
+    case upstream
 
     /// Rules a human can satisfy by signing, so `promote` waits rather than fails.
     public var waitsForApprover: Bool { self == .approval || self == .destroy || self == .governance }
@@ -168,6 +191,10 @@ public enum GateEvaluator {
         if plan.status != .pending {
             refusals.append(.init(rule: .status, message: "plan '\(plan.id)' is \(plan.status.rawValue) and can never be applied; run 'tollgate plan \(facts.release.id) --env \(env) --stack \(plan.stack)'"))
         }
+        for change in facts.changedUpstream {
+            let outputs = change.outputs.map { "'\($0)'" }.joined(separator: ", ")
+            refusals.append(.init(rule: .upstream, message: "plan '\(plan.id)' was made before apply \(change.apply) of '\(env)/\(change.stack)' (plan \(change.plan)) changed \(change.outputs.count == 1 ? "output" : "outputs") \(outputs), which '\(plan.stack)' reads through data.terraform_remote_state.\(change.dataSource); the plan holds the old values, so re-run 'tollgate plan \(facts.release.id) --env \(env) --stack \(plan.stack)' and have the new plan approved"))
+        }
         if plan.createdAt > facts.now {
             refusals.append(.init(rule: .clock, message: "plan '\(plan.id)' is dated \(Timestamp.text(plan.createdAt)), after now (\(Timestamp.text(facts.now))); a plan from the future cannot be judged, so re-plan on a machine with a correct clock"))
         }
@@ -203,7 +230,9 @@ public enum GateEvaluator {
         var eligible: [String] = []
         let destroyed = StatefulCatalog.statefulDestroyed(plan.summary, extra: effective.statefulTypes)
         if let gate = effective.approval {
-            if let drift = facts.openDrift { refusals.append(DriftStatus.refusal(drift)) }
+            // A plan made after the drift run refreshed the real world itself: its review shows the
+            // drift, and applying it reconciles it. One made before cannot have shown it.
+            if let drift = facts.openDrift, plan.createdAt <= drift.detectedAt { refusals.append(DriftStatus.refusal(drift)) }
             let age = facts.now.timeIntervalSince(plan.createdAt)
             if age > Double(gate.maxPlanAge.seconds) {
                 refusals.append(.init(rule: .expired, message: "plan '\(plan.id)' is \(PlanAge(seconds: Int(age)).description) old, older than the \(gate.maxPlanAge) that environment '\(env)' allows; re-plan and ask for approval again"))

@@ -14,8 +14,12 @@ public protocol Git: Sendable {
     func files(commit: String, under paths: [String]) async throws -> [GitFile]
     func contents(of objects: [String]) async throws -> [Data]
     func isAncestor(_ commit: String, of reference: String) async throws -> Bool
-    /// Creates or moves an annotated tag on a commit.
-    func tag(_ name: String, commit: String, message: String) async throws
+    /// Creates or moves an annotated tag on a commit; with `signingKey` (an SSH key file), the tag is
+    /// signed with it (`git tag -s`, SSH format).
+    func tag(_ name: String, commit: String, message: String, signingKey: String?) async throws
+    /// The principal whose SSH signature on the tag `allowedSigners` (a file path) verifies, in
+    /// git's `git` namespace; nil when the tag is unsigned or its signature does not verify.
+    func tagSigner(_ name: String, allowedSigners: String) async throws -> String?
     /// The commits reachable from `tip` but not from `base` (only `tip` itself when `base` is nil),
     /// newest first. With `allowedSigners` (a file path), each commit's SSH signature is checked
     /// against that file and its principal returned when it verifies.

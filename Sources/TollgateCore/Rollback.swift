@@ -15,6 +15,11 @@ public struct RollbackRisk: Sendable, Equatable, Codable {
         case downgrade
         /// An output that other stacks read changes.
         case consumedOutput = "consumed-output"
+        /// A stateful resource destroyed since the target release is created anew, empty: its data is gone.
+        case recreatedEmpty = "recreated-empty"
+        /// A resource the running release protects with `lifecycle.prevent_destroy`, which the rollback
+        /// destroys: the target release does not know the resource, so the engine does not stop it.
+        case protectedNow = "protected-now"
     }
 
     public var kind: Kind
@@ -39,6 +44,19 @@ public enum RollbackRecommendation: String, Sendable, Codable {
     case revertWithCare = "revert-with-care"
     /// Do not roll back: ship a new release that fixes forward.
     case forwardFix = "forward-fix"
+    /// No stack has an earlier release to go back to.
+    case nothingToRollBack = "nothing-to-roll-back"
+}
+
+/// A stack that reads another's outputs: those named, or all of them when nil.
+public struct OutputReader: Sendable, Equatable, Codable {
+    public var stack: String
+    public var outputs: [String]?
+
+    public init(stack: String, outputs: [String]?) {
+        self.stack = stack
+        self.outputs = outputs
+    }
 }
 
 /// Judges a rollback plan: the risks of each change and the recommendation, as pure functions.
@@ -51,8 +69,11 @@ public enum RollbackAnalyzer {
         "azurerm_key_vault_secret", "azurerm_key_vault_key", "kubernetes_secret", "kubernetes_secret_v1",
     ]
 
-    /// The risks of one stack's rollback plan.
-    public static func risks(of plan: PlanJSON, stack: String, dependents: [String], statefulTypes: Set<String> = []) -> [RollbackRisk] {
+    /// The risks of one stack's rollback plan. `readers` are the stacks that read its outputs;
+    /// `protected` the resources (configuration addresses, without instance keys) that the release
+    /// running now protects with `lifecycle.prevent_destroy`.
+    public static func risks(of plan: PlanJSON, stack: String, readers: [OutputReader], statefulTypes: Set<String> = [],
+                             protected: Set<String> = []) -> [RollbackRisk] {
         var risks: [RollbackRisk] = []
         for resource in plan.resourceChanges ?? [] where resource.mode == "managed" {
             let kind = resource.change.kind
@@ -60,6 +81,14 @@ public enum RollbackAnalyzer {
             if kind == .delete {
                 risks.append(RollbackRisk(kind: .createdSinceTarget, stack: stack, subject: resource.address,
                                           detail: "\(resource.address) did not exist in the target release, so the rollback destroys it"))
+                if protected.contains(configurationAddress(resource.address)) {
+                    risks.append(RollbackRisk(kind: .protectedNow, stack: stack, subject: resource.address,
+                                              detail: "\(resource.address) has lifecycle.prevent_destroy in the release running now, and the rollback destroys it: the target release does not know it, so the engine would not stop the destroy"))
+                }
+            }
+            if stateful, kind == .create, !secretTypes.contains(resource.type) {
+                risks.append(RollbackRisk(kind: .recreatedEmpty, stack: stack, subject: resource.address,
+                                          detail: "\(resource.address) (\(resource.type)) is created anew: the one the target release ran was destroyed since, so it starts empty and its data is gone"))
             }
             if secretTypes.contains(resource.type), kind == .replace || kind == .create {
                 risks.append(RollbackRisk(kind: .secretRegenerated, stack: stack, subject: resource.address,
@@ -75,13 +104,37 @@ public enum RollbackAnalyzer {
                 }
             }
         }
-        if !dependents.isEmpty {
-            for (name, change) in (plan.outputChanges ?? [:]).sorted(by: { $0.key < $1.key }) where change.kind != .noOp {
-                risks.append(RollbackRisk(kind: .consumedOutput, stack: stack, subject: name,
-                                          detail: "output '\(name)' of '\(stack)' changes and \(dependents.joined(separator: ", ")) read\(dependents.count == 1 ? "s" : "") it"))
-            }
+        for (name, change) in (plan.outputChanges ?? [:]).sorted(by: { $0.key < $1.key }) where change.kind != .noOp {
+            let reading = readers.filter { $0.outputs?.contains(name) ?? true }.map(\.stack)
+            guard !reading.isEmpty else { continue }
+            risks.append(RollbackRisk(kind: .consumedOutput, stack: stack, subject: name,
+                                      detail: "output '\(name)' of '\(stack)' changes and \(reading.joined(separator: ", ")) read\(reading.count == 1 ? "s" : "") it"))
         }
         return risks
+    }
+
+    /// A resource instance's address without its instance keys: `module.a["x"].aws_s3_bucket.b[0]`
+    /// → `module.a.aws_s3_bucket.b`, the address its configuration block has.
+    public static func configurationAddress(_ address: String) -> String {
+        var result = ""
+        var depth = 0
+        var quoted = false
+        var escaped = false
+        for character in address {
+            if depth > 0 {
+                switch character {
+                case _ where escaped: escaped = false
+                case "\\" where quoted: escaped = true
+                case "\"": quoted.toggle()
+                case "[" where !quoted: depth += 1
+                case "]" where !quoted: depth -= 1
+                default: break
+                }
+                continue
+            }
+            if character == "[" { depth = 1 } else { result.append(character) }
+        }
+        return result
     }
 
     /// Top-level `*version` attributes whose dotted-number value goes down.
@@ -118,7 +171,7 @@ public enum RollbackAnalyzer {
 
     /// The recommendation, why, and the steps around the apply.
     public static func recommend(_ risks: [RollbackRisk]) -> (RollbackRecommendation, reasons: [String], steps: [String]) {
-        let blocking = risks.filter { $0.kind == .preventDestroy || $0.kind == .downgrade }
+        let blocking = risks.filter { [.preventDestroy, .downgrade, .protectedNow].contains($0.kind) }
         if !blocking.isEmpty {
             return (.forwardFix, blocking.map(\.detail),
                     ["do not apply a rollback: the engine or the provider refuses it (" + blocking.map(\.subject).joined(separator: ", ") + ")",
@@ -129,6 +182,9 @@ public enum RollbackAnalyzer {
         for risk in risks where risk.kind == .dataLoss {
             steps.append("before applying, snapshot or back up \(risk.subject) in \(risk.stack) and check the backup restores")
         }
+        for risk in risks where risk.kind == .recreatedEmpty {
+            steps.append("after applying, restore the data of \(risk.subject) in \(risk.stack) from a backup taken before it was destroyed")
+        }
         for risk in risks where risk.kind == .secretRegenerated {
             steps.append("after applying, hand the new value of \(risk.subject) to everything that used the old one (rotate consumers)")
         }
@@ -136,7 +192,7 @@ public enum RollbackAnalyzer {
             steps.append("after applying \(risk.stack), re-plan and apply the stacks that read output '\(risk.subject)'")
         }
         if !steps.isEmpty {
-            let reasons = risks.filter { [.dataLoss, .secretRegenerated, .consumedOutput].contains($0.kind) }.map(\.detail)
+            let reasons = risks.filter { [.dataLoss, .recreatedEmpty, .secretRegenerated, .consumedOutput].contains($0.kind) }.map(\.detail)
             return (.revertWithCare, reasons, steps)
         }
         let created = risks.filter { $0.kind == .createdSinceTarget }

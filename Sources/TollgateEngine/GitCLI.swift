@@ -119,8 +119,23 @@ public struct GitCLI: Git {
         _ = try await git(["fetch", "--quiet", "--deepen=\(by)", remote, branch])
     }
 
-    public func tag(_ name: String, commit: String, message: String) async throws {
-        _ = try await git(["-c", "user.name=tollgate", "-c", "user.email=tollgate@localhost", "tag", "-a", "-f", "-m", message, name, commit])
+    public func tag(_ name: String, commit: String, message: String, signingKey: String?) async throws {
+        var arguments = ["-c", "user.name=tollgate", "-c", "user.email=tollgate@localhost"]
+        if let signingKey { arguments += ["-c", "gpg.format=ssh", "-c", "user.signingkey=" + signingKey] }
+        _ = try await git(arguments + ["tag", signingKey == nil ? "-a" : "-s", "-f", "-m", message, name, commit])
+    }
+
+    public func tagSigner(_ name: String, allowedSigners: String) async throws -> String? {
+        let output = try await git(["-c", "gpg.format=ssh", "-c", "gpg.ssh.allowedSignersFile=" + allowedSigners, "verify-tag", "--raw", "refs/tags/" + name],
+                                   accept: [0, 1, 128])
+        guard output.status == 0 else { return nil }
+        // ssh-keygen -Y verify: `Good "git" signature for PRINCIPAL with ED25519 key SHA256:…`.
+        for line in (output.stderrText + "\n" + output.stdoutText).split(separator: "\n") where line.hasPrefix("Good \"git\" signature for ") {
+            let rest = line.dropFirst("Good \"git\" signature for ".count)
+            guard let end = rest.range(of: " with ") else { continue }
+            return String(rest[..<end.lowerBound])
+        }
+        return nil
     }
 
     public func tags(prefix: String) async throws -> [GitTag] {

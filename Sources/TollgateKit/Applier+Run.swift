@@ -197,6 +197,14 @@ struct ApplyRun: Sendable {
         let marker = ReleaseTag(env: plan.env, stack: plan.stack, sequence: good.sequence, release: release.id, plan: plan.id,
                                 planDigest: plan.digest, commit: commit, pr: release.pr, apply: applyID,
                                 approvers: approvers, appliedAt: good.appliedAt, auditHead: try? await context.ledger.auditHead())
-        return (try? await context.git.tag(marker.name, commit: commit, message: marker.message)) != nil ? marker.name : nil
+        // With TOLLGATE_TAG_SIGNING_KEY (an SSH key file) the tag is signed, so a fresh clone can tell it from a forgery.
+        let key = context.processEnvironment["TOLLGATE_TAG_SIGNING_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        do {
+            try await context.git.tag(marker.name, commit: commit, message: marker.message, signingKey: key)
+            return marker.name
+        } catch {
+            context.notice("warning: the apply is recorded, but the git tag '\(marker.name)' could not be written: \(error)")
+            return nil
+        }
     }
 }

@@ -37,13 +37,37 @@ public struct Applier: Sendable {
         let approvals = try await Approver(context: context).verified(plan, signers: judgement.signersPath)
         let drift = try await DriftDetector(context: context).openDrift(env: plan.env, stack: plan.stack)
         let invoker = if let id = plan.breakGlass { try await context.ledger.breakGlasses().first { $0.id == id }?.actor } else { String?.none }
-        let decision = GateEvaluator.evaluate(GateFacts(
+        var facts = GateFacts(
             environment: environment, previousEnvironment: previous, release: release, plan: plan, appliedToPrevious: applied,
             onMainBranch: merge?.proof != nil, mainBranch: judgement.effective.mainBranch, approvals: approvals, now: context.effects.now(), openDrift: drift,
             statefulTypes: Set(context.pipeline.statefulTypes), inForce: judgement.inForce, proposed: judgement.proposed,
             authors: judgement.authors, authorshipVerified: judgement.authorshipVerified, unsignedCommits: judgement.unsignedCommits,
-            breakGlassInvoker: invoker, mergeCheck: merge))
-        return (decision, judgement)
+            breakGlassInvoker: invoker, mergeCheck: merge)
+        facts.changedUpstream = try await changedUpstream(plan, release: release)
+        return (GateEvaluator.evaluate(facts), judgement)
+    }
+
+    /// Applies of other stacks, finished after `plan` was made, that changed outputs its stack's code
+    /// reads through `terraform_remote_state` (see `StackReads`): the plan holds the old values.
+    func changedUpstream(_ plan: PlanRecord, release: Release) async throws -> [UpstreamChange] {
+        var later: [String: [ApplyRecord]] = [:]
+        for other in context.pipeline.stacks where other.name.value != plan.stack {
+            let applies = try await context.ledger.applies(env: plan.env, stack: other.name.value)
+                .filter { $0.outcome == .success && ($0.finishedAt ?? $0.startedAt) > plan.createdAt }
+            if !applies.isEmpty { later[other.name.value] = applies }
+        }
+        guard !later.isEmpty, let stack = context.pipeline.stack(named: plan.stack) else { return [] }
+        var changes: [UpstreamChange] = []
+        for read in StackReads.reads(of: stack, stacks: context.pipeline.stacks, files: try await context.files(ofRelease: release.id)) {
+            for apply in later[read.upstream] ?? [] {
+                guard let applied = try await context.ledger.plan(id: apply.planID) else { continue }
+                let outputs = applied.summary.outputChanges.filter { read.outputs?.contains($0) ?? true }
+                if !outputs.isEmpty {
+                    changes.append(UpstreamChange(stack: read.upstream, dataSource: read.dataSource, outputs: outputs, apply: apply.id, plan: applied.id))
+                }
+            }
+        }
+        return changes
     }
 
     public func apply(plan reference: String) async throws -> Result {

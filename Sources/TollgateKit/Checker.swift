@@ -95,12 +95,19 @@ struct Checker: Sendable {
         }
     }
 
-    /// Fails while the (env, stack) has drift nobody acknowledged; warns when the plan itself saw
-    /// drift, since applying it overwrites those outside changes.
+    /// Fails while the (env, stack) has drift nobody acknowledged, where no one reviews the plan
+    /// (no approval gate); in an approval environment the approver of this plan, made after the
+    /// drift run, sees the drift, so it warns. Warns too when the plan itself saw drift, since
+    /// applying it overwrites those outside changes.
     func drift(stack: String, env: String, plan: Plan) async -> CheckResult {
         do {
             if let open = try await DriftDetector(context: context).openDrift(env: env, stack: stack) {
-                return CheckResult(name: "drift", status: .fail, details: [DriftStatus.refusal(open).message + ", and plan again"])
+                let reviewed = if case .approval? = (try? context.environment(env))?.gate.value { true } else { false }
+                if !reviewed {
+                    return CheckResult(name: "drift", status: .fail, details: [DriftStatus.refusal(open, replanning: false).message + ", and plan again"])
+                }
+                return CheckResult(name: "drift", status: .warn, details: ["drift run '\(open.id)' found \(open.resources.map(\.address).joined(separator: ", ")) changed outside tollgate; approving this plan accepts overwriting that"]
+                    + plan.summary.drifted.map { "\($0) changed outside tollgate; this plan overwrites that change" })
             }
         } catch {
             return CheckResult(name: "drift", status: .fail, details: ["cannot read the drift record: \(error)"])

@@ -177,6 +177,13 @@ public struct Context: Sendable {
         return (root, root + "/src/" + stack.path, root + "/data")
     }
 
+    /// A release's sealed files by path.
+    func files(ofRelease id: String) async throws -> [String: [UInt8]] {
+        var files: [String: [UInt8]] = [:]
+        for entry in try TarArchive.read(try await artifacts.get(id)) { files[entry.path] = Array(entry.contents) }
+        return files
+    }
+
     static func timestamp(_ date: Date) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")

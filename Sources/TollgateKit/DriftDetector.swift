@@ -8,16 +8,30 @@ public struct DriftDetector: Sendable {
 
     public init(context: Context) { self.context = context }
 
+    /// How drift is looked for.
+    public enum Mode: String, Sendable, Codable, CaseIterable {
+        /// A refresh-only plan: what the real world changed under the recorded state. Cheap and
+        /// safe, but blind to the state itself having changed (an apply of other code, a state edit).
+        case refresh
+        /// A normal plan of the last-good release: any change it would make is drift, whatever
+        /// moved (the real world, the state, or both). Catches out-of-band applies and state edits.
+        case full
+    }
+
     /// One stack's drift run: a recorded report, or why there was nothing to check.
     public struct Run: Sendable, Encodable {
         public var stack: String
         public var report: DriftReport?
         /// Set when the stack was skipped (never applied to the environment).
         public var skipped: String?
+        public var mode: Mode = .refresh
+        /// Whether the drift found still stands in the way (false when an acknowledgement of the same
+        /// drift covers it); nil without drift.
+        public var open: Bool?
     }
 
-    /// Refresh-only plans of the env's last-good release, stack by stack, each in a fresh work dir.
-    public func detect(env name: String, stacks only: [String] = []) async throws -> [Run] {
+    /// Plans of the env's last-good release (refresh-only, or full), stack by stack, each in a fresh work dir.
+    public func detect(env name: String, stacks only: [String] = [], mode: Mode = .refresh) async throws -> [Run] {
         let environment = try context.environment(name)
         var runs: [Run] = []
         for stack in try context.stacks(only: only) {
@@ -26,12 +40,14 @@ public struct DriftDetector: Sendable {
                 runs.append(Run(stack: stack.name.value, skipped: "nothing has been applied to '\(name)/\(stack.name.value)' yet"))
                 continue
             }
-            runs.append(Run(stack: stack.name.value, report: try await detect(stack, release: release, environment: environment)))
+            let report = try await detect(stack, release: release, environment: environment, mode: mode)
+            let open = report.hasDrift ? try await openDrift(env: name, stack: stack.name.value) != nil : nil
+            runs.append(Run(stack: stack.name.value, report: report, mode: mode, open: open))
         }
         return runs
     }
 
-    func detect(_ stack: Stack, release: Release, environment: Environment) async throws -> DriftReport {
+    func detect(_ stack: Stack, release: Release, environment: Environment, mode: Mode) async throws -> DriftReport {
         let context = try await self.context.sealed(release)
         let env = environment.name.value
         let subjects = ["env": env, "stack": stack.name.value, "release": release.id]
@@ -45,9 +61,9 @@ public struct DriftDetector: Sendable {
         do {
             try await context.engine.initialize(workspace, backend: context.backendSettings(environment, stack: stack.name.value))
             _ = try await context.engine.plan(workspace, planFile: planFile, varFiles: context.varFiles(root: dirs.root, env: env, stack: stack),
-                                              mode: .refreshOnly)
-            let json = try await context.engine.showJSON(workspace, planFile: planFile)
-            resources = DriftedResource.all(in: try PlanJSON.decode(json)).map { resource in
+                                              mode: mode == .full ? .normal : .refreshOnly)
+            let plan = try PlanJSON.decode(try await context.engine.showJSON(workspace, planFile: planFile))
+            resources = (mode == .full ? DriftedResource.all(inFullPlan: plan) : DriftedResource.all(in: plan)).map { resource in
                 var copy = resource
                 copy.attributes = resource.attributes.map {
                     DriftedAttribute(path: $0.path, recorded: $0.recorded.map(redactor.redact), actual: $0.actual.map(redactor.redact))
@@ -63,25 +79,27 @@ public struct DriftDetector: Sendable {
                                  actor: context.actor, detectedAt: context.effects.now(), resources: resources)
         try await context.ledger.recordDrift(report, event: AuditEntry(
             actor: context.actor, kind: "drift.checked", subjects: subjects.merging(["drift": report.id]) { a, _ in a },
-            payload: ["drifted": .array(resources.map { .string($0.address) })]))
+            payload: ["drifted": .array(resources.map { .string($0.address) }), "mode": .string(mode.rawValue)]))
         return report
     }
 
     /// The drift of (env, stack) that still stands in the way: the latest result, unless a verified
     /// acknowledgement or a later successful apply has settled it.
     public func openDrift(env: String, stack: String) async throws -> DriftReport? {
-        guard let latest = try await context.ledger.drifts(env: env, stack: stack).last, latest.hasDrift else { return nil }
+        let reports = try await context.ledger.drifts(env: env, stack: stack)
+        guard let latest = reports.last, latest.hasDrift else { return nil }
         var acknowledged: Set<String> = []
-        for acknowledgement in try await context.ledger.driftAcknowledgements(env: env, stack: stack) where acknowledgement.driftID == latest.id {
+        let byID = Dictionary(reports.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        for acknowledgement in try await context.ledger.driftAcknowledgements(env: env, stack: stack) where byID[acknowledgement.driftID] != nil {
             let valid = await context.verifiesInForce(acknowledgement.payload, signature: acknowledgement.signature,
                                                       principal: acknowledgement.principal, env: env, release: nil)
             // The signed bytes must name this drift, (env, stack) and signer: the row's columns alone prove nothing.
             let signed = try? JSONDecoder().decode(JSONValue.self, from: Data(acknowledgement.payload.utf8))
-            let matches = signed?["drift"]?.stringValue == latest.id && signed?["env"]?.stringValue == env
+            let matches = signed?["drift"]?.stringValue == acknowledgement.driftID && signed?["env"]?.stringValue == env
                 && signed?["stack"]?.stringValue == stack && signed?["signer"]?.stringValue == acknowledgement.principal
             if valid, matches, try await mayAcknowledge(acknowledgement.principal, env: env) { acknowledged.insert(acknowledgement.driftID) }
         }
-        return DriftStatus.open(latest: latest, acknowledgedDrifts: acknowledged, applies: try await context.ledger.applies(env: env, stack: stack))
+        return DriftStatus.open(reports: reports, acknowledgedDrifts: acknowledged, applies: try await context.ledger.applies(env: env, stack: stack))
     }
 
     /// In an approval environment only its approvers in force may accept drift; elsewhere any listed signer.

@@ -54,7 +54,12 @@ public struct EphemeralManager: Sendable {
         let now = context.effects.now()
         var record = EphemeralRecord(name: name, like: like, releaseID: release.id, status: .creating, actor: context.actor, createdAt: now,
                                      expiresAt: now.addingTimeInterval(TimeInterval(settings.ttl.seconds)))
-        try await save(record, "ephemeral.creating")
+        // A copy shares its model's account, tfvars and secrets; state names in those tfvars point at the model's own state.
+        let shared = try await EphemeralManager(context: context).modelStateReferences(release: release, like: environment)
+        for line in shared {
+            context.notice("warning: \(line) names where '\(like)' keeps its own state; in copy '\(name)' a terraform_remote_state fed from it reads '\(like)'s real state, not the copy's (build the location from var.\(Self.nameVariable) instead)")
+        }
+        try await save(record, "ephemeral.creating", shared.isEmpty ? [:] : ["model_state_references": .array(shared.map(JSONValue.string))])
         do {
             try await context.checkIdentity(environment, subjects: ["ephemeral": name, "env": like])
             let variables = try await context.secretVariables(environment)
@@ -167,6 +172,8 @@ public struct EphemeralManager: Sendable {
                                                       purpose: mode == .destroy ? "ephemeral-down" : "ephemeral-up")
         let planFile = dirs.root + "/ephemeral.tfplan"
         let redactor = Redactor(variables.values)
+        // The work dir holds a plan file, with the copy's secrets in it: it goes when the run ends.
+        defer { Self.removeRun(dirs.root) }
         do {
             _ = try await context.engine.plan(workspace, planFile: planFile, varFiles: context.varFiles(root: dirs.root, env: environment.name.value, stack: stack),
                                               mode: mode)
@@ -180,14 +187,52 @@ public struct EphemeralManager: Sendable {
 
     func outputs(_ stack: Stack, of record: EphemeralRecord, settings: EphemeralSettings, environment: Environment,
                  variables: [String: String]) async throws -> [String: EngineOutput] {
-        let (_, workspace) = try await initialized(stack, of: record, settings: settings, variables: variables, purpose: "ephemeral-test")
+        let (dirs, workspace) = try await initialized(stack, of: record, settings: settings, variables: variables, purpose: "ephemeral-test")
+        defer { Self.removeRun(dirs.root) }
         return try await context.engine.outputs(workspace)
     }
+
+    /// Removes one run's work dir (`WORK/RUN/ENV/STACK`, from `Context.workDirectory`) with its run directory.
+    static func removeRun(_ root: String) {
+        let run = ((root as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
+        try? FileManager.default.removeItem(atPath: run)
+    }
+
+    /// Lines of the model's tfvars that name where the model keeps its own state (a state path or
+    /// key its backend resolves to): a `terraform_remote_state` fed from them would read the real
+    /// environment's state, not the copy's.
+    func modelStateReferences(release: Release, like environment: Environment) async throws -> [String] {
+        let files = try await context.files(ofRelease: release.id)
+        var locations: Set<String> = []
+        for stack in context.pipeline.stacks {
+            for (key, value) in context.backendSettings(environment, stack: stack.name.value) where ["path", "key", "prefix"].contains(key) {
+                guard case .string(let text) = value, text.count >= 4 else { continue }
+                locations.insert(text)
+                let written = environment.backend.resolved(env: environment.name.value, stack: stack.name.value).first { $0.key == key }?.value.text
+                if let written, written.count >= 4 { locations.insert(written) }
+            }
+        }
+        var found: [String] = []
+        for path in files.keys.sorted() where path.hasPrefix("config/\(environment.name.value)/") && path.hasSuffix(".tfvars") {
+            let lines = String(decoding: files[path] ?? [], as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            for (number, line) in lines.enumerated() where locations.contains(where: { line.contains($0) }) {
+                found.append("\(path):\(number + 1): \(line.trimmingCharacters(in: .whitespaces))")
+            }
+        }
+        return found
+    }
+
+    /// The input variable that tells the code it runs as a copy, and under which name: declare
+    /// `variable "tollgate_ephemeral" { type = string, default = "" }` and put it into every
+    /// fixed name (buckets, roles, DNS names), so the copy does not collide with its model.
+    public static let nameVariable = "tollgate_ephemeral"
 
     func initialized(_ stack: Stack, of record: EphemeralRecord, settings: EphemeralSettings, variables: [String: String],
                      purpose: String) async throws -> (dirs: (root: String, workspace: String, data: String), workspace: EngineWorkspace) {
         let release = try await context.release(record.releaseID)
         let dirs = try await context.workDirectory(release: release, env: record.like, stack: stack, purpose: purpose)
+        var variables = variables
+        variables["TF_VAR_" + Self.nameVariable] = record.name
         let workspace = EngineWorkspace(directory: dirs.workspace, dataDirectory: dirs.data, variables: variables)
         let backend = context.backendSettings(settings.backend, values: ["ephemeral": record.name, "env": record.like, "stack": stack.name.value])
         try await context.engine.initialize(workspace, backend: backend)

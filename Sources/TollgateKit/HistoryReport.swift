@@ -39,6 +39,12 @@ public struct HistoryReport: Sendable, Codable, Equatable {
         public var ci: CIContext?
         /// How the on-merge gate found the release on the main branch (ledger entries only).
         public var mergedBy: MergeProof?
+        /// Read from a tag: the principal whose SSH signature on the tag the signers file verifies
+        /// (namespace `git`); absent for an unsigned tag or one that does not verify.
+        public var tagSignedBy: String?
+        /// Read from a tag: approvers it names whom the signers file does not list for namespace
+        /// `tollgate` at the time of the apply; nothing vouches for these.
+        public var unlistedApprovers: [String]?
     }
 
     public var env: String
@@ -118,13 +124,40 @@ public struct HistoryReport: Sendable, Codable, Equatable {
             }
         }
         markers.sort { ($0.appliedAt, $0.stack, $0.sequence) < ($1.appliedAt, $1.stack, $1.sequence) }
+        // Anyone who can push a tag can write a well-formed one: check each against the signers file.
+        let signersPath = context.pipeline.approversFile.map { PathText.absolute($0.value, base: context.pipeline.baseDirectory) }
+        let signers = signersPath.flatMap { FileManager.default.contents(atPath: $0) }
+            .map { AllowedSigners.parse(String(decoding: $0, as: UTF8.self), timeZone: .current) }
+        var signedBy: [String: String] = [:]
+        if let signersPath, signers != nil {
+            for marker in markers {
+                if let principal = try? await context.git.tagSigner(marker.name, allowedSigners: signersPath) { signedBy[marker.name] = principal }
+            }
+        }
+        // Once tags are signed, an unsigned one among them is a forgery or a stray: it is left out.
+        if !signedBy.isEmpty {
+            for marker in markers where signedBy[marker.name] == nil {
+                warnings.append("skipped tag '\(marker.name)': the other tags of '\(env)' are signed, and this one has no signature the signers file verifies; delete it if tollgate did not make it")
+            }
+            markers.removeAll { signedBy[$0.name] == nil }
+        } else if !markers.isEmpty {
+            let names = markers.map(\.name)
+            warnings.append("the tags are not signed (\(names.prefix(3).joined(separator: ", "))\(names.count > 3 ? ", …" : "")), so anyone who could push a tag could have written them; set TOLLGATE_TAG_SIGNING_KEY where tollgate applies so its tags are signed")
+        }
         var newest: [String: Int] = [:]
         for marker in markers { newest[marker.stack] = max(newest[marker.stack] ?? 0, marker.sequence) }
-        let entries = markers.map { marker in
-            Entry(env: marker.env, stack: marker.stack, outcome: ApplyRecord.Outcome.success.rawValue, time: marker.appliedAt,
-                  commit: marker.commit, pr: marker.pr, release: marker.release, plan: marker.plan, planDigest: marker.planDigest,
-                  approvers: marker.approvers, apply: marker.apply, tag: marker.name, lastGood: newest[marker.stack] == marker.sequence,
-                  detail: nil)
+        var entries: [Entry] = []
+        for marker in markers {
+            let unlisted = marker.approvers.filter { approver in
+                !(signers?.signers.contains { $0.permits(principal: approver, namespace: "tollgate", at: marker.appliedAt) } ?? false)
+            }
+            for approver in unlisted {
+                warnings.append("tag '\(marker.name)' names approver \(approver), whom the signers file does not list: nothing vouches for that approval")
+            }
+            entries.append(Entry(env: marker.env, stack: marker.stack, outcome: ApplyRecord.Outcome.success.rawValue, time: marker.appliedAt,
+                                 commit: marker.commit, pr: marker.pr, release: marker.release, plan: marker.plan, planDigest: marker.planDigest,
+                                 approvers: marker.approvers, apply: marker.apply, tag: marker.name, lastGood: newest[marker.stack] == marker.sequence,
+                                 detail: nil, tagSignedBy: signedBy[marker.name], unlistedApprovers: unlisted.isEmpty ? nil : unlisted))
         }
         return HistoryReport(env: env, stack: stack, source: entries.isEmpty ? .ledger : .tags, entries: entries, warnings: warnings)
     }

@@ -22,56 +22,98 @@ import Testing
             """)
     }
 
+    /// Drift blocks every plan made before it was found; a plan made after it shows it, and once
+    /// approved and applied reconciles it. An acknowledgement settles it too, and survives finding
+    /// the same drift again.
     @Test(arguments: TestEngines.all)
-    func driftIsFoundBlocksTheGateAndIsClearedByAnAcknowledgement(engine: String) throws {
+    func driftBlocksOlderPlansAndIsSettledByAReviewedPlanOrAnAcknowledgement(engine: String) throws {
         var repo = try PromotionRepo(engine: engine)
         defer { repo.remove() }
         try repo.promote("dev")
         try repo.promote("stage")
-        let first = try repo.plan("prod", "app")
-        for stack in ["network"] {
+        for stack in ["network", "app"] {
             let plan = try repo.plan("prod", stack)
             #expect(try repo.cli.run("approve", plan, "--key", repo.key("approver")).status == 0)
             #expect(try repo.cli.run("apply", plan).status == 0)
         }
-        #expect(try repo.cli.run("approve", first, "--key", repo.key("approver")).status == 0)
-        #expect(try repo.cli.run("apply", first).status == 0)
-
         let clean = try repo.cli.run("drift", "--env", "prod")
         #expect(clean.status == 0, "\(clean.stdout)\(clean.stderr)")
         #expect(clean.stdout.contains("prod/app: no drift"))
 
-        try Self.deleteOutOfBand(try Self.stateFile(repo, env: "prod", stack: "app"), address: "server")
+        // A plan approved before the drift was found cannot have shown it: refused while it is open.
+        repo.cli.environment["TOLLGATE_ACTOR"] = "ops@example.com"
+        let older = try repo.plan("prod", "app")
+        #expect(try repo.cli.run("approve", older, "--key", repo.key("approver")).status == 0)
+        let state = try Self.stateFile(repo, env: "prod", stack: "app")
+        try Self.deleteOutOfBand(state, address: "server")
         let found = try repo.cli.run("drift", "--env", "prod", "--stack", "app")
         #expect(found.status == 2, "\(found.stderr)")
         #expect(found.stdout.contains("null_resource.server[0]: deleted outside tollgate"))
         let json = try repo.cli.run("drift", "--env", "prod", "--stack", "app", "--format", "json")
         #expect(json.status == 2)
-        #expect(try json.json()["drifted"] as? Bool == true)
-
-        // A new plan for prod/app is refused at the gate while the drift is open.
-        repo.cli.environment["TOLLGATE_ACTOR"] = "ops@example.com"
-        let next = try repo.plan("prod", "app")
-        #expect(try repo.cli.run("approve", next, "--key", repo.key("approver")).status == 0)
-        let refused = try repo.cli.run("apply", next)
+        let report = try json.json()
+        #expect(report["drifted"] as? Bool == true)
+        #expect(report["open"] as? Bool == true)
+        #expect(report["mode"] as? String == "refresh")
+        let refused = try repo.cli.run("apply", older)
         #expect(refused.status == 3)
         #expect(refused.stderr.contains("'prod/app' drifted outside tollgate (null_resource.server[0])"))
+        #expect(refused.stderr.contains("or plan again: a plan made after the drift run shows the drift for review, and applying it reconciles the drift"))
 
-        // Only an approver of prod may accept its drift; then the same plan applies.
+        // A plan made now shows the drift; approved and applied, it reconciles it.
+        let next = try repo.plan("prod", "app")
+        let shown = try repo.cli.run("show", next, "--format", "json")
+        #expect(shown.stdout.contains("null_resource.server[0]"), "\(shown.stdout)")
+        #expect(try repo.cli.run("approve", next, "--key", repo.key("approver")).status == 0)
+        let reconciled = try repo.cli.run("apply", next)
+        #expect(reconciled.status == 0, "\(reconciled.stderr)")
+        #expect(try repo.cli.run("drift", "--env", "prod", "--stack", "app").status == 0)
+
+        // Drift again, accepted by an approver of prod (only by one); found again unchanged, it stays accepted.
+        try Self.deleteOutOfBand(state, address: "server")
+        #expect(try repo.cli.run("drift", "--env", "prod", "--stack", "app").status == 2)
         let outsider = try repo.cli.run("drift", "ack", "prod", "app", "--key", repo.key("ops"), "--comment", "not mine to accept")
         #expect(outsider.status == 3)
         #expect(outsider.stderr.contains("ops@example.com is not an approver of 'prod'"))
         let acknowledged = try repo.cli.run("drift", "ack", "prod", "app", "--key", repo.key("approver"), "--comment", "server was recycled by hand")
         #expect(acknowledged.status == 0, "\(acknowledged.stderr)")
         #expect(acknowledged.stdout.contains("approver@example.com acknowledged drift"))
-        let applied = try repo.cli.run("apply", next)
-        #expect(applied.status == 0, "\(applied.stderr)")
+        let again = try repo.cli.run("drift", "--env", "prod", "--stack", "app")
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(again.stdout.contains("null_resource.server[0]: deleted outside tollgate"))
+        #expect(again.stdout.contains("already acknowledged: the same drift was accepted before, so it does not block the gate"))
+        let againJSON = try repo.cli.run("drift", "--env", "prod", "--stack", "app", "--format", "json").json()
+        #expect(againJSON["drifted"] as? Bool == true)
+        #expect(againJSON["open"] as? Bool == false)
         #expect(try repo.cli.run("drift", "ack", "prod", "app", "--key", repo.key("approver"), "--comment", "again").status == 1)
+        #expect(try repo.cli.run("audit", "verify").status == 0)
+    }
 
-        // The apply re-created the server: the next drift run is clean, and everything is on the record.
-        #expect(try repo.cli.run("drift", "--env", "prod", "--stack", "app").status == 0)
-        let trail = try repo.cli.run("audit", "verify")
-        #expect(trail.status == 0)
+    /// A state edit the real world does not show: invisible to a refresh-only plan, found by a full one.
+    @Test(arguments: TestEngines.all)
+    func aStateEditIsSeenOnlyByFullDrift(engine: String) throws {
+        let repo = try PromotionRepo(engine: engine)
+        defer { repo.remove() }
+        try repo.promote("dev")
+        let state = try Self.stateFile(repo, env: "dev", stack: "app")
+        try PromotionRepo.shell("""
+            jq '.serial += 1 | (.resources[] | select(.type == "null_resource" and .name == "server") | .instances[0].attributes.triggers.image_tag) = "v9"' \
+              '\(state)' > '\(state).edited' && mv '\(state).edited' '\(state)'
+            """)
+        let refresh = try repo.cli.run("drift", "--env", "dev", "--stack", "app")
+        #expect(refresh.status == 0, "\(refresh.stdout)\(refresh.stderr)")
+        #expect(refresh.stdout.contains("dev/app: no drift"))
+        let full = try repo.cli.run("drift", "--env", "dev", "--stack", "app", "--mode", "full", "--format", "json")
+        #expect(full.status == 2, "\(full.stdout)\(full.stderr)")
+        let run = try #require((try full.json()["runs"] as? [[String: Any]])?.first)
+        #expect(run["mode"] as? String == "full")
+        let resources = (run["report"] as? [String: Any])?["resources"] as? [[String: Any]] ?? []
+        let data = try JSONSerialization.data(withJSONObject: resources, options: [.sortedKeys])
+        #expect(String(decoding: data, as: UTF8.self)
+            == #"[{"address":"null_resource.server[0]","attributes":[{"actual":"\"v9\"","path":"triggers.image_tag","recorded":"\"v1\""}],"kind":"changed"}]"#)
+        let text = try repo.cli.run("drift", "--env", "dev", "--stack", "app", "--mode", "full")
+        #expect(text.stdout.contains("    triggers.image_tag: \"v1\" → \"v9\""), "\(text.stdout)")
+        #expect(try repo.cli.run("drift", "--env", "dev", "--mode", "sideways").status == 64)
     }
 
     @Test func theDriftCheckFailsWhileDriftIsOpen() throws {

@@ -41,6 +41,62 @@ import Testing
         return (FileManager.default.subpaths(atPath: directory) ?? []).filter { $0.hasSuffix(".tfstate") }.sorted()
     }
 
+    /// The code is told the copy's name (`var.tollgate_ephemeral`), a tfvars line naming the model's
+    /// own state is warned about, and no work dir (plan files hold secrets) outlives the copy.
+    @Test func theCopyKnowsItsNameIsWarnedOfSharedStateAndLeavesNoWorkDirs() throws {
+        let repo = try PromotionRepo(engine: TestEngines.all[0])
+        defer { repo.remove() }
+        let named = """
+            variable "tollgate_ephemeral" {
+              type        = string
+              default     = ""
+              description = "The ephemeral copy's name, or empty in a real environment."
+            }
+
+            variable "network_state" {
+              type    = string
+              default = ""
+            }
+
+            output "copy" {
+              value = var.tollgate_ephemeral
+            }
+
+            """
+        try Data(named.utf8).write(to: URL(fileURLWithPath: repo.repository + "/stacks/app/copy.tf"))
+        try repo.cli.git("add", "-A")
+        let tests = """
+
+            ephemeral:
+              backend:
+                type: local
+                settings:
+                  path: ../ephemeral-state/{ephemeral}/{env}/{stack}.tfstate
+              tests:
+                - name: named
+                  run: test "$TOLLGATE_OUTPUT_APP_COPY" = "$TOLLGATE_EPHEMERAL" && echo "copy $TOLLGATE_OUTPUT_APP_COPY"
+
+            """
+        try repo.edit("tollgate.yaml", commit: "copies know their name") { $0 + tests }
+        try repo.edit("config/stage/app.tfvars", commit: "stage reads its network state") {
+            $0 + "network_state  = \"\(repo.statePath("stage", "network"))\"\n"
+        }
+        let release = try repo.cutRelease()
+        let up = try repo.cli.run("ephemeral", "up", "pr-7", "--like", "stage", "--release", release)
+        #expect(up.status == 0, "\(up.stderr)")
+        #expect(up.stderr.contains("warning: config/stage/app.tfvars:3: network_state  = \"\(repo.statePath("stage", "network"))\" names where 'stage' keeps its own state; in copy 'pr-7' a terraform_remote_state fed from it reads 'stage's real state, not the copy's"),
+                "\(up.stderr)")
+        let tested = try repo.cli.run("ephemeral", "test", "pr-7", "--format", "json")
+        #expect(tested.status == 0, "\(tested.stdout)\(tested.stderr)")
+        #expect((try tested.json()["tests"] as? [[String: Any]])?.first?["output"] as? String == "copy pr-7")
+        #expect(try repo.cli.run("ephemeral", "down", "pr-7").status == 0)
+        let work = repo.repository + "/.tollgate/work"
+        let left = (FileManager.default.subpaths(atPath: work) ?? []).filter { $0.contains("ephemeral") }
+        #expect(left.isEmpty, "\(left)")
+        let events = try repo.cli.run("audit", "export").stdout
+        #expect(events.contains("model_state_references"))
+    }
+
     @Test func upTestDownAndGarbageCollection() throws {
         var (repo, release) = try Self.repository()
         defer { repo.remove() }

@@ -76,6 +76,59 @@ import Testing
         #expect(try Self.files(under: clone + "/.tollgate") == tracked)
     }
 
+    /// Tags signed with TOLLGATE_TAG_SIGNING_KEY are checked against the signers file in a fresh
+    /// clone: a well-formed forged tag among them is left out, and an approver nobody lists is flagged.
+    @Test func signedTagsAreCheckedAndAForgedOneIsLeftOut() throws {
+        let repo = try PromotionRepo(engine: TestEngines.all[0])
+        defer { repo.remove() }
+        try PromotionRepo.shell("ssh-keygen -q -t ed25519 -N '' -C tagger -f \(repo.root)/tagger")
+        let key = try String(contentsOfFile: "\(repo.root)/tagger.pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
+        try repo.edit(".tollgate/allowed_signers", commit: "the key tollgate signs its tags with") { $0 + "tagger@example.com namespaces=\"git\" \(key)\n" }
+        var cli = repo.cli
+        cli.environment["TOLLGATE_TAG_SIGNING_KEY"] = repo.root + "/tagger"
+        #expect(try cli.run("promote", repo.release, "--to", "dev").status == 0)
+        let forged = """
+            tollgate: release applied
+
+            Tollgate-Release: \(repo.release)
+            Tollgate-Plan-Digest: sha256:\(String(repeating: "ab", count: 32))
+            Tollgate-Plan: p-forged
+            Tollgate-Env: dev
+            Tollgate-Stack: app
+            Tollgate-Approvers: mallory@example.com
+            Tollgate-Applied-At: 2030-01-01T00:00:00.000Z
+            """
+        try PromotionRepo.shell("git -c user.name=m -c user.email=m@example.com tag -a tollgate/dev/app/2 -m '\(forged)' HEAD", in: repo.repository)
+
+        let clone = repo.root + "/clone"
+        try PromotionRepo.shell("git clone -q '\(repo.repository)' '\(clone)'")
+        var cloned = CLI(directory: clone, engine: TestEngines.all[0], cache: repo.root + "/cache")
+        cloned.environment["TOLLGATE_HOME"] = nil
+        cloned.environment["TOLLGATE_DATABASE"] = nil
+        let signed = try cloned.run("history", "--env", "dev", "--format", "json")
+        #expect(signed.status == 0, "\(signed.stderr)")
+        let report = try signed.json()
+        let entries = report["entries"] as? [[String: Any]] ?? []
+        #expect(entries.map { $0["tag"] as? String } == ["tollgate/dev/network/1", "tollgate/dev/app/1"])
+        #expect(entries.map { $0["tagSignedBy"] as? String } == ["tagger@example.com", "tagger@example.com"])
+        #expect(entries.allSatisfy { $0["unlistedApprovers"] == nil && $0["lastGood"] as? Bool == true })
+        #expect(report["warnings"] as? [String] == [
+            "skipped tag 'tollgate/dev/app/2': the other tags of 'dev' are signed, and this one has no signature the signers file verifies; delete it if tollgate did not make it",
+        ])
+
+        // With no signed tag at all, the forgery is read, but flagged: unsigned, and its approver unlisted.
+        try PromotionRepo.shell("git tag -d tollgate/dev/network/1 tollgate/dev/app/1 >/dev/null", in: clone)
+        let unsigned = try cloned.run("history", "--env", "dev", "--format", "json").json()
+        let entry = (unsigned["entries"] as? [[String: Any]])?.first
+        #expect(entry?["tag"] as? String == "tollgate/dev/app/2")
+        #expect(entry?["tagSignedBy"] == nil)
+        #expect(entry?["unlistedApprovers"] as? [String] == ["mallory@example.com"])
+        #expect(unsigned["warnings"] as? [String] == [
+            "the tags are not signed (tollgate/dev/app/2), so anyone who could push a tag could have written them; set TOLLGATE_TAG_SIGNING_KEY where tollgate applies so its tags are signed",
+            "tag 'tollgate/dev/app/2' names approver mallory@example.com, whom the signers file does not list: nothing vouches for that approval",
+        ])
+    }
+
     /// Every file and directory below `root`, relative to it, sorted.
     static func files(under root: String) throws -> [String] {
         try FileManager.default.subpathsOfDirectory(atPath: root).sorted()

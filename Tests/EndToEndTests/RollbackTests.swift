@@ -19,9 +19,9 @@ import Testing
         let result = try planned.json()
         #expect(result["recommendation"] as? String == "revert")
         let stacks = result["stacks"] as? [[String: Any]] ?? []
-        // Dependents first: app before network.
-        #expect(stacks.map { $0["stack"] as? String } == ["app", "network"])
-        let app = try #require(stacks.first)
+        // Dependencies first, as promote goes: network before app.
+        #expect(stacks.map { $0["stack"] as? String } == ["network", "app"])
+        let app = try #require(stacks.last)
         #expect(app["target"] as? String == first)
         #expect(app["current"] as? String == second)
         let risks = app["risks"] as? [[String: Any]] ?? []
@@ -67,7 +67,7 @@ import Testing
         #expect(try repo.cli.run("promote", third, "--to", "dev").status == 0)
         let never = try repo.cli.run("rollback", "--env", "prod", "--to", third)
         #expect(never.status == 3)
-        #expect(never.stderr.contains("was never applied to 'prod/app'"))
+        #expect(never.stderr.contains("was never applied to 'prod/network'"))
 
         let planned = try repo.cli.run("rollback", "--env", "prod", "--stack", "app", "--to", first, "--format", "json")
         #expect(planned.status == 0, "\(planned.stderr)")
@@ -119,8 +119,8 @@ import Testing
         let result = try planned.json()
         #expect(result["recommendation"] as? String == "forward-fix")
         let stacks = result["stacks"] as? [[String: Any]] ?? []
-        #expect(stacks.map { $0["stack"] as? String } == ["app", "network"])
-        let network = try #require(stacks.last)
+        #expect(stacks.map { $0["stack"] as? String } == ["network", "app"])
+        let network = try #require(stacks.first)
         #expect(!(network["plan"] is [String: Any]))
         #expect(network["blocked"] as? String == "the engine refused to plan the rollback: prevent_destroy protects \(Self.address)")
         let risks = (network["risks"] as? [[String: Any]] ?? []).map { [$0["kind"] as? String, $0["subject"] as? String] }
@@ -130,7 +130,7 @@ import Testing
         #expect(playbook.contains("- **prevent-destroy** \(Self.address) has lifecycle.prevent_destroy, and the rollback would destroy it"))
 
         // app's rollback plan was made, but it is half a rollback: withdrawn, and the gate refuses it.
-        let app = try #require(stacks.first?["plan"] as? [String: Any])
+        let app = try #require(stacks.last?["plan"] as? [String: Any])
         #expect(app["status"] as? String == "superseded")
         let plan = try #require(app["id"] as? String)
         #expect(try repo.cli.run("approve", plan, "--key", repo.key("approver")).status == 3)

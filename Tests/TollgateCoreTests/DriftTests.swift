@@ -37,6 +37,35 @@ import TollgateCore
         ])
     }
 
+    @Test func aFullPlanNamesWhatTheStateHoldsAgainstTheRelease() throws {
+        let json = #"""
+            {"format_version": "1.2", "resource_changes": [
+              {"address": "null_resource.kept", "mode": "managed", "type": "null_resource", "name": "kept",
+               "change": {"actions": ["delete", "create"], "before": {"id": "1", "triggers": {"tag": "v9"}}, "after": {"triggers": {"tag": "v1"}},
+                          "after_unknown": {"id": true, "triggers": {}}}},
+              {"address": "null_resource.removed", "mode": "managed", "type": "null_resource", "name": "removed",
+               "change": {"actions": ["create"], "before": null, "after": {}, "after_unknown": {"id": true}}},
+              {"address": "null_resource.extra", "mode": "managed", "type": "null_resource", "name": "extra",
+               "change": {"actions": ["delete"], "before": {"id": "2"}, "after": null}},
+              {"address": "data.null_data_source.x", "mode": "data", "type": "null_data_source", "name": "x",
+               "change": {"actions": ["read"], "before": null, "after": {}}},
+              {"address": "null_resource.same", "mode": "managed", "type": "null_resource", "name": "same",
+               "change": {"actions": ["no-op"], "before": {"id": "3"}, "after": {"id": "3"}}}
+            ], "resource_drift": [
+              {"address": "null_resource.extra", "mode": "managed", "type": "null_resource", "name": "extra",
+               "change": {"actions": ["delete"], "before": {"id": "2"}, "after": null}}
+            ]}
+            """#
+        let drifted = DriftedResource.all(inFullPlan: try PlanJSON.decode(Data(json.utf8)))
+        #expect(drifted == [
+            DriftedResource(address: "null_resource.extra", kind: .deleted, attributes: []),
+            DriftedResource(address: "null_resource.kept", kind: .changed, attributes: [
+                DriftedAttribute(path: "triggers.tag", recorded: #""v1""#, actual: #""v9""#),
+            ]),
+            DriftedResource(address: "null_resource.removed", kind: .missing, attributes: []),
+        ])
+    }
+
     @Test(arguments: ["terraform-1.0.3", "terraform-1.11.4"])
     func realRefreshOnlyPlansShowTheDeletedResource(engine: String) throws {
         let drifted = DriftedResource.all(in: try PlanJSON.decode(try TestPaths.fixture("plans/\(engine)/drift-refresh-only.json")))
@@ -56,15 +85,27 @@ import TollgateCore
 
     @Test func driftStaysOpenUntilAcknowledgedOrReconciled() {
         let latest = report("d-2", at: 100)
-        #expect(DriftStatus.open(latest: latest, acknowledgedDrifts: [], applies: []) == latest)
-        #expect(DriftStatus.open(latest: latest, acknowledgedDrifts: ["d-1"], applies: []) == latest, "acknowledging older drift settles nothing")
-        #expect(DriftStatus.open(latest: latest, acknowledgedDrifts: ["d-2"], applies: []) == nil)
-        #expect(DriftStatus.open(latest: latest, acknowledgedDrifts: [], applies: [apply(startedAt: 50, outcome: .success)]) == latest,
+        #expect(DriftStatus.open(reports: [latest], acknowledgedDrifts: [], applies: []) == latest)
+        #expect(DriftStatus.open(reports: [latest], acknowledgedDrifts: ["d-1"], applies: []) == latest, "an acknowledgement of no report here settles nothing")
+        #expect(DriftStatus.open(reports: [latest], acknowledgedDrifts: ["d-2"], applies: []) == nil)
+        #expect(DriftStatus.open(reports: [latest], acknowledgedDrifts: [], applies: [apply(startedAt: 50, outcome: .success)]) == latest,
                 "an apply before the drift was found does not reconcile it")
-        #expect(DriftStatus.open(latest: latest, acknowledgedDrifts: [], applies: [apply(startedAt: 150, outcome: .failed)]) == latest)
-        #expect(DriftStatus.open(latest: latest, acknowledgedDrifts: [], applies: [apply(startedAt: 150, outcome: .success)]) == nil)
-        #expect(DriftStatus.open(latest: report("d-3", at: 200, drifted: false), acknowledgedDrifts: [], applies: []) == nil)
-        #expect(DriftStatus.open(latest: nil, acknowledgedDrifts: [], applies: []) == nil)
+        #expect(DriftStatus.open(reports: [latest], acknowledgedDrifts: [], applies: [apply(startedAt: 150, outcome: .failed)]) == latest)
+        #expect(DriftStatus.open(reports: [latest], acknowledgedDrifts: [], applies: [apply(startedAt: 150, outcome: .success)]) == nil)
+        #expect(DriftStatus.open(reports: [report("d-3", at: 200, drifted: false)], acknowledgedDrifts: [], applies: []) == nil)
+        #expect(DriftStatus.open(reports: [], acknowledgedDrifts: [], applies: []) == nil)
+    }
+
+    @Test func anAcknowledgementSurvivesFindingTheSameDriftAgain() {
+        let first = report("d-1", at: 100)
+        let again = report("d-2", at: 200)
+        #expect(DriftStatus.open(reports: [first, again], acknowledgedDrifts: ["d-1"], applies: []) == nil, "the same drift, found again, stays accepted")
+        // Different drift since: open again.
+        var more = report("d-3", at: 300)
+        more.resources.append(DriftedResource(address: "null_resource.y", kind: .deleted, attributes: []))
+        #expect(DriftStatus.open(reports: [first, again, more], acknowledgedDrifts: ["d-1"], applies: []) == more)
+        // An apply in between overwrote the accepted drift: the same drift found after it is new.
+        #expect(DriftStatus.open(reports: [first, again], acknowledgedDrifts: ["d-1"], applies: [apply(startedAt: 150, outcome: .success)]) == again)
     }
 
     @Test func theAcknowledgementPayloadNamesTheDriftAndIsCanonical() {

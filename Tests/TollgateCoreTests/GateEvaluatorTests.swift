@@ -83,6 +83,21 @@ import TollgateCore
         var noDrift = facts
         noDrift.openDrift = nil
         #expect(GateEvaluator.evaluate(noDrift).allowed)
+        // A plan made after the drift run saw the drift itself: its review covers it.
+        var later = facts
+        later.openDrift?.detectedAt = Self.now.addingTimeInterval(-1)
+        #expect(GateEvaluator.evaluate(later).allowed)
+    }
+
+    @Test func aPlanReadingOutputsChangedSinceIsRefused() {
+        let plan = plan()
+        var facts = GateFacts(environment: environment(), previousEnvironment: nil, release: release, plan: plan, appliedToPrevious: true,
+                              onMainBranch: nil, mainBranch: "main", approvals: [approval("alice@x", plan)], now: Self.now)
+        #expect(GateEvaluator.evaluate(facts).allowed)
+        facts.changedUpstream = [UpstreamChange(stack: "network", dataSource: "net", outputs: ["subnet_ids", "vpc_id"], apply: "x-7", plan: "p-6")]
+        let decision = GateEvaluator.evaluate(facts)
+        #expect(decision.refusals.map(\.rule) == [.upstream])
+        #expect(decision.refusals.first?.message == "plan 'p-1' was made before apply x-7 of 'prod/network' (plan p-6) changed outputs 'subnet_ids', 'vpc_id', which 'db' reads through data.terraform_remote_state.net; the plan holds the old values, so re-run 'tollgate plan \(release.id) --env prod --stack db' and have the new plan approved")
     }
 
     @Test func addressesMapToTypes() {

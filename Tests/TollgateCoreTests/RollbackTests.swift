@@ -22,7 +22,7 @@ import TollgateCore
                    after: #"{"engine_version": "14.9", "port": 5432}"#),
             change("aws_instance.web", "aws_instance", #"["update"]"#, before: #"{"ami_version": "2"}"#, after: #"{"ami_version": "3"}"#),
         ].joined(separator: ","), outputs: #"{"db_host": {"actions": ["update"], "before": "a", "after": "b"}, "same": {"actions": ["no-op"]}}"#)
-        let risks = RollbackAnalyzer.risks(of: json, stack: "data", dependents: ["app"])
+        let risks = RollbackAnalyzer.risks(of: json, stack: "data", readers: [OutputReader(stack: "app", outputs: nil)])
         #expect(risks.map { "\($0.kind.rawValue) \($0.subject)" } == [
             "data-loss aws_db_instance.main",
             "secret-regenerated random_password.db",
@@ -31,7 +31,42 @@ import TollgateCore
             "consumed-output db_host",
         ])
         #expect(risks[3].detail == "aws_rds_cluster.main: engine_version goes down from 15.4 to 14.9, which providers usually refuse")
-        #expect(RollbackAnalyzer.risks(of: json, stack: "data", dependents: []).contains { $0.kind == .consumedOutput } == false)
+        #expect(RollbackAnalyzer.risks(of: json, stack: "data", readers: []).contains { $0.kind == .consumedOutput } == false)
+        // A reader of other outputs is not hurt by this one changing; a reader of it is named.
+        #expect(RollbackAnalyzer.risks(of: json, stack: "data", readers: [OutputReader(stack: "app", outputs: ["same"])]).contains { $0.kind == .consumedOutput } == false)
+        let named = RollbackAnalyzer.risks(of: json, stack: "data", readers: [OutputReader(stack: "app", outputs: ["db_host"]), OutputReader(stack: "web", outputs: ["same"])])
+        #expect(named.filter { $0.kind == .consumedOutput }.map(\.detail) == ["output 'db_host' of 'data' changes and app reads it"])
+    }
+
+    @Test func aStatefulResourceCreatedAgainIsEmptyAndAProtectedOneIsForwardFixed() throws {
+        let json = try plan([
+            change("aws_db_instance.main", "aws_db_instance", #"["create"]"#, before: "null"),
+            change("random_password.db", "random_password", #"["create"]"#, before: "null"),
+            change("module.store[1].aws_s3_bucket.logs[0]", "aws_s3_bucket", #"["delete"]"#, after: "null"),
+            change("aws_instance.web", "aws_instance", #"["delete"]"#, after: "null"),
+        ].joined(separator: ","))
+        let risks = RollbackAnalyzer.risks(of: json, stack: "data", readers: [], protected: ["module.store.aws_s3_bucket.logs"])
+        #expect(risks.map { "\($0.kind.rawValue) \($0.subject)" } == [
+            "recreated-empty aws_db_instance.main",
+            "secret-regenerated random_password.db",
+            "created-since-target module.store[1].aws_s3_bucket.logs[0]",
+            "protected-now module.store[1].aws_s3_bucket.logs[0]",
+            "data-loss module.store[1].aws_s3_bucket.logs[0]",
+            "created-since-target aws_instance.web",
+        ])
+        #expect(risks[0].detail == "aws_db_instance.main (aws_db_instance) is created anew: the one the target release ran was destroyed since, so it starts empty and its data is gone")
+        let recreated = RollbackAnalyzer.recommend(risks.filter { $0.kind != .protectedNow })
+        #expect(recreated.0 == .revertWithCare)
+        #expect(recreated.steps.contains("after applying, restore the data of aws_db_instance.main in data from a backup taken before it was destroyed"))
+        let protected = RollbackAnalyzer.recommend(risks)
+        #expect(protected.0 == .forwardFix)
+        #expect(protected.reasons == [risks[3].detail])
+    }
+
+    @Test func configurationAddressesDropInstanceKeys() {
+        #expect(RollbackAnalyzer.configurationAddress("aws_s3_bucket.b") == "aws_s3_bucket.b")
+        #expect(RollbackAnalyzer.configurationAddress("module.a[\"x]y\"].module.b[2].aws_s3_bucket.c[0]") == "module.a.module.b.aws_s3_bucket.c")
+        #expect(RollbackAnalyzer.configurationAddress("module.a[\"q\\\"[\"].r.s") == "module.a.r.s")
     }
 
     @Test func recommendations() {

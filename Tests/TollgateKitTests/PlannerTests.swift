@@ -43,7 +43,9 @@ import TollgateStore
         let setup = try await setup()
         defer { setup.directory.remove() }
         // Both plans must be running at once for either to finish.
-        await setup.engine.holdPlans(until: 2)
+        // A planner that goes one at a time is seen as such after the patience runs out; a loaded machine may
+        // take many seconds to unpack the second work dir, so the patience is long.
+        await setup.engine.holdPlans(until: 2, patience: .seconds(120))
         let plans = try await Planner(context: setup.context).plan(release: setup.release.id, env: "dev")
         #expect(await setup.engine.mostPlansAtOnce == 2)
         // Results and records come back in dependency order whatever order the plans finished in.
@@ -178,7 +180,8 @@ struct UnusedGit: Git {
     func contents(of objects: [String]) async throws -> [Data] { throw fail() }
     func isAncestor(_ commit: String, of reference: String) async throws -> Bool { throw fail() }
     func commits(since base: String?, through tip: String, allowedSigners: String?) async throws -> [CommitIdentity] { throw fail() }
-    func tag(_ name: String, commit: String, message: String) async throws { throw fail() }
+    func tag(_ name: String, commit: String, message: String, signingKey: String?) async throws { throw fail() }
+    func tagSigner(_ name: String, allowedSigners: String) async throws -> String? { throw fail() }
     func remotes() async throws -> [String] { throw fail() }
     func isShallow() async throws -> Bool { throw fail() }
     func firstParentHistory(of reference: String, limit: Int) async throws -> [String] { throw fail() }

@@ -15,9 +15,20 @@ struct DriftCommand: AsyncParsableCommand {
 struct DriftCheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Refresh the environment's last-good release and report drifted resources (exit 2 on drift).",
-        discussion: "Every result is recorded. While drift is unacknowledged, an approval environment refuses to apply."
+        abstract: "Plan the environment's last-good release and report drifted resources (exit 2 on open drift).",
+        discussion: """
+            Every result is recorded. --mode refresh (the default) runs a refresh-only plan: it finds what \
+            changed in the real world under the recorded state, but cannot see the state itself changed (an \
+            apply of other code, a state edit). --mode full runs a normal plan of the last-good release: any \
+            change it would make is drift, whatever moved. While drift is open (neither acknowledged nor \
+            reconciled by a later apply), an approval environment refuses plans made before it was found. \
+            Drift already acknowledged, found again unchanged, stays acknowledged (exit 0).
+            """
     )
+
+    enum ModeOption: String, ExpressibleByArgument, CaseIterable {
+        case refresh, full
+    }
 
     @OptionGroup var options: GlobalOptions
 
@@ -27,22 +38,30 @@ struct DriftCheckCommand: AsyncParsableCommand {
     @Option(help: "Only this stack (repeatable); default: every stack.")
     var stack: [String] = []
 
+    @Option(help: "refresh (a refresh-only plan: real-world changes) or full (a normal plan: any difference, state edits and outside applies included).")
+    var mode: ModeOption = .refresh
+
     struct Report: Encodable {
         var env: String
+        var mode: String
         var drifted: Bool
+        /// Drift that is neither acknowledged nor reconciled.
+        var open: Bool
         var runs: [DriftDetector.Run]
     }
 
     func run() async throws {
         try await Composition.run(options) { context in
-            let runs = try await DriftDetector(context: context).detect(env: env, stacks: stack)
+            let chosen: DriftDetector.Mode = mode == .full ? .full : .refresh
+            let runs = try await DriftDetector(context: context).detect(env: env, stacks: stack, mode: chosen)
             let drifted = runs.contains { $0.report?.hasDrift == true }
+            let open = runs.contains { $0.open == true }
             if options.format == .json {
-                Output.json(Report(env: env, drifted: drifted, runs: runs))
+                Output.json(Report(env: env, mode: chosen.rawValue, drifted: drifted, open: open, runs: runs))
             } else {
                 for run in runs { Output.line(Self.render(run, env: env)) }
             }
-            if drifted { throw ExitCode(Output.Code.drift) }
+            if open { throw ExitCode(Output.Code.drift) }
         }
     }
 
@@ -58,9 +77,15 @@ struct DriftCheckCommand: AsyncParsableCommand {
                 for attribute in resource.attributes {
                     lines.append("    \(attribute.path): \(attribute.recorded ?? "(absent)") → \(attribute.actual ?? "(absent)")")
                 }
+            case .missing: lines.append("  \(resource.address): declared by the release, missing from the state")
+            case .unexpected: lines.append("  \(resource.address): in the state, not declared by the release")
             }
         }
-        lines.append("  acknowledge it: tollgate drift ack \(env) \(run.stack) --key KEY --comment TEXT, or apply a plan that reconciles it")
+        if run.open == false {
+            lines.append("  already acknowledged: the same drift was accepted before, so it does not block the gate")
+        } else {
+            lines.append("  acknowledge it: tollgate drift ack \(env) \(run.stack) --key KEY --comment TEXT, or plan again and apply that plan to reconcile it")
+        }
         return lines.joined(separator: "\n")
     }
 }

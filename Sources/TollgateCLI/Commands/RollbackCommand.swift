@@ -10,7 +10,9 @@ struct RollbackCommand: AsyncParsableCommand {
         discussion: """
             The rollback plans are normal plans: approve them through the environment's gate and apply \
             them with 'tollgate apply'. Recommendation: revert (stateless changes only), revert-with-care \
-            (with the steps to take), or forward-fix (with why).
+            (with the steps to take), forward-fix (with why), or nothing-to-roll-back. A stack whose \
+            upstream's rollback changes outputs it reads gets a provisional plan, planned again once the \
+            upstream is applied.
             """
     )
 
@@ -21,7 +23,7 @@ struct RollbackCommand: AsyncParsableCommand {
     @Option(help: "The environment to roll back.")
     var env: String
 
-    @Option(help: "Only this stack (repeatable); default: every stack, dependents first.")
+    @Option(help: "Only this stack (repeatable); default: every stack, in dependency order.")
     var stack: [String] = []
 
     @Option(help: "The release to go back to (default: the one the environment ran before its current one).")
@@ -55,16 +57,15 @@ struct RollbackCommand: AsyncParsableCommand {
         var lines: [String] = []
         for rollback in result.stacks {
             let plan = rollback.plan.map { "plan \($0.id): \($0.hasChanges ? $0.summary.counts : "no changes")" } ?? (rollback.blocked ?? "no plan")
-            lines.append("\(result.env)/\(rollback.stack): \(Digest.short(rollback.current)) → \(Digest.short(rollback.target)), \(plan)")
+            lines.append("\(result.env)/\(rollback.stack): \(Digest.short(rollback.current)) → \(Digest.short(rollback.target)), \(plan)"
+                + (rollback.provisional ? " (provisional: planned again once \(rollback.waitsFor.joined(separator: ", ")) \(rollback.waitsFor.count == 1 ? "is" : "are") applied)" : ""))
             lines += rollback.risks.map { "  \($0.kind.rawValue): \($0.detail)" }
         }
         for (stack, reason) in result.skipped.sorted(by: { $0.key < $1.key }) { lines.append("\(result.env)/\(stack): skipped, \(reason)") }
         lines.append("recommendation: \(result.recommendation.rawValue)")
         lines += result.reasons.map { "  because \($0)" }
         lines += result.steps.enumerated().map { "  step \($0.offset + 1): \($0.element)" }
-        if result.recommendation != .forwardFix {
-            for plan in result.stacks.compactMap(\.plan) { lines.append("next: tollgate approve \(plan.id) --key KEY && tollgate apply \(plan.id)") }
-        }
+        lines += result.commands.map { "next: \($0)" }
         return lines.joined(separator: "\n")
     }
 }
