@@ -74,6 +74,26 @@ public enum RepositoryFiles {
         return files
     }
 
+    /// Every lintable file under `root`, and every directory, relative to `root`; `.git` and
+    /// `.terraform` are skipped. What `lint` reads without a pipeline file, and `assess` reads.
+    public static func walk(root: String) -> (files: [String: [UInt8]], directories: [String]) {
+        var files: [String: [UInt8]] = [:]
+        var directories: [String] = []
+        for relative in DirectoryWalk.subpaths(of: root) {
+            let parts = relative.split(separator: "/")
+            if parts.contains(".git") || parts.contains(".terraform") { continue }
+            let full = root + "/" + relative
+            var directory: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: full, isDirectory: &directory)
+            if directory.boolValue {
+                directories.append(relative)
+            } else if isLintable(relative), let data = FileManager.default.contents(atPath: full) {
+                files[relative] = Array(data)
+            }
+        }
+        return (files, directories)
+    }
+
     /// What `tollgate lint` reads: every stack, the modules and the config, under `root` (by
     /// default the pipeline file's directory).
     public static func read(pipeline: Pipeline, root: String? = nil) -> [String: [UInt8]] {

@@ -75,9 +75,31 @@ public struct Assessor: Sendable {
 
     public init(input: Input) { self.input = input }
 
-    public func assess() -> Report {
+    /// How a repository tells its environments apart, and which environments it has.
+    public struct Discovery: Sendable {
+        public var styles: [Style]
+        /// The environments, in promotion order.
+        public var environments: [String]
+        /// Each environment's own directory (directory per environment), by environment.
+        public var directories: [String: String]
+        /// Each environment's tfvars file (tfvars per environment), by environment.
+        public var tfvars: [String: String]
+        /// The branches named after an environment (branch per environment).
+        public var branches: [Branch]
+    }
+
+    /// The repository's environments and how it separates them, without the rest of the
+    /// assessment: what `tollgate lint` assumes about a repository with no pipeline file.
+    public func discover() -> Discovery {
+        discover(parsedFiles())
+    }
+
+    func parsedFiles() -> [String: HCLFile] {
+        input.files.filter { $0.key.hasSuffix(".tf") || $0.key.hasSuffix(".tfvars") }.mapValues { HCLParser.parse(bytes: $0) }
+    }
+
+    func discover(_ parsed: [String: HCLFile]) -> Discovery {
         var styles: [Style] = []
-        let parsed = input.files.filter { $0.key.hasSuffix(".tf") || $0.key.hasSuffix(".tfvars") }.mapValues { HCLParser.parse(bytes: $0) }
 
         // Directory per environment: directories of .tf files that differ only in an environment word.
         var envDirs: [String: String] = [:]
@@ -124,7 +146,18 @@ public struct Assessor: Sendable {
 
         var environments = Set(envDirs.keys).union(envBranches.map(\.name)).union(tfvarsEnvs.keys)
         if styles.contains(.workspaces) { environments.formUnion(workspaceNames) }
-        let ordered = environments.sorted { (Self.order.firstIndex(of: $0) ?? 99, $0) < (Self.order.firstIndex(of: $1) ?? 99, $1) }
+        return Discovery(styles: styles, environments: Self.promotionOrder(environments), directories: envDirs, tfvars: tfvarsEnvs, branches: envBranches)
+    }
+
+    /// Environment names in promotion order: the known words by `order`, then the rest by name.
+    public static func promotionOrder<S: Sequence<String>>(_ names: S) -> [String] {
+        names.sorted { (order.firstIndex(of: $0) ?? 99, $0) < (order.firstIndex(of: $1) ?? 99, $1) }
+    }
+
+    public func assess() -> Report {
+        let parsed = parsedFiles()
+        let discovery = discover(parsed)
+        let (styles, envDirs, tfvarsEnvs, envBranches, ordered) = (discovery.styles, discovery.directories, discovery.tfvars, discovery.branches, discovery.environments)
 
         // Similarity between environment directories, and the lines that differ.
         var similarity: [String] = []
@@ -319,7 +352,7 @@ public struct Assessor: Sendable {
             }
             let unchanged = envDirs.keys.filter { env in !consolidation.moves.contains { $0.env == env } }
             if !unchanged.isEmpty {
-                text += "\n   - no moves in " + unchanged.sorted { (Self.order.firstIndex(of: $0) ?? 99, $0) < (Self.order.firstIndex(of: $1) ?? 99, $1) }.joined(separator: ", ")
+                text += "\n   - no moves in " + Self.promotionOrder(unchanged).joined(separator: ", ")
             }
             for block in consolidation.conditionals {
                 text += "\n   - \(block.address) is only in \(block.environments.joined(separator: ", ")), not in \(block.missing.joined(separator: ", ")): "

@@ -34,7 +34,7 @@ public enum LintRules {
     public static let all: [(id: String, severity: Finding.Severity, summary: String)] = [
         ("env-conditional", .error, "code branches on the environment name instead of taking per-environment values from config/ENV/"),
         ("env-directory", .error, "root modules are near-copies per environment instead of one stack with per-environment config"),
-        ("env-literal", .error, "an environment name from tollgate.yaml is written into code"),
+        ("env-literal", .error, "an environment name is written into code, as a whole string or a word of a name (not in paths, URLs or prose)"),
         ("workspace-as-env", .error, "terraform.workspace is used to tell environments apart"),
         ("backend-values-in-code", .error, "a backend block holds concrete values; leave it partial and let tollgate fill it per environment"),
         ("account-literal", .error, "a cloud account id is hard-coded in code"),

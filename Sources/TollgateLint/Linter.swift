@@ -3,7 +3,7 @@ import HCL
 
 /// What the linter needs to know about the repository, independent of how it was found.
 public struct LintInput: Sendable {
-    public struct Stack: Sendable {
+    public struct Stack: Sendable, Codable, Equatable {
         public var name: String
         /// Relative to the repository root.
         public var path: String
@@ -22,17 +22,24 @@ public struct LintInput: Sendable {
     public var environmentInputs: [String]
     /// Variables that may be set for only some environments without a config-skew note.
     public var expectedDifferences: [String]
+    /// Directories of code that are not stacks (modules the stacks call); their files get the code rules too.
+    public var modules: [String]
+    /// Whether every environment keeps its values in `config/ENV/`, so a required variable with
+    /// no value there is a finding; false when the environments were found some other way.
+    public var expectsConfig: Bool
 
     public static let defaultEnvironmentInputs = ["var.env", "var.environment", "var.stage", "var.env_name", "var.environment_name",
                                                   "local.env", "local.environment", "local.stage"]
 
     public init(files: [String: [UInt8]], stacks: [Stack], environments: [String], environmentInputs: [String] = defaultEnvironmentInputs,
-                expectedDifferences: [String] = []) {
+                expectedDifferences: [String] = [], modules: [String] = ["modules"], expectsConfig: Bool = true) {
         self.files = files
         self.stacks = stacks
         self.environments = environments
         self.environmentInputs = environmentInputs
         self.expectedDifferences = expectedDifferences
+        self.modules = modules
+        self.expectsConfig = expectsConfig
     }
 }
 
@@ -74,7 +81,7 @@ public struct Linter: Sendable {
     }
 
     func isCode(_ path: String) -> Bool {
-        path.hasPrefix("modules/") || input.stacks.contains { Self.inside(path, $0.path) }
+        input.modules.contains { Self.inside(path, $0) } || input.stacks.contains { Self.inside(path, $0.path) }
     }
 
     /// Whether `path` is directly or deeply inside `directory`; the repository root ("" or ".")
@@ -111,40 +118,16 @@ public struct Linter: Sendable {
             }
         }
 
+        for finding in environmentFindings(file, inputs: envInputs, names: envNames, perEnvironmentLocals: perEnvironmentLocals) {
+            add(finding.rule, finding.range, finding.message)
+        }
         for expression in allExpressions(file.body) {
             expression.visit { node in
                 switch node {
-                case .binary(let op, let left, let right, let range) where op == "==" || op == "!=":
-                    if let (input, literal) = envComparison(left, right, envInputs) {
-                        add("env-conditional", range, "'\(file.text(of: range))' branches on \(input) == \"\(literal)\"; move the value that differs for '\(literal)' into config/\(literal)/ and use a variable")
-                        // The environment name in the comparison is part of this finding, not another.
-                        return false
-                    }
-                case .index(let collection, let key, let range):
-                    guard let input = envInput(key, envInputs) else { break }
-                    if case .object(let items, _) = unwrap(collection), keysAreEnvironments(items, envNames) {
-                        add("env-conditional", range, "a map of per-environment values is indexed by \(input); move each environment's value into config/ENV/ and use a variable")
-                        return false
-                    } else if let name = unwrap(collection).references.first?.path, perEnvironmentLocals.contains(name) {
-                        add("env-conditional", range, "\(name) holds per-environment values and is indexed by \(input); move each environment's value into config/ENV/ and use a variable")
-                    }
-                case .functionCall("lookup", let arguments, _, let range) where arguments.count >= 2:
-                    if let input = envInput(arguments[1], envInputs) {
-                        add("env-conditional", range, "lookup() picks a per-environment value by \(input); move each environment's value into config/ENV/ and use a variable")
-                    }
+                case .literal(.string(let text), let range) where Self.isAccountID(text):
+                    add("account-literal", range, "'\(text)' looks like a hard-coded AWS account id; set it per environment in config/ENV/ or tollgate.yaml")
                 case .getAttribute(.variable("terraform", _), "workspace", let range):
                     add("workspace-as-env", range, "terraform.workspace tells environments apart; tollgate gives each environment its own backend, so use config/ENV/ values instead")
-                case .literal(.string(let text), let range):
-                    if let word = Self.containsEnvironmentWord(text, envNames) {
-                        add("env-literal", range, "the environment name '\(word)' is written into code; take it from a variable set in config/\(word)/")
-                    } else if Self.isAccountID(text) {
-                        add("account-literal", range, "'\(text)' looks like a hard-coded AWS account id; set it per environment in config/ENV/ or tollgate.yaml")
-                    }
-                case .template(let template, _):
-                    for case .literal(let text) in template.parts where Self.containsEnvironmentWord(text, envNames) != nil {
-                        let word = Self.containsEnvironmentWord(text, envNames)!
-                        add("env-literal", node.range, "the environment name '\(word)' is written into a string in code; use a variable set in config/\(word)/")
-                    }
                 default:
                     break
                 }
@@ -173,21 +156,6 @@ public struct Linter: Sendable {
         return expression
     }
 
-    func envInput(_ expression: HCLExpression, _ inputs: Set<String>) -> String? {
-        let references = unwrap(expression).references
-        guard references.count == 1, let path = references.first?.path, inputs.contains(path) else { return nil }
-        if case .variable = unwrap(expression) { return path }
-        if case .getAttribute = unwrap(expression) { return path }
-        return nil
-    }
-
-    func envComparison(_ left: HCLExpression, _ right: HCLExpression, _ inputs: Set<String>) -> (String, String)? {
-        for (a, b) in [(left, right), (right, left)] {
-            if let input = envInput(a, inputs), case .string(let literal)? = unwrap(b).literalValue { return (input, literal) }
-        }
-        return nil
-    }
-
     func keysAreEnvironments(_ items: [HCLObjectItem], _ names: Set<String>) -> Bool {
         let keys = items.compactMap(\.key.objectKey)
         return !keys.isEmpty && keys.filter { names.contains($0) }.count * 2 >= keys.count
@@ -197,24 +165,9 @@ public struct Linter: Sendable {
         text.count == 12 && text.allSatisfy(\.isNumber)
     }
 
-    static func containsEnvironmentWord(_ text: String, _ names: Set<String>) -> String? {
-        let words = text.split { !($0.isLetter || $0.isNumber) }.map(String.init)
-        return words.first { names.contains($0) }
-    }
-
     static func unpinnedModule(_ source: String, hasVersion: Bool, from file: String) -> String? {
         if source.hasPrefix("./") || source.hasPrefix("../") {
-            // Resolve against the file's directory; climbing above the repository root leaves it.
-            var parts = file.split(separator: "/").dropLast().map(String.init)
-            for component in source.split(separator: "/") {
-                if component == ".." {
-                    if parts.isEmpty { return "the path '\(source)' leaves the repository" }
-                    parts.removeLast()
-                } else if component != "." {
-                    parts.append(String(component))
-                }
-            }
-            return nil
+            return resolve(source, from: (file as NSString).deletingLastPathComponent) == nil ? "the path '\(source)' leaves the repository" : nil
         }
         if source.hasPrefix("git::") || source.hasPrefix("github.com/") || source.hasPrefix("git@") || source.contains(".git") {
             return source.contains("ref=") ? nil : "the git source '\(source)' has no ?ref= tag or commit; pin it"
@@ -224,6 +177,22 @@ public struct Linter: Sendable {
         }
         // A registry address: NAMESPACE/NAME/PROVIDER (optionally with a host).
         return hasVersion ? nil : "the registry module '\(source)' has no version; add version = \"x.y.z\""
+    }
+
+    /// The directory a local module source (`./x`, `../x`) names, from the calling directory ("" or
+    /// "." for the top level); nil for other sources and for one that climbs above the repository.
+    static func resolve(_ source: String, from directory: String) -> String? {
+        guard source.hasPrefix("./") || source.hasPrefix("../") || source == "." || source == ".." else { return nil }
+        var parts = directory == "." ? [] : directory.split(separator: "/").map(String.init)
+        for component in source.split(separator: "/") {
+            if component == ".." {
+                guard !parts.isEmpty else { return nil }
+                parts.removeLast()
+            } else if component != "." {
+                parts.append(String(component))
+            }
+        }
+        return parts.isEmpty ? "." : parts.joined(separator: "/")
     }
 
     func allExpressions(_ body: HCLBody) -> [HCLExpression] {
@@ -266,7 +235,7 @@ public struct Linter: Sendable {
                                             message: "'\(key)' is set for stack '\(stack.name)' in '\(env)', but the stack declares no variable '\(key)'; declare it or remove the line"))
                 }
                 for (key, _) in keys { setBy[key, default: []].insert(env) }
-                for (name, variable) in declared.sorted(by: { $0.key < $1.key }) where variable.required && keys[name] == nil {
+                for (name, variable) in declared.sorted(by: { $0.key < $1.key }) where input.expectsConfig && variable.required && keys[name] == nil {
                     findings.append(Finding(rule: "config-missing", severity: .error, file: variable.file, range: variable.range,
                                             message: "variable '\(name)' of stack '\(stack.name)' has no default and no value in config/\(env)/\(stack.name).tfvars; set it there"))
                 }

@@ -2,7 +2,9 @@ import Foundation
 
 /// SARIF 2.1.0, the format GitHub code scanning reads.
 public enum SARIF {
-    public static func report(_ findings: [Finding], version: String) -> [String: Any] {
+    /// The report; `discovery`, when lint ran without a pipeline file, goes into the run's
+    /// property bag as `tollgate.assumptions`, so a reader of the SARIF sees what was assumed.
+    public static func report(_ findings: [Finding], version: String, discovery: LintDiscovery? = nil) -> [String: Any] {
         let rules = LintRules.all.map { rule -> [String: Any] in
             ["id": rule.id, "shortDescription": ["text": rule.summary], "defaultConfiguration": ["level": level(rule.severity)]]
         }
@@ -22,13 +24,17 @@ public enum SARIF {
                 ]],
             ]
         }
+        var run: [String: Any] = [
+            "tool": ["driver": ["name": "tollgate", "version": version, "informationUri": "https://example.invalid/tollgate", "rules": rules]],
+            "results": results,
+        ]
+        if let discovery, let data = try? JSONEncoder().encode(discovery), let assumptions = try? JSONSerialization.jsonObject(with: data) {
+            run["properties"] = ["tollgate.assumptions": assumptions]
+        }
         return [
             "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
             "version": "2.1.0",
-            "runs": [[
-                "tool": ["driver": ["name": "tollgate", "version": version, "informationUri": "https://example.invalid/tollgate", "rules": rules]],
-                "results": results,
-            ]],
+            "runs": [run],
         ]
     }
 

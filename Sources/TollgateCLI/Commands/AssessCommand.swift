@@ -26,20 +26,8 @@ struct AssessCommand: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ValidationError("no directory at '\(root)'")
         }
-        var files: [String: [UInt8]] = [:]
-        var directories: [String] = []
-        for relative in DirectoryWalk.subpaths(of: root) {
-            let parts = relative.split(separator: "/")
-            if parts.contains(".git") || parts.contains(".terraform") { continue }
-            let full = root + "/" + relative
-            var directory: ObjCBool = false
-            _ = FileManager.default.fileExists(atPath: full, isDirectory: &directory)
-            if directory.boolValue {
-                directories.append(relative)
-            } else if relative.hasSuffix(".tf") || relative.hasSuffix(".tfvars"), let data = FileManager.default.contents(atPath: full) {
-                files[relative] = Array(data)
-            }
-        }
+        let (lintable, directories) = RepositoryFiles.walk(root: root)
+        let files = lintable.filter { $0.key.hasSuffix(".tf") || $0.key.hasSuffix(".tfvars") }
         let shell = ProcessShell(environment: ProcessInfo.processInfo.environment)
         func git(_ command: String) async -> String? {
             guard let result = try? await shell.run("git " + command, directory: root), result.status == 0 else { return nil }

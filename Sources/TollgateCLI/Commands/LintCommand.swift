@@ -16,7 +16,7 @@ struct LintCommand: AsyncParsableCommand {
         case text, json, sarif
     }
 
-    @Argument(help: "The repository (default: the pipeline file's directory).")
+    @Argument(help: "The repository or Terraform directory (default: the pipeline file's directory, else this one).")
     var path: String?
 
     @Option(help: "Output format: text, json or sarif.")
@@ -31,6 +31,10 @@ struct LintCommand: AsyncParsableCommand {
         // from the repository, else from the pipeline file's directory.
         let root = path.map(PathResolution.absolute)
         let pipelinePath = config == nil ? root.map { $0 + "/tollgate.yaml" } ?? options.pipelinePath() : options.pipelinePath()
+        // No pipeline file (and none named): lint the directory as it is, under stated assumptions.
+        if config == nil, !FileManager.default.fileExists(atPath: pipelinePath) {
+            return try lintWithoutPipeline(root: root ?? FileManager.default.currentDirectoryPath)
+        }
         let loaded = PipelineLoader.load(path: pipelinePath)
         guard let pipeline = loaded.pipeline else {
             for diagnostic in loaded.diagnostics { Output.diagnostic(diagnostic.description) }
@@ -45,19 +49,47 @@ struct LintCommand: AsyncParsableCommand {
             findings.append(Finding(rule: "backend-overlap", severity: .error, file: (pipelinePath as NSString).lastPathComponent,
                                     range: HCLRange(start: position, end: position), message: diagnostic.message))
         }
+        try report(findings, files: files.count, discovery: nil)
+    }
+
+    /// Lints a directory with no pipeline file: every root module is a stack, and the
+    /// environments are those of config/ or the ones 'tollgate assess' finds.
+    func lintWithoutPipeline(root: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("no directory at '\(root)'; give the path of a directory of Terraform code")
+        }
+        let (files, directories) = RepositoryFiles.walk(root: root)
+        guard files.keys.contains(where: { $0.hasSuffix(".tf") || $0.hasSuffix(".tf.json") }) else {
+            throw ValidationError("'\(root)' holds no Terraform files (.tf or .tf.json) and no tollgate.yaml; give the directory of your Terraform code, or the pipeline file with --config")
+        }
+        let discovery = LintDiscovery.discover(files: files, directories: directories, rootName: (root as NSString).lastPathComponent)
+        let findings = Linter(input: discovery.input(files: files)).run()
+        try report(findings, files: files.count, discovery: discovery)
+    }
+
+    /// Prints the findings in the asked format and fails when any is an error. Without a pipeline
+    /// file the output says what was assumed: on stderr for text, beside the findings in JSON
+    /// (`{"assumptions": …, "findings": […]}`) and in the SARIF run's properties.
+    func report(_ findings: [Finding], files: Int, discovery: LintDiscovery?) throws {
+        struct Assumed: Encodable {
+            var assumptions: LintDiscovery
+            var findings: [Finding]
+        }
         switch format {
         case .json:
-            Output.json(findings)
+            if let discovery { Output.json(Assumed(assumptions: discovery, findings: findings)) } else { Output.json(findings) }
         case .sarif:
-            let data = try JSONSerialization.data(withJSONObject: SARIF.report(findings, version: Tollgate.configuration.version),
+            let data = try JSONSerialization.data(withJSONObject: SARIF.report(findings, version: Tollgate.configuration.version, discovery: discovery),
                                                   options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             FileHandle.standardOutput.write(data + Data("\n".utf8))
         case .text:
+            if let discovery { Output.diagnostic("tollgate: " + discovery.summary) }
             for finding in findings {
                 Output.line("\(finding.location): \(finding.severity.rawValue) [\(finding.rule)] \(finding.message)")
             }
             let errors = findings.filter { $0.severity == .error }.count
-            Output.diagnostic("\(files.count) files, \(findings.count) findings, \(errors) errors")
+            Output.diagnostic("\(files) files, \(findings.count) findings, \(errors) errors")
         }
         if findings.contains(where: { $0.severity == .error }) { throw ExitCode(Output.Code.error) }
     }

@@ -1,0 +1,3 @@
+environment = "prod"
+project_id  = "shop-prod"
+account_id = "333333333333"
