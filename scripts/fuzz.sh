@@ -12,6 +12,7 @@
 # fuzzer finds go to the git-ignored .build/fuzz/corpus/TARGET, so later runs start from them; a
 # crashing input is written to .build/fuzz/crashes/TARGET/ and the log to .build/fuzz/logs/TARGET.log. Exits non-zero when any
 # target crashed, hung (FUZZ_TIMEOUT seconds on one input, default 10) or failed to build.
+# FUZZ_MAX_SECONDS, when set, also stops each target after that many seconds.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -81,7 +82,7 @@ for target in "${selected[@]}"; do
 
     say "$target: $runs runs (log: $log)"
     status=0
-    "$exe" -runs="$runs" -timeout="${FUZZ_TIMEOUT:-10}" -print_final_stats=1 \
+    "$exe" -runs="$runs" -timeout="${FUZZ_TIMEOUT:-10}" -max_total_time="${FUZZ_MAX_SECONDS:-0}" -print_final_stats=1 \
         -artifact_prefix="$crashes" "$corpus" "$ROOT/fuzz/corpus/$target" $(fixture_seeds "$target") >"$log" 2>&1 || status=$?
     executed="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")"
     speed="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")"
