@@ -3,8 +3,8 @@ import TollgateConfig
 import TollgateCore
 
 /// Aliases that expand a pipeline file past `PipelineLoader.maxValues` are one located diagnostic,
-/// found before any tree is built, instead of a load that never ends. Found by the pipeline fuzz
-/// target's inputs under fuzz/regressions/pipeline/.
+/// found before any tree is built, instead of a load that never ends. The inputs are kept for the
+/// pipeline fuzz target under fuzz/regressions/pipeline/.
 @Suite struct PipelineAliasTests {
     func load(_ text: String) -> PipelineLoader.Result {
         PipelineLoader.parse(text, file: "tollgate.yaml", baseDirectory: "/repo")

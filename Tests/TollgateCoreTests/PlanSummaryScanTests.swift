@@ -73,8 +73,8 @@ import TollgateCore
         #expect(nested.update == ["aws_s3_bucket.x"] && nested.delete.isEmpty && nested.outputChanges.isEmpty)
     }
 
-    /// Found by the plan fuzz target (fuzz/regressions/plan/): with a key written twice, the scanner
-    /// took the last value and the decoder the first, so the two summaries of one document differed.
+    /// With a key written twice, the scanner took the last value and the decoder the first, so the
+    /// two summaries of one document differed (the plan fuzz target's check; fuzz/regressions/plan/).
     @Test func aRepeatedKeyCountsOnceAsForTheDecoder() throws {
         let json = #"""
             {"format_version":"1.2",
