@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 export TOLLGATE_TOOLS ?= $(CURDIR)/.tools
 
-.PHONY: all setup build test demo bench clean
+.PHONY: all setup build test demo bench clean fuzz fuzz-smoke
 
 all: build
 
@@ -17,6 +17,7 @@ build:
 # Every test: unit, adapter (real terraform, every engine setup found, a real PostgreSQL) and
 # end-to-end (built binary). A throwaway PostgreSQL is started for the run and always stopped after
 # it, keeping the tests' exit status; a TOLLGATE_TEST_DATABASE_URL already set is used as it is.
+# Then the fuzz smoke: a few thousand runs of each fuzz target, and every saved regression input.
 test: setup
 	@scripts/setup-browser.sh
 	swift build --build-tests
@@ -26,6 +27,15 @@ test: setup
 		trap 'scripts/pg-test-server.sh stop' EXIT; \
 	fi; \
 	TOLLGATE_TEST_ENGINES="$$(paste -sd: $(TOLLGATE_TOOLS)/engines)" swift test --skip-build
+	@scripts/fuzz.sh --smoke
+
+# libFuzzer over the parsers of untrusted bytes (docs/fuzzing.md): FUZZ_RUNS executions per target
+# (default 1000000); fails when any target crashes or hangs. `fuzz-smoke` is the short run `test` ends with.
+fuzz:
+	@scripts/fuzz.sh
+
+fuzz-smoke:
+	@scripts/fuzz.sh --smoke
 
 demo: setup build
 	@scripts/demo.sh

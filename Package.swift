@@ -8,6 +8,9 @@ let package = Package(
         .executable(name: "tollgate", targets: ["tollgate"]),
         .library(name: "TollgateCore", targets: ["TollgateCore"]),
         .library(name: "HCL", targets: ["HCL"]),
+        // For the fuzz targets under fuzz/ (a package of their own that depends on this one by path).
+        .library(name: "TollgateConfig", targets: ["TollgateConfig"]),
+        .library(name: "TollgateEngine", targets: ["TollgateEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),

@@ -35,6 +35,11 @@ public enum PipelineLoader {
     /// anchors its relative paths.
     public static func parse(_ text: String, file: String, baseDirectory: String) -> Result {
         let reader = YAMLReader(file: file)
+        if let (line, column) = aliasExpansionOverflow(text) {
+            return Result(pipeline: nil, diagnostics: [Diagnostic(at: SourceLocation(file: file, line: line, column: column),
+                                                                  "aliases expand the file to more than \(maxValues) values",
+                                                                  hint: "a pipeline file needs a few hundred; write the value out instead of aliasing aliases")])
+        }
         let root: Node
         do {
             guard let composed = try Yams.compose(yaml: text) else {

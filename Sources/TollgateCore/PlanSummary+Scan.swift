@@ -113,17 +113,19 @@ struct PlanScanner {
         try body(&self)
     }
 
-    /// Calls `body` for each member of an object, with the cursor on the member's value.
+    /// Calls `body` for each member of an object, with the cursor on the member's value. A key that
+    /// appears again is skipped: the first one counts, as it does for `JSONDecoder`.
     private mutating func members(_ body: (inout PlanScanner, String) throws -> Void) throws {
         try expect(UInt8(ascii: "{"))
         skipWhitespace()
         if peek() == UInt8(ascii: "}") { position += 1; return }
+        var seen: Set<String> = []
         while true {
             skipWhitespace()
             let key = try string()
             skipWhitespace()
             try expect(UInt8(ascii: ":"))
-            try body(&self, key)
+            if seen.insert(key).inserted { try body(&self, key) } else { try skipValue() }
             skipWhitespace()
             let next = try take()
             if next == UInt8(ascii: "}") { return }

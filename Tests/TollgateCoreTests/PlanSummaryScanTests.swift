@@ -73,6 +73,24 @@ import TollgateCore
         #expect(nested.update == ["aws_s3_bucket.x"] && nested.delete.isEmpty && nested.outputChanges.isEmpty)
     }
 
+    /// With a key written twice, the scanner took the last value and the decoder the first, so the
+    /// two summaries of one document differed (the plan fuzz target's check; fuzz/regressions/plan/).
+    @Test func aRepeatedKeyCountsOnceAsForTheDecoder() throws {
+        let json = #"""
+            {"format_version":"1.2",
+             "resource_changes":[{"address":"a.first","address":"a.second","mode":"managed","type":"a","name":"first",
+                                  "change":{"actions":["delete"]},"change":{"actions":["create"]}}],
+             "resource_changes":[{"address":"b.later","mode":"managed","type":"b","name":"later","change":{"actions":["create"]}}],
+             "output_changes":{"o":{"actions":["update"],"actions":["no-op"]}},"output_changes":null}
+            """#
+        let data = Data(json.utf8)
+        var expected = PlanSummary()
+        expected.delete = ["a.first"]
+        expected.outputChanges = ["o"]
+        #expect(try PlanSummary(scanning: data) == expected)
+        #expect(PlanSummary(try PlanJSON.decode(data)) == expected)
+    }
+
     @Test(arguments: [
         (#"{"resource_changes":[{"address":"a.b","change":{"actions":["create"]}}"#, "ends too early"),
         (#"{"resource_changes":[{"address":"a.b\"}]}"#, "ends inside a string"),
