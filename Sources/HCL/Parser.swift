@@ -567,11 +567,14 @@ private struct Parser {
         var attributeOnly = !full
         while let byte = traversalOperator() {
             if byte == Byte.lbracket && !full { break }
-            // Each step counts as one level, as in `parsePostfix` (whose depth the caller restores).
-            depth += 1
-            if tooDeep(at: pos) { return steps }
             let open = pos
             guard let step = parseStep(after: byte) else { return steps }
+            // Each nested splat counts as one level (the caller restores the depth): the steps are a
+            // flat list, but a chain of splats nests in meaning.
+            if case .splat = step {
+                depth += 1
+                if tooDeep(at: open) { return steps }
+            }
             if byte == Byte.lbracket { attributeOnly = false }
             if case .splat(full: false) = step {
                 if attributeOnly {
