@@ -134,7 +134,8 @@ private struct Parser {
     mutating func range(_ start: Int, _ end: Int) -> HCLRange { HCLRange(start: position(start), end: position(max(start, end))) }
 
     mutating func error(_ message: String, _ start: Int, _ end: Int? = nil) {
-        if abandoned { return }
+        if abandoned || recovering { return }
+        recovering = true
         diagnostics.append(HCLDiagnostic(message, at: range(start, end ?? min(start + 1, bytes.count))))
     }
 
@@ -143,6 +144,7 @@ private struct Parser {
     mutating func tooDeep(at offset: Int) -> Bool {
         guard depth > HCLParser.maxNesting || abandoned else { return false }
         if !abandoned {
+            recovering = false
             error("nested deeper than \(HCLParser.maxNesting)", offset)
             abandoned = true
             limit = 0
@@ -194,10 +196,51 @@ private struct Parser {
         }
     }
 
-    /// Skips to the start of the next line (error recovery).
-    mutating func skipLine() {
-        while let b = peek(), b != Byte.newline { pos += 1 }
+    /// Error recovery: skips the rest of a body item, so that one mistake gives one diagnostic.
+    /// It stops at the first newline outside brackets, or before a `}` that closes the enclosing
+    /// block (at the top level, where no block is open, such a `}` is skipped too).
+    mutating func skipItem(nested: Bool = true) {
+        skip(to: nil, nested: nested)
     }
+
+    /// Error recovery inside brackets: skips past the `closer` that ends the construct, newlines
+    /// and all; stops before a `}` that no bracket here opened, which likely closes a block.
+    mutating func skipToCloser(_ closer: UInt8) {
+        skip(to: closer, nested: true)
+    }
+
+    /// Skips ahead with nested brackets and quoted strings taken whole, to just past `closer`, or
+    /// (with no closer) to the newline that ends the item; see `skipItem` and `skipToCloser`.
+    mutating func skip(to closer: UInt8?, nested: Bool) {
+        var open: [UInt8] = []
+        while let byte = peek() {
+            if open.isEmpty {
+                if let closer, byte == closer {
+                    pos += 1
+                    return
+                }
+                if (closer == nil && byte == Byte.newline) || (byte == Byte.rbrace && nested) { return }
+            }
+            switch byte {
+            case Byte.lbrace: open.append(Byte.rbrace)
+            case Byte.lbracket: open.append(Byte.rbracket)
+            case Byte.lparen: open.append(Byte.rparen)
+            case Byte.rbrace, Byte.rbracket, Byte.rparen:
+                if open.last == byte { open.removeLast() }
+            case Byte.quote:
+                pos += 1
+                while let b = peek(), b != Byte.quote, b != Byte.newline { pos += b == Byte.backslash ? 2 : 1 }
+                if peek() != Byte.quote { continue }
+            default:
+                break
+            }
+            pos += 1
+        }
+    }
+
+    /// Set at an item's first diagnostic and cleared when the next item starts: what follows a
+    /// mistake in the same item is its echo, not a new finding.
+    var recovering = false
 
     // MARK: - Bodies
 
@@ -214,8 +257,10 @@ private struct Parser {
         defer { newlineDepth = savedDepth }
         let start = pos
         var items: [HCLBodyItem] = []
+        var defined: [String: HCLRange] = [:]
         while true {
             skipSpace(newlines: true)
+            recovering = false
             guard let byte = peek() else {
                 if let openedAt { error("unclosed block '\(openedAt.name)': its '{' has no matching '}'", openedAt.offset) }
                 break
@@ -226,58 +271,104 @@ private struct Parser {
                 pos += 1
                 continue
             }
-            guard let (name, nameStart) = identifier() else {
-                error("expected an attribute name or a block type here", pos)
-                skipLine()
+            guard let item = parseItem(singleLine: false, defined: &defined) else {
+                skipItem(nested: nested)
                 continue
             }
+            items.append(item)
+            // Each item ends its line; the end of the file will do too.
             skipSpace()
-            if peek() == Byte.equals && peek(1) != Byte.equals {
-                pos += 1
-                skipSpace()
-                let value = parseExpression()
-                let item = HCLAttribute(name: name, nameRange: range(nameStart, nameStart + name.utf8.count), value: value, range: range(nameStart, pos))
-                items.append(.attribute(item))
-                skipSpace()
-                if let next = peek(), next != Byte.newline, next != Byte.rbrace || !nested {
-                    error("expected a newline after the value of '\(name)'", pos)
-                    skipLine()
+            if !recovering, let next = peek(), next != Byte.newline {
+                switch item {
+                case .attribute(let attribute): error("expected a newline after the value of '\(attribute.name)'", pos)
+                case .block(let block): error("expected a newline after the block '\(block.type)'", pos)
                 }
-                continue
             }
-            // A block: labels, then a body in braces.
-            var labels: [String] = []
-            var labelRanges: [HCLRange] = []
-            while let next = peek(), next == Byte.quote || Byte.isIdentStart(next) {
-                let labelStart = pos
-                if next == Byte.quote {
-                    labels.append(parseLabelString())
-                } else {
-                    labels.append(identifier()!.0)
-                }
-                labelRanges.append(range(labelStart, pos))
-                skipSpace()
-            }
-            guard peek() == Byte.lbrace else {
-                error("expected '=' for an attribute or '{' to open block '\(name)'", pos)
-                skipLine()
-                continue
-            }
-            let open = pos
-            pos += 1
-            depth += 1
-            defer { depth -= 1 }
-            if tooDeep(at: open) { break }
-            let body = parseBody(nested: true, openedAt: (name, open))
-            if peek() == Byte.rbrace { pos += 1 }
-            items.append(.block(HCLBlock(type: name, labels: labels, labelRanges: labelRanges, body: body, range: range(nameStart, pos))))
-            skipSpace()
-            if let next = peek(), next != Byte.newline, next != Byte.rbrace {
-                error("expected a newline after the block '\(name)'", pos)
-                skipLine()
-            }
+            if recovering { skipItem(nested: nested) }
         }
         return HCLBody(items: items, range: range(start, pos))
+    }
+
+    /// One attribute or block; nil (after a diagnostic and recovery) when neither starts here.
+    /// In a single-line block (`a { b = 1 }`) only an attribute may stand.
+    mutating func parseItem(singleLine: Bool, defined: inout [String: HCLRange]) -> HCLBodyItem? {
+        guard let (name, nameStart) = identifier() else {
+            error(singleLine ? "expected an attribute name or '}' in the single-line block" : "expected an attribute name or a block type here", pos)
+            return nil
+        }
+        let nameRange = range(nameStart, nameStart + name.utf8.count)
+        skipSpace()
+        if peek() == Byte.equals && peek(1) != Byte.equals {
+            pos += 1
+            skipSpace()
+            if let first = defined[name] {
+                error("attribute '\(name)' is already set at \(first.start); each attribute may be set only once, so remove one of them", nameStart, nameStart + name.utf8.count)
+            } else {
+                defined[name] = nameRange
+            }
+            let value = parseExpression()
+            return .attribute(HCLAttribute(name: name, nameRange: nameRange, value: value, range: range(nameStart, pos)))
+        }
+        if singleLine {
+            error("a single-line block holds one attribute, not the block '\(name)'; put the nested block on lines of its own", nameStart, nameStart + name.utf8.count)
+            return nil
+        }
+        // A block: labels, then a body in braces.
+        var labels: [String] = []
+        var labelRanges: [HCLRange] = []
+        while let next = peek(), next == Byte.quote || Byte.isIdentStart(next) {
+            let labelStart = pos
+            if next == Byte.quote {
+                labels.append(parseLabelString())
+            } else {
+                labels.append(identifier()!.0)
+            }
+            labelRanges.append(range(labelStart, pos))
+            skipSpace()
+        }
+        guard peek() == Byte.lbrace else {
+            error("expected '=' for an attribute or '{' to open block '\(name)'", pos)
+            return nil
+        }
+        let open = pos
+        pos += 1
+        depth += 1
+        defer { depth -= 1 }
+        if tooDeep(at: open) { return nil }
+        // A body that starts on the line of its '{' is a single-line block: one attribute at most,
+        // and the '}' on the same line.
+        skipSpace()
+        let body: HCLBody
+        if let next = peek(), next != Byte.newline, next != Byte.rbrace {
+            body = parseSingleLineBody(name)
+        } else {
+            body = parseBody(nested: true, openedAt: (name, open))
+        }
+        if peek() == Byte.rbrace { pos += 1 }
+        return .block(HCLBlock(type: name, labels: labels, labelRanges: labelRanges, body: body, range: range(nameStart, pos)))
+    }
+
+    /// The inside of `a { b = 1 }`, up to (not past) its `}`.
+    mutating func parseSingleLineBody(_ block: String) -> HCLBody {
+        let start = pos
+        var defined: [String: HCLRange] = [:]
+        let item = parseItem(singleLine: true, defined: &defined)
+        skipSpace()
+        if !recovering && peek() != Byte.rbrace {
+            if case .attribute(let attribute)? = item {
+                error("a single-line block ends right after its one attribute: put the '}' of '\(block)' after the value of '\(attribute.name)', or write each on a line of its own", pos)
+            } else {
+                error("unclosed block '\(block)': a single-line block needs its '}' on the same line", pos)
+            }
+        }
+        // Skip to this block's '}' whatever lines it takes, so the mistake is reported once.
+        if recovering {
+            while !atEnd && peek() != Byte.rbrace {
+                skipItem()
+                if peek() == Byte.newline { pos += 1 }
+            }
+        }
+        return HCLBody(items: item.map { [$0] } ?? [], range: range(start, pos))
     }
 
     /// A quoted block label: a plain string, no interpolation.
@@ -302,12 +393,7 @@ private struct Parser {
         defer { depth -= 1 }
         if tooDeep(at: start) { return .invalid(range(start, start)) }
         let condition = parseBinary(0)
-        let beforeSpace = pos
-        skipSpace()
-        guard peek() == Byte.question else {
-            pos = beforeSpace
-            return condition
-        }
+        guard skipSpace(if: { next, _ in next == Byte.question }) else { return condition }
         pos += 1
         skipSpace()
         let whenTrue = parseExpression()
@@ -381,82 +467,123 @@ private struct Parser {
         return parsePostfix(parsePrimary())
     }
 
+    /// The `.` or `[` that continues a traversal, after any blanks and comments between them (and
+    /// newlines inside brackets), as HCL's tokens allow: the position moves up to it. Nil, with the
+    /// position unchanged, when the next token is something else (`...` is an expansion, not a step).
+    mutating func traversalOperator() -> UInt8? {
+        skipSpace(if: { next, after in (next == Byte.dot && after != Byte.dot) || next == Byte.lbracket }) ? peek() : nil
+    }
+
+    /// Skips blanks and comments (as `skipSpace()` does here) when the two bytes after them pass
+    /// `wanted`, and says so; otherwise the position stays where it was.
+    mutating func skipSpace(if wanted: (UInt8?, UInt8?) -> Bool) -> Bool {
+        let saved = pos
+        skipSpace()
+        if wanted(peek(), peek(1)) { return true }
+        pos = saved
+        return false
+    }
+
     mutating func parsePostfix(_ base: HCLExpression) -> HCLExpression {
         var expression = base
         let start = base.range.start.offset
         // Each step of a traversal nests the tree one level deeper.
         let outerDepth = depth
         defer { depth = outerDepth }
-        while let byte = peek(), byte == Byte.dot || byte == Byte.lbracket {
+        while let byte = traversalOperator() {
             depth += 1
             if tooDeep(at: pos) { return expression }
-            if byte == Byte.dot && peek(1) == Byte.star {
-                pos += 2
-                let steps = parseSplatTraversal(full: false)
-                expression = .splat(expression, full: false, traversal: steps, range(start, pos))
-            } else if byte == Byte.dot && peek(1) != Byte.dot {
-                pos += 1
-                if let digit = peek(), Byte.isDigit(digit) {
-                    let indexStart = pos
-                    while let b = peek(), Byte.isDigit(b) { pos += 1 }
-                    let text = String(decoding: bytes[indexStart..<pos], as: UTF8.self)
-                    expression = .index(expression, .literal(.number(text), range(indexStart, pos)), range(start, pos))
-                } else if let (name, _) = identifier() {
-                    expression = .getAttribute(expression, name, range(start, pos))
-                } else {
-                    error("expected an attribute name after '.'", pos)
-                    return expression
-                }
-            } else if byte == Byte.lbracket {
-                let open = pos
-                pos += 1
-                newlineDepth += 1
-                skipSpace()
-                if peek() == Byte.star {
-                    pos += 1
-                    skipSpace()
-                    newlineDepth -= 1
-                    if peek() == Byte.rbracket { pos += 1 } else { error("expected ']' to close the splat '[*'", pos) }
-                    let steps = parseSplatTraversal(full: true)
-                    expression = .splat(expression, full: true, traversal: steps, range(start, pos))
-                    continue
-                }
-                let index = parseExpression()
-                skipSpace()
-                newlineDepth -= 1
-                if peek() == Byte.rbracket { pos += 1 } else { error("expected ']' to close the index opened here", open) }
+            guard let step = parseStep(after: byte) else { return expression }
+            switch step {
+            case .attribute(let name):
+                expression = .getAttribute(expression, name, range(start, pos))
+            case .index(let index):
                 expression = .index(expression, index, range(start, pos))
-            } else {
-                break
+            case .splat(let full):
+                let steps = parseSplatTraversal(full: full)
+                expression = .splat(expression, full: full, traversal: steps, range(start, pos))
             }
         }
         return expression
     }
 
-    /// The steps after a splat: attribute (and legacy index) steps; index steps too for `[*]`.
+    /// One traversal step, from its `.` or `[` (the current byte): an attribute, an index (legacy
+    /// `.0` too) or a splat operator. Nil after a diagnostic.
+    mutating func parseStep(after byte: UInt8) -> HCLTraversalStep? {
+        let open = pos
+        pos += 1
+        if byte == Byte.dot {
+            skipSpace()
+            if peek() == Byte.star {
+                pos += 1
+                return .splat(full: false)
+            }
+            if let digit = peek(), Byte.isDigit(digit) { return parseLegacyIndex(dot: open).map { .index($0) } }
+            if let (name, _) = identifier() { return .attribute(name) }
+            error("expected an attribute name, an index or '*' after '.'", pos)
+            return nil
+        }
+        if splatStar() { return .splat(full: true) }
+        newlineDepth += 1
+        skipSpace()
+        let index = parseExpression()
+        skipSpace()
+        newlineDepth -= 1
+        if peek() == Byte.rbracket { pos += 1 } else { error("expected ']' to close the index opened here", open) }
+        return .index(index)
+    }
+
+    /// After a traversal's `[`: reads `*]` when a full splat is here. Newlines count between its three
+    /// tokens as they do around them (`[*]` is one operator, not a bracketed expression); on false, the
+    /// position is unchanged.
+    mutating func splatStar() -> Bool {
+        guard skipSpace(if: { next, _ in next == Byte.star }) else { return false }
+        pos += 1
+        skipSpace()
+        if peek() == Byte.rbracket {
+            pos += 1
+        } else {
+            error("expected ']' right after the '*' of the splat '[*]'", pos)
+            skipToCloser(Byte.rbracket)
+        }
+        return true
+    }
+
+    /// The number after a legacy index dot (`a.0`, `a.1e2`); nil, with a diagnostic, when the number
+    /// has a fraction: `a.0.1` reads as the number `0.1`, so two legacy indexes cannot be chained.
+    mutating func parseLegacyIndex(dot: Int) -> HCLExpression? {
+        let number = parseNumber()
+        guard case .literal(.number(let text), _) = number, let fraction = text.firstIndex(of: ".") else { return number }
+        let first = text[..<fraction], second = text[text.index(after: fraction)...].prefix { $0.isNumber }
+        error("legacy index '.\(text)' chains two indexes, which HCL does not allow; write [\(first)][\(second)] instead", dot, pos)
+        return nil
+    }
+
+    /// The steps after a splat, up to the first token that is not a step. An attribute splat (`.*`)
+    /// takes attribute and legacy index steps and ends at `[`; a full splat (`[*]`) takes index
+    /// steps and nested splats too. A `.*` inside an attribute-only stretch (`a.*.b.*`) is an error.
     mutating func parseSplatTraversal(full: Bool) -> [HCLTraversalStep] {
         var steps: [HCLTraversalStep] = []
-        while let byte = peek() {
-            if byte == Byte.dot, let next = peek(1), Byte.isIdentStart(next) {
-                pos += 1
-                steps.append(.attribute(identifier()!.0))
-            } else if byte == Byte.dot, let next = peek(1), Byte.isDigit(next) {
-                pos += 1
-                let start = pos
-                while let b = peek(), Byte.isDigit(b) { pos += 1 }
-                steps.append(.index(.literal(.number(String(decoding: bytes[start..<pos], as: UTF8.self)), range(start, pos))))
-            } else if full, byte == Byte.lbracket {
-                pos += 1
-                newlineDepth += 1
-                skipSpace()
-                let index = parseExpression()
-                skipSpace()
-                newlineDepth -= 1
-                if peek() == Byte.rbracket { pos += 1 } else { error("expected ']'", pos) }
-                steps.append(.index(index))
-            } else {
-                break
+        var attributeOnly = !full
+        while let byte = traversalOperator() {
+            if byte == Byte.lbracket && !full { break }
+            let open = pos
+            guard let step = parseStep(after: byte) else { return steps }
+            // Each nested splat counts as one level (the caller restores the depth): the steps are a
+            // flat list, but a chain of splats nests in meaning.
+            if case .splat = step {
+                depth += 1
+                if tooDeep(at: open) { return steps }
             }
+            if byte == Byte.lbracket { attributeOnly = false }
+            if case .splat(full: false) = step {
+                if attributeOnly {
+                    error("a splat cannot be nested inside an attribute-only splat '.*'; write the outer splat as '[*]'", open, pos)
+                    return steps
+                }
+                attributeOnly = true
+            }
+            steps.append(step)
         }
         return steps
     }
@@ -543,7 +670,8 @@ private struct Parser {
                 if expand { error("'...' may only expand the last argument", pos) }
             } else if peek() != Byte.rparen {
                 error("expected ',' or ')' in the arguments of '\(name)'", pos)
-                break
+                skipToCloser(Byte.rparen)
+                return .functionCall(name: name, arguments: arguments, expandFinal: expand, range(start, pos))
             }
         }
         if peek() == Byte.rparen { pos += 1 } else { error("expected ')' to close the call to '\(name)' opened here", open) }
@@ -579,7 +707,8 @@ private struct Parser {
                 skipSpace()
             } else if peek() != Byte.rbracket {
                 error("expected ',' or ']' in the tuple opened here", start)
-                break
+                skipToCloser(Byte.rbracket)
+                return .tuple(items, range(start, pos))
             }
         }
         if peek() == Byte.rbracket { pos += 1 } else { error("unclosed tuple: '[' has no matching ']'", start) }
@@ -650,6 +779,9 @@ private struct Parser {
         }
         var items: [HCLObjectItem] = []
         while let byte = peek(), byte != Byte.rbrace {
+            // Newlines separate the items, so within an item (outside inner brackets) they end it.
+            let outerNewlines = newlineDepth
+            newlineDepth = 0
             let key = parseExpression()
             skipSpace()
             var usesEquals = true
@@ -660,6 +792,7 @@ private struct Parser {
                 usesEquals = false
             } else {
                 error("expected '=' or ':' after the key of an object item", pos)
+                newlineDepth = outerNewlines
                 // Resume after the next separator.
                 while let b = peek(), b != Byte.comma, b != Byte.newline, b != Byte.rbrace { pos += 1 }
                 if peek() == Byte.comma || peek() == Byte.newline { pos += 1 }
@@ -668,6 +801,7 @@ private struct Parser {
             }
             skipSpace()
             let value = parseExpression()
+            newlineDepth = outerNewlines
             items.append(HCLObjectItem(key: key, value: value, usesEquals: usesEquals))
             // Items are separated by commas or newlines.
             skipSpace(ignoringDepth: true)
@@ -904,7 +1038,7 @@ private struct Parser {
         skipSpace(newlines: false, ignoringDepth: true)
         guard peek() == Byte.newline else {
             error("a heredoc marker must end its line", pos)
-            skipLine()
+            while let b = peek(), b != Byte.newline { pos += 1 }
             return .invalid(range(start, pos))
         }
         pos += 1

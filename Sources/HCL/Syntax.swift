@@ -106,6 +106,8 @@ public enum HCLExpression: Sendable, Hashable {
     indirect case getAttribute(HCLExpression, String, HCLRange)
     indirect case index(HCLExpression, HCLExpression, HCLRange)
     /// `.*` (attribute splat) or `[*]` (full splat), with the traversal applied to each element.
+    /// An attribute splat's traversal holds only attribute (and legacy `.0` index) steps; a full
+    /// splat's may also hold index steps and nested splats (`HCLTraversalStep.splat`).
     indirect case splat(HCLExpression, full: Bool, traversal: [HCLTraversalStep], HCLRange)
     indirect case unary(String, HCLExpression, HCLRange)
     indirect case binary(String, HCLExpression, HCLExpression, HCLRange)
@@ -145,6 +147,9 @@ public struct HCLObjectItem: Sendable, Hashable {
 public enum HCLTraversalStep: Sendable, Hashable {
     case attribute(String)
     case index(HCLExpression)
+    /// A splat nested in a full splat's traversal (`a[*].b[*].c`, `a[*].*.c`): the steps after it
+    /// apply to each element of the value reached so far.
+    case splat(full: Bool)
 }
 
 public struct HCLForClause: Sendable, Hashable {

@@ -22,7 +22,7 @@ import Testing
         return files
     }
 
-    func json(_ value: HCLValue) -> Any {
+    static func json(_ value: HCLValue) -> Any {
         switch value {
         case .null: NSNull()
         case .bool(let flag): flag
@@ -33,7 +33,8 @@ import Testing
         }
     }
 
-    func literals(_ body: HCLBody, path: [String], into out: inout [String: Any]) {
+    /// Each attribute's literal value (or null when it is not a literal), by dotted path through the blocks.
+    static func literals(_ body: HCLBody, path: [String], into out: inout [String: Any]) {
         for item in body.items {
             switch item {
             case .attribute(let attribute):
@@ -55,7 +56,7 @@ import Testing
             let parsed = HCLParser.parse(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: file))))
             #expect(parsed.diagnostics.isEmpty, "\(file): \(parsed.diagnostics)")
             var map: [String: Any] = [:]
-            literals(parsed.body, path: [], into: &map)
+            Self.literals(parsed.body, path: [], into: &map)
             ours[file] = map
         }
         let directory = try TemporaryDirectory("tollgate-hcl-diff")

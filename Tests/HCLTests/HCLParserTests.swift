@@ -74,6 +74,7 @@ import Testing
             "\(shape(base))\(full ? "[*]" : ".*")" + steps.map { step in
                 switch step {
                 case .attribute(let name): ".\(name)"
+                case .splat(let full): full ? "[*]" : ".*"
                 case .index(let index): "[\(shape(index))]"
                 }
             }.joined()

@@ -28,7 +28,8 @@ public enum DeepNesting {
         case "not": return "locals {\n  v = \(repeated("!"))x\n}\n"
         case "negation": return "locals {\n  v = \(repeated("- "))x\n}\n"
         case "index-chain": return "locals {\n  v = x\(repeated("[0]"))\n}\n"
-        case "splat-chain": return "locals {\n  v = x\(repeated(".*.a"))\n}\n"
+        // Full splats: an attribute-only splat may not hold another (`x.*.a.*` is an error in HCL).
+        case "splat-chain": return "locals {\n  v = x\(repeated("[*].a"))\n}\n"
         case "attribute-chain": return "locals {\n  v = x\(repeated(".a"))\n}\n"
         case "for": return "locals {\n  v = \(repeated("[for x in "))y\(repeated(" : x]"))\n}\n"
         case "interpolations": return "locals {\n  v = \(repeated("\"${"))1\(repeated("}\""))\n}\n"

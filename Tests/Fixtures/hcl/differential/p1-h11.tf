@@ -1,0 +1,4 @@
+a = <<EOF
+x
+EOFX
+EOF

@@ -1,0 +1,6 @@
+a = <<EOF
+${<<X
+inner
+X
+}
+EOF

@@ -1,0 +1,4 @@
+a = true ? <<EOF
+x
+EOF
+: "b"

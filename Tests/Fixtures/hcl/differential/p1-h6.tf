@@ -1,0 +1,4 @@
+a = [for s in l : <<EOF
+${s}
+EOF
+]

@@ -1,0 +1,5 @@
+a = jsonencode({
+  p = <<-EOT
+    {"a": 1}
+  EOT
+})

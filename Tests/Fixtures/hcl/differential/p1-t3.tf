@@ -1,0 +1,1 @@
+a = "%{ for i in l }${i}%{ endfor }"
