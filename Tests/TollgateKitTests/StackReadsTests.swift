@@ -76,10 +76,14 @@ import TollgateCore
         let files: [String: [UInt8]] = [
             "stacks/data/main.tf": Array("""
                 resource "aws_s3_bucket" "logs" {
-                  lifecycle { prevent_destroy = true }
+                  lifecycle {
+                    prevent_destroy = true
+                  }
                 }
                 resource "aws_s3_bucket" "scratch" {
-                  lifecycle { prevent_destroy = false }
+                  lifecycle {
+                    prevent_destroy = false
+                  }
                 }
                 module "db" { source = "../../modules/db" }
                 module "remote" { source = "terraform-aws-modules/rds/aws" }
@@ -92,7 +96,7 @@ import TollgateCore
                 }
                 module "replica" { source = "./replica" }
                 """.utf8),
-            "modules/db/replica/main.tf": Array(#"resource "aws_db_instance" "copy" { lifecycle { prevent_destroy = true } }"#.utf8),
+            "modules/db/replica/main.tf": Array("resource \"aws_db_instance\" \"copy\" {\n  lifecycle {\n    prevent_destroy = true\n  }\n}\n".utf8),
         ]
         #expect(ProtectedResources.addresses(stackPath: "stacks/data", files: files)
             == ["aws_s3_bucket.logs", "module.db.aws_db_instance.main", "module.db.module.replica.aws_db_instance.copy"])
@@ -100,7 +104,7 @@ import TollgateCore
 
     @Test func aModuleThatCallsItselfEnds() {
         let files: [String: [UInt8]] = [
-            "stacks/s/main.tf": Array((#"module "loop" { source = "./" }"# + "\n" + #"resource "a" "b" { lifecycle { prevent_destroy = true } }"#).utf8),
+            "stacks/s/main.tf": Array((#"module "loop" { source = "./" }"# + "\n" + "resource \"a\" \"b\" {\n  lifecycle {\n    prevent_destroy = true\n  }\n}\n").utf8),
         ]
         let found = ProtectedResources.addresses(stackPath: "stacks/s", files: files)
         #expect(found.contains("a.b"))
