@@ -43,8 +43,9 @@ import Testing
 
     /// The code is told the copy's name (`var.tollgate_ephemeral`), a tfvars line naming the model's
     /// own state is warned about, and no work dir (plan files hold secrets) outlives the copy.
-    @Test func theCopyKnowsItsNameIsWarnedOfSharedStateAndLeavesNoWorkDirs() throws {
-        let repo = try PromotionRepo(engine: TestEngines.all[0])
+    @Test(arguments: TestEngines.all)
+    func theCopyKnowsItsNameIsWarnedOfSharedStateAndLeavesNoWorkDirs(engine: String) throws {
+        let repo = try PromotionRepo(engine: engine)
         defer { repo.remove() }
         let named = """
             variable "tollgate_ephemeral" {

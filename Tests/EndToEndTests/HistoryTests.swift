@@ -78,8 +78,9 @@ import Testing
 
     /// Tags signed with TOLLGATE_TAG_SIGNING_KEY are checked against the signers file in a fresh
     /// clone: a well-formed forged tag among them is left out, and an approver nobody lists is flagged.
-    @Test func signedTagsAreCheckedAndAForgedOneIsLeftOut() throws {
-        let repo = try PromotionRepo(engine: TestEngines.all[0])
+    @Test(arguments: TestEngines.all)
+    func signedTagsAreCheckedAndAForgedOneIsLeftOut(engine: String) throws {
+        let repo = try PromotionRepo(engine: engine)
         defer { repo.remove() }
         try PromotionRepo.shell("ssh-keygen -q -t ed25519 -N '' -C tagger -f \(repo.root)/tagger")
         let key = try String(contentsOfFile: "\(repo.root)/tagger.pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
@@ -102,7 +103,7 @@ import Testing
 
         let clone = repo.root + "/clone"
         try PromotionRepo.shell("git clone -q '\(repo.repository)' '\(clone)'")
-        var cloned = CLI(directory: clone, engine: TestEngines.all[0], cache: repo.root + "/cache")
+        var cloned = CLI(directory: clone, engine: engine, cache: repo.root + "/cache")
         cloned.environment["TOLLGATE_HOME"] = nil
         cloned.environment["TOLLGATE_DATABASE"] = nil
         let signed = try cloned.run("history", "--env", "dev", "--format", "json")

@@ -128,8 +128,9 @@ import Testing
 
     /// One release in prod: nothing to roll back to. A resource the running release protects with
     /// prevent_destroy, which the target does not know: a forward fix, every plan withdrawn.
-    @Test func aResourceProtectedNowIsNotDestroyedByARollback() throws {
-        let repo = try PromotionRepo(engine: TestEngines.all[0])
+    @Test(arguments: TestEngines.all)
+    func aResourceProtectedNowIsNotDestroyedByARollback(engine: String) throws {
+        let repo = try PromotionRepo(engine: engine)
         defer { repo.remove() }
         let first = try repo.cutRelease()
         try repo.releaseToProd(first)
@@ -158,8 +159,9 @@ import Testing
     }
 
     /// A stateful resource destroyed since the target is created anew by the rollback: empty.
-    @Test func aStatefulResourceRecreatedByARollbackIsCalledEmpty() throws {
-        let repo = try PromotionRepo(engine: TestEngines.all[0])
+    @Test(arguments: TestEngines.all)
+    func aStatefulResourceRecreatedByARollbackIsCalledEmpty(engine: String) throws {
+        let repo = try PromotionRepo(engine: engine)
         defer { repo.remove() }
         try repo.edit("tollgate.yaml", commit: "servers are stateful") { $0 + "\nstateful_types: [null_resource]\n" }
         let first = try repo.cutRelease()
