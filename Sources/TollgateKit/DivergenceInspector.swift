@@ -20,6 +20,13 @@ public struct DivergenceInspector: Sendable {
         var versions: [SkewFinding] = []
         var lag: [LagFinding] = []
         var releaseFiles: [String: [String: [UInt8]]] = [:]
+        // Per environment, the release each stack runs there: a promotion applies every stack.
+        var running: [String: [String: String]] = [:]
+        for stack in stacks {
+            for env in environments {
+                if let lastGood = try await context.ledger.lastGood(env: env, stack: stack.name.value) { running[env, default: [:]][stack.name.value] = lastGood.releaseID }
+            }
+        }
         for stack in stacks {
             let name = stack.name.value
             var filesByEnv: [String: [String: [UInt8]]] = [:]
@@ -36,8 +43,10 @@ public struct DivergenceInspector: Sendable {
             let plans = try await context.ledger.plans(env: nil, stack: name)
             let applies = try await context.ledger.applies(env: nil, stack: name)
             let releaseOfPlan = Dictionary(plans.map { ($0.id, $0.releaseID) }) { first, _ in first }
+            let others = running.mapValues { byStack in byStack.filter { $0.key != name }.sorted { $0.key < $1.key }.map(\.value) }
             lag += try await PromotionLag.findings(environments: environments, stack: name, applies: applies, releaseOfPlan: releaseOfPlan,
-                                                   lineage: try await lineage(of: Set(releaseOfPlan.values)), now: context.effects.now())
+                                                   otherStacks: others, lineage: try await lineage(of: Set(releaseOfPlan.values).union(others.values.joined())),
+                                                   now: context.effects.now())
         }
         let config = ConfigSkew.config(environments: environments, stacks: stacks.map(\.name.value), files: workingTree,
                                        expected: pipeline.lint.expectedDifferences)

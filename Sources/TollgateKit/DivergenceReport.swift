@@ -216,7 +216,7 @@ public struct LagFinding: Sendable, Equatable, Encodable {
             case .promote:
                 return head + "; promote the newest that includes what '\(env)' runs now: " + advice.commands
             case .cutRelease:
-                let running = advice.contains.first.map(Digest.short) ?? "?"
+                let running = advice.contains.dropLast().map(Digest.short).joined(separator: ", ")
                 return head + "; none of them includes what '\(env)' runs now (\(running)), so promoting one would downgrade it: " + advice.commands
             }
         case .neverPassedPrevious:
@@ -230,8 +230,8 @@ public struct LagFinding: Sendable, Equatable, Encodable {
                 return head + "; release \(Digest.short(advice.release ?? "?")) includes it: " + advice.commands
             case .cutRelease:
                 let blockers = advice.contains.dropFirst().map(Digest.short)
-                return head + "; no release on record includes it and can go on, and promoting it would downgrade what runs below ("
-                    + blockers.joined(separator: ", ") + "): " + advice.commands
+                return head + "; no release on record includes it and can be promoted without a downgrade, and it lacks "
+                    + blockers.joined(separator: ", ") + ", which run up to '\(env)': " + advice.commands
             }
         }
     }
@@ -251,8 +251,9 @@ public struct LagAdvice: Sendable, Equatable, Encodable {
     public var action: Action
     public var release: String?
     public var environments: [String]
-    /// For `cut-release`: the releases the new one must include, the one that skipped or the one
-    /// running now first.
+    /// For `cut-release`: the releases the new one must include: for a skip, the release that
+    /// skipped, then what runs below that it lacks; for `behind`, what runs in the environment
+    /// (any stack) that the newest waiting release lacks, then that release.
     public var contains: [String]
     /// Their commits, in the same order ("?" when the ledger does not know a release).
     public var commits: [String]

@@ -12,16 +12,17 @@ public enum PromotionLag {
     /// previous environment (a break-glass) is reported on its own until a release that did pass
     /// the previous environment is applied here after it: then the normal path has caught up.
     /// Advice never names a release for an environment that runs something it does not include
-    /// (`ReleaseLineage.includes`): that would be a downgrade.
+    /// (`ReleaseLineage.includes`): that would be a downgrade. `tollgate promote` applies every
+    /// stack, so `otherStacks` (per environment, the releases the other stacks run there) count too.
     public static func findings(environments: [String], stack: String, applies: [ApplyRecord], releaseOfPlan: [String: String],
-                                lineage: ReleaseLineage, now: Date) async throws -> [LagFinding] {
+                                otherStacks: [String: [String]] = [:], lineage: ReleaseLineage, now: Date) async throws -> [LagFinding] {
         var landed: [String: [(release: String, at: Date)]] = [:]
         for env in environments {
             landed[env] = applies.filter { $0.env == env && $0.stack == stack && $0.outcome == .success }
                 .compactMap { apply in releaseOfPlan[apply.planID].map { (release: $0, at: apply.finishedAt ?? apply.startedAt) } }
                 .sorted { $0.at < $1.at }
         }
-        let plan = Advisor(environments: environments, landed: landed, lineage: lineage)
+        let plan = Advisor(environments: environments, landed: landed, others: otherStacks, lineage: lineage)
         var findings: [LagFinding] = []
         for (index, env) in environments.enumerated() where index > 0 {
             let previous = environments[index - 1]
@@ -60,9 +61,26 @@ public enum PromotionLag {
     struct Advisor {
         var environments: [String]
         var landed: [String: [(release: String, at: Date)]]
+        var others: [String: [String]]
         var lineage: ReleaseLineage
 
         func current(_ env: String) -> String? { landed[env]?.last?.release }
+
+        /// What a promotion to `env` would replace: this stack's release there, then the other stacks'.
+        func running(_ env: String) -> [String] {
+            var running = current(env).map { [$0] } ?? []
+            for release in others[env] ?? [] where !running.contains(release) { running.append(release) }
+            return running
+        }
+
+        /// The releases running in `env` that `release` does not include.
+        func lacking(_ release: String, in env: String) async throws -> [String] {
+            var lacking: [String] = []
+            for other in running(env) {
+                if try await !lineage.includes(release, other) { lacking.append(other) }
+            }
+            return lacking
+        }
 
         func hasRun(_ release: String, in env: String) -> Bool { landed[env]?.contains { $0.release == release } ?? false }
 
@@ -71,17 +89,18 @@ public enum PromotionLag {
         func route(_ release: String, upTo index: Int) async throws -> [String]? {
             var route: [String] = []
             for env in environments[...index] where !hasRun(release, in: env) {
-                if let running = current(env), try await !lineage.includes(release, running) { return nil }
+                if try await !lacking(release, in: env).isEmpty { return nil }
                 route.append(env)
             }
             return route
         }
 
-        /// The releases in the way of `release` up to `index`: what runs where promoting it would downgrade.
+        /// What runs up to `index`, in any stack, that `release` lacks: what a release cut to go
+        /// through those environments must contain besides it.
         func blockers(of release: String, upTo index: Int) async throws -> [String] {
             var found: [String] = []
-            for env in environments[...index] where !hasRun(release, in: env) {
-                if let running = current(env), try await !lineage.includes(release, running), !found.contains(running) { found.append(running) }
+            for env in environments[...index] {
+                for running in try await lacking(release, in: env) where !found.contains(running) { found.append(running) }
             }
             return found
         }
@@ -105,16 +124,14 @@ public enum PromotionLag {
         }
 
         /// For an environment behind the one before it: the newest waiting release that includes
-        /// what it runs now, else a new release that contains both.
+        /// what it runs now, else a new release that contains the newest and what it lacks.
         func behind(_ waiting: [String], upTo index: Int) async throws -> LagAdvice {
             let env = environments[index]
-            guard let running = current(env) else {
-                return LagAdvice(action: .promote, release: waiting.last, environments: [env])
-            }
             for candidate in waiting.reversed() {
-                if try await lineage.includes(candidate, running) { return LagAdvice(action: .promote, release: candidate, environments: [env]) }
+                if try await lacking(candidate, in: env).isEmpty { return LagAdvice(action: .promote, release: candidate, environments: [env]) }
             }
-            return cut(containing: [running] + waiting.suffix(1), upTo: index)
+            let newest = waiting.last ?? "?"
+            return cut(containing: try await lacking(newest, in: env) + [newest], upTo: index)
         }
 
         func cut(containing releases: [String], upTo index: Int) -> LagAdvice {
