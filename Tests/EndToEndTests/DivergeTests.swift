@@ -228,6 +228,55 @@ import Testing
         #expect(Self.lagSection(quiet.stdout) == ["lag: nothing found"])
         #expect(!quiet.stdout.contains("tollgate promote"))
     }
+
+    @Test func aHotfixOffTheMainLineIsNeverAdvisedIntoAStageThatRunsANewerRelease() throws {
+        let repo = try PromotionRepo(engine: TestEngines.all[0])
+        defer { repo.remove() }
+        try Self.promoteEverywhere(repo)
+        let first = try PromotionRepo.shell("git rev-parse HEAD", in: repo.repository).trimmingCharacters(in: .whitespacesAndNewlines)
+        // Main moves on and reaches stage.
+        try repo.edit("stacks/network/main.tf", commit: "the next change") { $0 + "\n# the next change\n" }
+        let next = try repo.cutRelease()
+        for env in ["dev", "stage"] {
+            let promoted = try repo.cli.run("promote", next, "--to", env)
+            #expect(promoted.status == 0, "\(promoted.stderr)")
+        }
+        let nextCommit = try PromotionRepo.shell("git rev-parse HEAD", in: repo.repository).trimmingCharacters(in: .whitespacesAndNewlines)
+        // The hotfix is cut on a branch from what prod runs, and goes to prod by break-glass.
+        try repo.cli.git("checkout", "-q", "-b", "hotfix", first)
+        try repo.edit("stacks/network/main.tf", commit: "hotfix") { $0 + "\n# hotfix: the certificate is rotated by hand\n" }
+        let hotfixCommit = try PromotionRepo.shell("git rev-parse HEAD", in: repo.repository).trimmingCharacters(in: .whitespacesAndNewlines)
+        let hotfix = try repo.cutRelease()
+        let planned = try repo.cli.run("plan", hotfix, "--env", "prod", "--stack", "network", "--break-glass", "outage", "--format", "json")
+        #expect(planned.status == 0, "\(planned.stderr)")
+        let plan = try #require(try planned.jsonArray().first?["id"] as? String)
+        #expect(try repo.cli.run("approve", plan, "--key", repo.key("approver")).status == 0)
+        #expect(try repo.cli.run("apply", plan).status == 0)
+        try repo.cli.git("checkout", "-q", "main")
+
+        // Neither release contains the other: the advice is a release containing both, never the hotfix through stage.
+        let result = try Self.diverge(repo, "--fail-on", "lag")
+        #expect(result.status == 2)
+        #expect(result.json.report.lag == [
+            LagJSON(kind: "never-passed-previous", env: "prod", previous: "stage", stack: "network", releases: [hotfix],
+                    advice: .init(action: "cut-release", release: nil, environments: ["dev", "stage", "prod"], contains: [hotfix, next],
+                                  commits: [hotfixCommit, nextCommit])),
+            // 'promote' applies every stack, so promoting the next release for app would take the hotfix out of network.
+            LagJSON(kind: "behind", env: "prod", previous: "stage", stack: "app", releases: [next],
+                    advice: .init(action: "cut-release", release: nil, environments: ["dev", "stage", "prod"], contains: [hotfix, next],
+                                  commits: [hotfixCommit, nextCommit])),
+        ], "\(result.json.report.lag)")
+        let text = try repo.cli.run("diverge", "--fail-on", "lag")
+        let (shortHotfix, shortNext) = (String(hotfix.prefix(19)), String(next.prefix(19)))
+        let (hotfixSHA, nextSHA) = (String(hotfixCommit.prefix(12)), String(nextCommit.prefix(12)))
+        let expected: String = "  release \(shortHotfix)… was applied to 'prod/network' without a successful apply to 'stage' first "
+            + "(see 'tollgate audit trace --env prod'); no release on record includes it and can be promoted without a downgrade, and it lacks "
+            + "\(shortNext)…, which run up to 'prod': cut a release from a commit that contains commits \(hotfixSHA) and \(nextSHA) "
+            + "(merge one into the other) with 'tollgate release --commit SHA', and promote it through dev, stage and prod"
+        let line = Self.lagSection(text.stdout).dropFirst().first
+        #expect(line == expected, "\(text.stdout)")
+        #expect(!text.stdout.contains("tollgate promote sha256:"), "\(text.stdout)")
+    }
 }
 
 /// The ranking in `tollgate diverge --format json` and `tollgate report --format json`.
