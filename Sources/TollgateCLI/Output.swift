@@ -15,11 +15,15 @@ enum Output {
     }
 
     static func json<T: Encodable>(_ value: T) {
+        FileHandle.standardOutput.write(Data((jsonText(value) + "\n").utf8))
+    }
+
+    /// A value as the JSON every `--format json` prints: pretty, keys sorted, ISO 8601 dates.
+    static func jsonText<T: Encodable>(_ value: T) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
-        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
+        return String(decoding: (try? encoder.encode(value)) ?? Data("{}".utf8), as: UTF8.self)
     }
 
     /// Exit codes: 0 success, 1 error, 2 drift or divergence found, 3 refused, 64 usage, 130 interrupted.

@@ -20,6 +20,13 @@ public struct DivergenceInspector: Sendable {
         var versions: [SkewFinding] = []
         var lag: [LagFinding] = []
         var releaseFiles: [String: [String: [UInt8]]] = [:]
+        // Per environment, the release each stack runs there: a promotion applies every stack.
+        var running: [String: [String: String]] = [:]
+        for stack in stacks {
+            for env in environments {
+                if let lastGood = try await context.ledger.lastGood(env: env, stack: stack.name.value) { running[env, default: [:]][stack.name.value] = lastGood.releaseID }
+            }
+        }
         for stack in stacks {
             let name = stack.name.value
             var filesByEnv: [String: [String: [UInt8]]] = [:]
@@ -35,14 +42,33 @@ public struct DivergenceInspector: Sendable {
             versions += ConfigSkew.versions(environments: environments, stack: name, stackPath: stack.path, filesByEnv: filesByEnv)
             let plans = try await context.ledger.plans(env: nil, stack: name)
             let applies = try await context.ledger.applies(env: nil, stack: name)
-            lag += PromotionLag.findings(environments: environments, stack: name, applies: applies,
-                                         releaseOfPlan: Dictionary(plans.map { ($0.id, $0.releaseID) }) { first, _ in first },
-                                         now: context.effects.now())
+            let releaseOfPlan = Dictionary(plans.map { ($0.id, $0.releaseID) }) { first, _ in first }
+            let others = running.mapValues { byStack in byStack.filter { $0.key != name }.sorted { $0.key < $1.key }.map(\.value) }
+            lag += try await PromotionLag.findings(environments: environments, stack: name, applies: applies, releaseOfPlan: releaseOfPlan,
+                                                   otherStacks: others, lineage: try await lineage(of: Set(releaseOfPlan.values).union(others.values.joined())),
+                                                   now: context.effects.now())
         }
         let config = ConfigSkew.config(environments: environments, stacks: stacks.map(\.name.value), files: workingTree,
                                        expected: pipeline.lint.expectedDifferences)
         let code = Linter(input: LintInput(pipeline: pipeline, files: workingTree)).run().filter { $0.rule == "env-conditional" }
         return DivergenceReport(generatedAt: context.effects.now(), drift: drift, skew: config + versions, lag: lag, code: code)
+    }
+
+    /// The commits and cut times of `releases` from the ledger, and their ancestry from git: a
+    /// commit missing from the clone, or a "no" from a shallow clone, leaves it unknown.
+    func lineage(of releases: Set<String>) async throws -> ReleaseLineage {
+        var entries: [String: ReleaseLineage.Entry] = [:]
+        for id in releases {
+            if let release = try await context.ledger.release(id: id) { entries[id] = .init(commit: release.commit, cutAt: release.createdAt) }
+        }
+        let git = context.git
+        let shallow = (try? await git.isShallow()) ?? true
+        return ReleaseLineage(releases: entries) { [entries] release, other in
+            guard let descendant = entries[release]?.commit, let ancestor = entries[other]?.commit,
+                  (try? await git.resolveCommit(descendant)) != nil, (try? await git.resolveCommit(ancestor)) != nil,
+                  let answer = try? await git.isAncestor(ancestor, of: descendant) else { return nil }
+            return answer || !shallow ? answer : nil
+        }
     }
 
     /// A release's sealed files by path.

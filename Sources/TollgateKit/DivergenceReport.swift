@@ -169,7 +169,8 @@ public struct LagFinding: Sendable, Equatable, Encodable {
     public enum Kind: String, Sendable, Codable {
         /// Releases applied to the previous environment that this one has not got.
         case behind
-        /// A release applied here that was never applied successfully to the previous environment.
+        /// A release applied here that was never applied successfully to the previous environment,
+        /// and no release that was has been applied here since.
         case neverPassedPrevious = "never-passed-previous"
     }
 
@@ -181,14 +182,17 @@ public struct LagFinding: Sendable, Equatable, Encodable {
     public var releases: [String]
     /// For `behind`: days since the oldest waiting release was applied to the previous environment.
     public var days: Double?
+    /// What to do about it, never a downgrade.
+    public var advice: LagAdvice
 
-    public init(kind: Kind, env: String, previous: String, stack: String, releases: [String], days: Double? = nil) {
+    public init(kind: Kind, env: String, previous: String, stack: String, releases: [String], days: Double? = nil, advice: LagAdvice) {
         self.kind = kind
         self.env = env
         self.previous = previous
         self.stack = stack
         self.releases = releases
         self.days = days
+        self.advice = advice
     }
 
     /// A release that skipped an environment always crosses; a lag crosses past either limit.
@@ -204,11 +208,77 @@ public struct LagFinding: Sendable, Equatable, Encodable {
         case .behind:
             let count = releases.count
             let age = days.map { String(format: "%.1f", $0) } ?? "0"
-            return "'\(env)' is \(count) release\(count == 1 ? "" : "s") behind '\(previous)' for stack '\(stack)', the oldest waiting \(age) days "
-                + "(\(releases.map(Digest.short).joined(separator: ", "))); promote the newest: tollgate promote \(releases.last ?? "RELEASE") --to \(env)"
+            let head = "'\(env)' is \(count) release\(count == 1 ? "" : "s") behind '\(previous)' for stack '\(stack)', the oldest waiting \(age) days "
+                + "(\(releases.map(Digest.short).joined(separator: ", ")))"
+            switch advice.action {
+            case .promote where advice.release == releases.last:
+                return head + "; promote the newest: " + advice.commands
+            case .promote:
+                return head + "; promote the newest that includes what '\(env)' runs now: " + advice.commands
+            case .cutRelease:
+                let running = advice.contains.dropLast().map(Digest.short).joined(separator: ", ")
+                return head + "; none of them includes what '\(env)' runs now (\(running)), so promoting one would downgrade it: " + advice.commands
+            }
         case .neverPassedPrevious:
-            return "release \(releases.first.map(Digest.short) ?? "?") was applied to '\(env)/\(stack)' without a successful apply to '\(previous)' first; "
-                + "find how with 'tollgate audit trace --env \(env)' and promote it through '\(previous)'"
+            let release = releases.first ?? "?"
+            let head = "release \(Digest.short(release)) was applied to '\(env)/\(stack)' without a successful apply to '\(previous)' first "
+                + "(see 'tollgate audit trace --env \(env)')"
+            switch advice.action {
+            case .promote where advice.release == release:
+                return head + "; every environment below runs a release it includes, so promote it through them: " + advice.commands
+            case .promote:
+                return head + "; release \(Digest.short(advice.release ?? "?")) includes it: " + advice.commands
+            case .cutRelease:
+                let blockers = advice.contains.dropFirst().map(Digest.short)
+                return head + "; no release on record includes it and can be promoted without a downgrade, and it lacks "
+                    + blockers.joined(separator: ", ") + ", which run up to '\(env)': " + advice.commands
+            }
+        }
+    }
+}
+
+/// What a lag finding advises. A release is only ever advised for environments that run nothing it
+/// does not include, so following the advice never downgrades an environment.
+public struct LagAdvice: Sendable, Equatable, Encodable {
+    public enum Action: String, Sendable, Codable {
+        /// Promote `release` to `environments`, in that order.
+        case promote
+        /// No release on record can go on without a downgrade: cut one from a commit that contains
+        /// the `commits` of the `contains` releases, and promote it through `environments`.
+        case cutRelease = "cut-release"
+    }
+
+    public var action: Action
+    public var release: String?
+    public var environments: [String]
+    /// For `cut-release`: the releases the new one must include: for a skip, the release that
+    /// skipped, then what runs below that it lacks; for `behind`, what runs in the environment
+    /// (any stack) that the newest waiting release lacks, then that release.
+    public var contains: [String]
+    /// Their commits, in the same order ("?" when the ledger does not know a release).
+    public var commits: [String]
+
+    public init(action: Action, release: String?, environments: [String], contains: [String] = [], commits: [String] = []) {
+        self.action = action
+        self.release = release
+        self.environments = environments
+        self.contains = contains
+        self.commits = commits
+    }
+
+    /// The commands to run, in words.
+    public var commands: String {
+        switch action {
+        case .promote:
+            let release = release ?? "RELEASE"
+            guard let first = environments.first else { return "nothing to promote" }
+            return "tollgate promote \(release) --to \(first)" + environments.dropFirst().map { ", then --to \($0)" }.joined()
+        case .cutRelease:
+            let commits = self.commits.map { String($0.prefix(12)) }
+            let through = environments.count > 1 ? environments.dropLast().joined(separator: ", ") + " and " + environments.last! : environments.joined()
+            let merge = commits.count > 1 ? " (merge one into the other)" : ""
+            return "cut a release from a commit that contains commit\(commits.count == 1 ? "" : "s") \(commits.joined(separator: " and "))\(merge) "
+                + "with 'tollgate release --commit SHA', and promote it through \(through)"
         }
     }
 }

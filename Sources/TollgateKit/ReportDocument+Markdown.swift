@@ -10,6 +10,28 @@ extension ReportDocument {
         }
         return lines.joined(separator: "\n")
     }
+
+    /// Each section's heading and its blocks as Markdown, for a JSON rendering; blocks before the
+    /// first heading come under the title.
+    public func sections() -> [(heading: String, markdown: String)] {
+        var sections: [(heading: String, markdown: String)] = []
+        var heading = title
+        var lines: [String] = []
+        func close() {
+            if !lines.isEmpty || heading != title { sections.append((heading, lines.joined(separator: "\n\n"))) }
+            lines = []
+        }
+        for block in blocks {
+            if case .heading(let text) = block {
+                close()
+                heading = text
+                continue
+            }
+            lines.append(block.markdownLines().joined(separator: "\n"))
+        }
+        close()
+        return sections
+    }
 }
 
 extension ReportBlock {

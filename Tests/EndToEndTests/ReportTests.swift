@@ -81,6 +81,68 @@ import Testing
         #expect(image.darkPixels > 20000, "text covers \(image.darkPixels) pixels of \(kept)")
     }
 
+    struct ReportJSON: Decodable {
+        struct Section: Decodable, Equatable {
+            var heading: String
+            var markdown: String
+        }
+
+        var title: String
+        var sections: [Section]
+        var divergence: RankingJSON
+    }
+
+    @Test func aProdOnlySkewOutranksLagsWithinTheLimits() throws {
+        let repo = try PromotionRepo(engine: TestEngines.all[0])
+        defer { repo.remove() }
+        try repo.releaseToProd(repo.release)
+        // A second release reaches dev and stage only: prod lags one release for each stack, within the limits.
+        try repo.edit("stacks/app/main.tf", commit: "the next change") { $0 + "\n# the next change\n" }
+        let next = try repo.cutRelease()
+        for env in ["dev", "stage"] {
+            let promoted = try repo.cli.run("promote", next, "--to", env)
+            #expect(promoted.status == 0, "\(promoted.stderr)")
+        }
+        // A key only prod's config sets, in the working tree.
+        let config = repo.repository + "/config/prod/app.tfvars"
+        try Data((try String(contentsOfFile: config, encoding: .utf8) + "debug_mode = true\n").utf8).write(to: URL(fileURLWithPath: config))
+
+        let skew = "'debug_mode' is set only in 'prod' (config/prod/app.tfvars), so no lower environment ran with it; "
+            + "set it in every environment or list it under 'lint.expected_differences'"
+        let expected = RankingJSON(ranked: [.init(rank: 1, severity: "only-in-last-skew", kind: "skew", env: "prod", stack: "app", message: skew)],
+                                   lagWithinLimits: 2)
+        let result = try repo.cli.run("report", "--format", "json")
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try JSONDecoder().decode(ReportJSON.self, from: Data(result.stdout.utf8))
+        #expect(report.divergence == expected)
+        #expect(report.title == "Promotion pipeline of repo")
+        #expect(report.sections.map(\.heading) == ["Promotion pipeline of repo", "(a) Layout", "(b) Stages", "(c) Plan binding", "(d) Rollback", "(e) Divergence"])
+        #expect(report.sections.last == .init(heading: "(e) Divergence", markdown: """
+            The 1 most severe of 1 ranked findings of `tollgate diverge` (open drift, then config only the last environment sets, releases that \
+            skipped an environment, lag beyond 5 releases or 14 days, other config skew, version skew, env-specific code). 2 lag findings are \
+            within the limits and not ranked.
+
+            1. **skew** (only-in-last-skew): \(skew). Prevention: keep environments on the same keys and versions; list intended differences \
+            under 'lint.expected_differences' in tollgate.yaml.
+            """))
+        // The Markdown report says the same, and diverge ranks the same way with the same limits.
+        let markdown = try repo.cli.run("report")
+        #expect(markdown.stdout.contains("## (e) Divergence\n\n" + (report.sections.last?.markdown ?? "?") + "\n"), "\(markdown.stdout)")
+        let diverge = try repo.cli.run("diverge", "--format", "json")
+        #expect(diverge.status == 2)
+        #expect(try JSONDecoder().decode(DivergeTests.DivergeJSON.self, from: Data(diverge.stdout.utf8)).ranking == expected)
+        // With no lag allowed, both lags rank after the skew, the one waiting longer (network, promoted first) ahead.
+        let strict = try JSONDecoder().decode(DivergeTests.DivergeJSON.self, from: Data(try repo.cli.run("diverge", "--format", "json", "--max-lag-releases", "0").stdout.utf8))
+        #expect(strict.ranking.ranked.map(\.severity) == ["only-in-last-skew", "lag-beyond-limits", "lag-beyond-limits"])
+        #expect(strict.ranking.ranked.map(\.stack) == ["app", "network", "app"])
+        #expect(strict.ranking.ranked.dropFirst().allSatisfy { $0.message.hasSuffix("promote the newest: tollgate promote \(next) --to prod") })
+        // --out picks JSON from the file name.
+        let out = try repo.cli.run("report", "--out", repo.root + "/report.json")
+        #expect(out.stderr.contains("wrote \(repo.root)/report.json (json)"))
+        let file = try JSONDecoder().decode(ReportJSON.self, from: Data(contentsOf: URL(fileURLWithPath: repo.root + "/report.json")))
+        #expect(file.divergence == expected)
+    }
+
     @Test func badReportInputIsAClearError() throws {
         let repo = try PromotionRepo(engine: TestEngines.all[0])
         defer { repo.remove() }

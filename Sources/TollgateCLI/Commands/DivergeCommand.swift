@@ -11,7 +11,8 @@ struct DivergeCommand: AsyncParsableCommand {
         abstract: "Report drift, config and version skew, promotion lag and environment-specific code between environments.",
         discussion: "Reads the ledger and the repository and never runs the engine: drift evidence is what the last 'tollgate drift' recorded. "
             + "Exits 2 when a threshold of a kind named by --fail-on is crossed: open drift, any skew, lag beyond --max-lag-releases or "
-            + "--max-lag-days (or a release that skipped an environment), any env-conditional code."
+            + "--max-lag-days (or a break-glass release no normal promotion has caught up with), any env-conditional code. "
+            + "Lag advice never names a release for an environment that runs one it does not include."
     )
 
     enum Format: String, ExpressibleByArgument {
@@ -35,6 +36,8 @@ struct DivergeCommand: AsyncParsableCommand {
 
     struct Report: Encodable {
         var report: DivergenceReport
+        /// The findings by severity, as 'tollgate report' part (e) ranks them.
+        var ranking: DivergenceRanking
         var crossed: [String]
         var thresholds: [String: String]
     }
@@ -65,7 +68,8 @@ struct DivergeCommand: AsyncParsableCommand {
             let crossed = report.crossed(thresholds)
             switch format {
             case .json:
-                Output.json(Report(report: report, crossed: crossed.map(\.rawValue),
+                Output.json(Report(report: report, ranking: report.ranking(thresholds, environments: context.pipeline.environments.map(\.name.value)),
+                                   crossed: crossed.map(\.rawValue),
                                    thresholds: ["max_lag_releases": "\(maxLagReleases)", "max_lag_days": "\(maxLagDays)",
                                                 "fail_on": thresholds.failOn.map(\.rawValue).sorted().joined(separator: ",")]))
             case .markdown: Output.line(report.markdown(thresholds))

@@ -7,17 +7,29 @@ struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Write the pipeline's design about this repository from live data: layout, stages, plan binding, rollback, divergence.",
-        discussion: "Markdown draws the stages as a Mermaid block; HTML is one self-contained page (inline styles, the stages as inline SVG, no scripts, nothing fetched). Without --format, an --out file ending in .html or .htm gets HTML."
+        discussion: "Markdown draws the stages as a Mermaid block; HTML is one self-contained page (inline styles, the stages as inline SVG, no scripts, nothing fetched); JSON holds each part as Markdown and every ranked divergence finding. Without --format, an --out file ending in .html or .htm gets HTML, one ending in .json gets JSON."
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
-        case markdown, html
+        case markdown, html, json
+    }
+
+    /// The JSON rendering: each part's Markdown, and the ranking part (e) takes its top three from.
+    struct JSONReport: Encodable {
+        struct Section: Encodable {
+            var heading: String
+            var markdown: String
+        }
+
+        var title: String
+        var sections: [Section]
+        var divergence: DivergenceRanking
     }
 
     @Option(help: "Path of the pipeline file.")
     var config: String?
 
-    @Option(help: "Output format: markdown or html (default: from the --out file's extension, else markdown).")
+    @Option(help: "Output format: markdown, html or json (default: from the --out file's extension, else markdown).")
     var format: Format?
 
     @Option(help: "Write the report to this file instead of stdout.")
@@ -27,6 +39,7 @@ struct ReportCommand: AsyncParsableCommand {
     var resolvedFormat: Format {
         if let format { return format }
         let fileExtension = out.map { ($0 as NSString).pathExtension.lowercased() } ?? ""
+        if fileExtension == "json" { return .json }
         return ["html", "htm"].contains(fileExtension) ? .html : .markdown
     }
 
@@ -34,8 +47,15 @@ struct ReportCommand: AsyncParsableCommand {
         let options = try GlobalOptions.parse(config.map { ["--config", $0] } ?? [])
         let format = resolvedFormat
         try await Composition.run(options, needsEngine: false) { context in
-            let document = try await PipelineReport(context: context).document()
-            let text = format == .html ? document.html() : document.markdown()
+            let (document, divergence) = try await PipelineReport(context: context).build(workingTree: RepositoryFiles.read(pipeline: context.pipeline))
+            let text: String
+            switch format {
+            case .html: text = document.html()
+            case .markdown: text = document.markdown()
+            case .json:
+                text = Output.jsonText(JSONReport(title: document.title, sections: document.sections().map { .init(heading: $0.heading, markdown: $0.markdown) },
+                                                  divergence: divergence))
+            }
             if let out {
                 try PathResolution.write(text, to: out, option: "--out")
                 Output.diagnostic("wrote \(out) (\(format.rawValue))")
