@@ -36,7 +36,7 @@ public struct DivergenceInspector: Sendable {
                 let open = try await DriftDetector(context: context).openDrift(env: env, stack: name)
                 let applies = try await context.ledger.applies(env: env, stack: name)
                 drift.append(DriftEvidence.from(env: env, stack: name, latest: latest, open: open, applies: applies))
-                if releaseFiles[lastGood.releaseID] == nil { releaseFiles[lastGood.releaseID] = try await files(ofRelease: lastGood.releaseID) }
+                if releaseFiles[lastGood.releaseID] == nil { releaseFiles[lastGood.releaseID] = try await context.files(ofRelease: lastGood.releaseID) }
                 filesByEnv[env] = releaseFiles[lastGood.releaseID]
             }
             versions += ConfigSkew.versions(environments: environments, stack: name, stackPath: stack.path, filesByEnv: filesByEnv)
@@ -69,13 +69,6 @@ public struct DivergenceInspector: Sendable {
                   let answer = try? await git.isAncestor(ancestor, of: descendant) else { return nil }
             return answer || !shallow ? answer : nil
         }
-    }
-
-    /// A release's sealed files by path.
-    func files(ofRelease id: String) async throws -> [String: [UInt8]] {
-        var files: [String: [UInt8]] = [:]
-        for entry in try TarArchive.read(try await context.artifacts.get(id)) { files[entry.path] = Array(entry.contents) }
-        return files
     }
 }
 
