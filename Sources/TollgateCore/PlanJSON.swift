@@ -30,7 +30,44 @@ public struct PlanJSON: Sendable, Codable, Equatable {
 
     /// Decodes plan JSON bytes as written by the engine.
     public static func decode(_ data: Data) throws -> PlanJSON {
-        try JSONDecoder().decode(PlanJSON.self, from: data)
+        try StrictJSON.check(data)
+        return try JSONDecoder().decode(PlanJSON.self, from: data)
+    }
+}
+
+/// What RFC 8259 forbids and Foundation's `JSONDecoder` lets through: bytes that are not UTF-8,
+/// and a comma before `]` or `}`. Checked first, so the decoder refuses exactly what the plan
+/// scanner refuses, and a damaged file is never read as a plan.
+public enum StrictJSON {
+    public static func check(_ data: Data) throws {
+        guard String(validating: data, as: UTF8.self) != nil else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "the JSON is not valid UTF-8"))
+        }
+        var inString = false
+        var escaped = false
+        var comma: Int?
+        for (offset, byte) in data.enumerated() {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"):
+                continue
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                if let comma {
+                    throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "the JSON is not valid at byte \(comma): a comma before '\(Character(UnicodeScalar(byte)))'"))
+                }
+            case UInt8(ascii: ","):
+                comma = offset
+                continue
+            case UInt8(ascii: "\""):
+                inString = true
+            default:
+                break
+            }
+            comma = nil
+        }
     }
 }
 

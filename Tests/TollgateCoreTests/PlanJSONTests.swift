@@ -15,6 +15,28 @@ import TollgateCore
         try #require(plan.resourceChanges?.first { $0.address == address }, "no change for \(address)")
     }
 
+    /// What Foundation's decoder alone would let through is refused, as the plan scanner refuses it
+    /// (both inputs came from fuzzing, kept under fuzz/regressions/plan/).
+    @Test func aDocumentThatIsNotJSONIsRefused() throws {
+        let good = #"{"format_version": "1.2", "resource_changes": [{"address": "a.b", "mode": "managed", "type": "a", "name": "b", "change": {"actions": ["no-op"]}}], "note": "a ,] in a string"}"#
+        #expect(try PlanJSON.decode(Data(good.utf8)).resourceChanges?.count == 1)
+        for (text, reason) in [
+            (#"{"format_version": "1.2", "resource_changes": [{"address": "a.b", "mode": "managed", "type": "a", "name": "b", "change": {"actions": ["no-op",]}}]}"#, "a comma before ']'"),
+            (#"{"format_version": "1.2", "configuration": {},}"#, "a comma before '}'"),
+        ] {
+            #expect(throws: DecodingError.self, "\(reason)") { try PlanJSON.decode(Data(text.utf8)) }
+            #expect(throws: PlanScanError.self) { try PlanSummary(scanning: Data(text.utf8)) }
+        }
+        var invalid = Data(#"{"format_version": "1.2", "x": ""#.utf8)
+        invalid.append(0x80)
+        invalid.append(contentsOf: Array(#""}"#.utf8))
+        #expect(throws: DecodingError.self) { try PlanJSON.decode(invalid) }
+        for file in ["crash-c670936e7d49d1467f685c5371c3c16914a6e64f", "crash-c9e0096943787e3e9067435cf0022d0a2d690d33"] {
+            let data = try Data(contentsOf: URL(fileURLWithPath: TestPaths.packageRoot + "/fuzz/regressions/plan/" + file))
+            #expect(throws: DecodingError.self) { try PlanJSON.decode(data) }
+        }
+    }
+
     @Test(arguments: engines) func create(engine: String) throws {
         let plan = try plan(engine, "create")
         let summary = PlanSummary(plan)
