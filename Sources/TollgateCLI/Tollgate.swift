@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TollgateCore
+import TollgateEngine
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -61,8 +62,17 @@ public struct Tollgate: AsyncParsableCommand {
 }
 
 /// Turns SIGINT and SIGTERM into a callback instead of killing the process outright.
-final class SignalTrap {
+///
+/// The callback cancels the command, which stops any engine child cleanly (an interrupt, a grace
+/// period, then a kill). Work that never looks at cancellation (reading a 20,000-stack pipeline,
+/// linting a large tree) would still run to its end, so a watchdog ends the process with exit code
+/// 130 once no child is running and the command has not finished within `patience` of the signal.
+/// An engine is never abandoned: while one runs, the watchdog waits for it to stop, and then gives
+/// the command `recording` to put the interrupted run on the record and release its lock.
+final class SignalTrap: @unchecked Sendable {
     private let sources: [any DispatchSourceSignal]
+    static let patience: Duration = .milliseconds(800)
+    static let recording: Duration = .seconds(15)
 
     init(signals: [Int32], handler: @escaping @Sendable () -> Void) {
         sources = signals.map { number in
@@ -71,9 +81,32 @@ final class SignalTrap {
             source.setEventHandler {
                 FileHandle.standardError.write(Data("tollgate: interrupted; stopping the engine cleanly (it may take a few seconds)\n".utf8))
                 handler()
+                Self.watch()
             }
             source.resume()
             return source
+        }
+    }
+
+    /// Ends the process once the command has had `patience` and no engine child is left.
+    private static func watch() {
+        Thread.detachNewThread {
+            let clock = ContinuousClock()
+            var calm = clock.now
+            var engineRan = false
+            while true {
+                if RunningChildren.shared.running > 0 {
+                    engineRan = true
+                    calm = clock.now
+                } else if clock.now - calm >= (engineRan ? recording : patience) {
+                    FileHandle.standardError.write(Data("tollgate: interrupted; stopped\n".utf8))
+                    // _exit, not exit: atexit handlers could wait on the very work being abandoned.
+                    // Nothing is half-written: each ledger write is one transaction, which the
+                    // database rolls back when its connection ends.
+                    _exit(Output.Code.interrupted)
+                }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
         }
     }
 

@@ -37,7 +37,7 @@ public enum PipelineLoader {
         let reader = YAMLReader(file: file)
         if let (line, column) = aliasExpansionOverflow(text) {
             return Result(pipeline: nil, diagnostics: [Diagnostic(at: SourceLocation(file: file, line: line, column: column),
-                                                                  "aliases expand the file to more than \(maxValues) values",
+                                                                  "aliases add more than \(maxValues) values to the file once expanded",
                                                                   hint: "a pipeline file needs a few hundred; write the value out instead of aliasing aliases")])
         }
         let root: Node
@@ -61,7 +61,8 @@ public enum PipelineLoader {
         let pipeline = PipelineReader(reader: reader, file: file, baseDirectory: baseDirectory).read(root)
         var diagnostics = reader.diagnostics
         if let pipeline, !diagnostics.hasErrors {
-            diagnostics += PipelineValidator.validate(pipeline, canonicalPath: CanonicalPath.resolve)
+            let canonical = CanonicalPath()
+            diagnostics += PipelineValidator.validate(pipeline, canonicalPath: canonical.resolve)
         }
         diagnostics.sort { ($0.location?.line ?? 0, $0.location?.column ?? 0) < ($1.location?.line ?? 0, $1.location?.column ?? 0) }
         return Result(pipeline: pipeline, diagnostics: diagnostics)
@@ -447,19 +448,28 @@ struct PipelineReader {
 /// Resolves symlinks in a path as the file system will when the engine writes there: the longest
 /// existing prefix is resolved with realpath(3) and the rest appended, so a state file that does not
 /// exist yet is still placed where its symlinked directory really is.
-enum CanonicalPath {
-    static func resolve(_ path: String) -> String {
-        var existing = path
-        var rest: [String] = []
-        while existing != "/", !existing.isEmpty {
-            if let resolved = realpath(existing, nil) {
-                defer { free(resolved) }
-                let base = String(cString: resolved)
-                return rest.isEmpty ? base : (base == "/" ? "" : base) + "/" + rest.reversed().joined(separator: "/")
-            }
-            rest.append((existing as NSString).lastPathComponent)
-            existing = (existing as NSString).deletingLastPathComponent
+/// A path with its symlinks resolved, as far as it exists; the part that does not exist yet is kept
+/// as written under its resolved ancestor. Directories are resolved once and remembered, so the state
+/// paths of thousands of stacks under one directory cost one `realpath` each.
+final class CanonicalPath {
+    private var directories: [String: String] = [:]
+
+    func resolve(_ path: String) -> String {
+        guard path != "/", !path.isEmpty else { return path }
+        if let resolved = realpath(path, nil) {
+            defer { free(resolved) }
+            return String(cString: resolved)
         }
-        return path
+        let parent = (path as NSString).deletingLastPathComponent
+        let last = (path as NSString).lastPathComponent
+        let base: String
+        if let known = directories[parent] {
+            base = known
+        } else {
+            base = parent == "/" || parent.isEmpty ? parent : resolve(parent)
+            directories[parent] = base
+        }
+        guard !base.isEmpty else { return path }
+        return (base == "/" ? "" : base) + "/" + last
     }
 }

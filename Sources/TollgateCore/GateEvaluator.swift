@@ -117,6 +117,8 @@ public enum RefusalRule: String, Sendable, Codable, CaseIterable {
     case secondApprover = "second-approver"
     case rollbackTarget = "rollback-target"
     case upstream
+    /// The engine's own verdict: an errored, incomplete or unapplyable plan.
+    case incomplete
 
     /// Rules a human can satisfy by signing, so `promote` waits rather than fails.
     public var waitsForApprover: Bool { self == .approval || self == .destroy || self == .governance }
@@ -190,6 +192,9 @@ public enum GateEvaluator {
 
         if plan.status != .pending {
             refusals.append(.init(rule: .status, message: "plan '\(plan.id)' is \(plan.status.rawValue) and can never be applied; run 'tollgate plan \(facts.release.id) --env \(env) --stack \(plan.stack)'"))
+        }
+        for blocker in plan.summary.blockers {
+            refusals.append(.init(rule: .incomplete, message: "plan '\(plan.id)' cannot be applied: \(blocker)"))
         }
         for change in facts.changedUpstream {
             let outputs = change.outputs.map { "'\($0)'" }.joined(separator: ", ")

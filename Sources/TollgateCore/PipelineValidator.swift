@@ -45,13 +45,14 @@ public enum PipelineValidator {
 
     static func dependencies(_ pipeline: Pipeline) -> [Diagnostic] {
         let known = pipeline.stacks.map(\.name.value)
+        let declared = Set(known)
         var diagnostics: [Diagnostic] = []
         for stack in pipeline.stacks {
             for dependency in stack.dependsOn {
                 if dependency.value == stack.name.value {
                     diagnostics.append(Diagnostic(at: dependency.location, "stack '\(stack.name.value)' depends on itself",
                                                   hint: "remove '\(dependency.value)' from its depends_on"))
-                } else if !known.contains(dependency.value) {
+                } else if !declared.contains(dependency.value) {
                     let suggestion = Suggestion.closest(to: dependency.value, in: known)
                     diagnostics.append(Diagnostic(
                         at: dependency.location,
@@ -89,33 +90,37 @@ public enum PipelineValidator {
 
     static func overlappingBackends(_ pipeline: Pipeline, canonicalPath: (String) -> String) -> [Diagnostic] {
         var diagnostics: [Diagnostic] = []
-        var reported: Set<[String]> = []
         let environments = pipeline.environments
+        // Each environment's state location and database for every stack, worked out once.
+        let places = environments.map { environment in
+            pipeline.stacks.map { stack in
+                (location: environment.backend.stateLocation(env: environment.name.value, stack: stack.name.value,
+                                                             baseDirectory: pipeline.baseDirectory, canonical: canonicalPath),
+                 database: environment.backend.databaseIdentity(env: environment.name.value, stack: stack.name.value))
+            }
+        }
         for (i, a) in environments.enumerated() {
-            for b in environments[(i + 1)...] where a.name.value != b.name.value {
-                let pair = [a.name.value, b.name.value]
-                for stack in pipeline.stacks where !reported.contains(pair) {
+            for (j, b) in environments.enumerated().dropFirst(i + 1) where a.name.value != b.name.value {
+                for (index, stack) in pipeline.stacks.enumerated() {
                     let name = stack.name.value
-                    let locationA = a.backend.stateLocation(env: a.name.value, stack: name, baseDirectory: pipeline.baseDirectory, canonical: canonicalPath)
-                    let locationB = b.backend.stateLocation(env: b.name.value, stack: name, baseDirectory: pipeline.baseDirectory, canonical: canonicalPath)
+                    let (locationA, databaseA) = places[i][index]
+                    let (locationB, databaseB) = places[j][index]
                     if locationA == locationB {
-                        reported.insert(pair)
                         var diagnostic = Diagnostic(
                             at: b.backend.type.location,
                             "environments '\(a.name.value)' and '\(b.name.value)' resolve to the same state location for stack '\(name)' (\(locationB))",
                             hint: "put '{env}' in the backend's path or key, give each environment its own bucket or database, and check for symlinks between their state directories")
                         diagnostic.code = .backendOverlap
                         diagnostics.append(diagnostic)
-                    } else if let databaseA = a.backend.databaseIdentity(env: a.name.value, stack: name),
-                              let databaseB = b.backend.databaseIdentity(env: b.name.value, stack: name),
-                              databaseA == databaseB {
-                        reported.insert(pair)
+                        break
+                    } else if let databaseA, let databaseB, databaseA == databaseB {
                         var diagnostic = Diagnostic(
                             at: b.backend.type.location,
                             "environments '\(a.name.value)' and '\(b.name.value)' keep state in the same Postgres database '\(databaseB)'",
                             hint: "use one database per environment: the pg backend's advisory locks are database-wide, so shared databases block each other")
                         diagnostic.code = .sharedDatabase
                         diagnostics.append(diagnostic)
+                        break
                     }
                 }
             }
@@ -183,20 +188,42 @@ public enum StackOrder {
     /// Stacks in an order where each comes after its dependencies, ties kept in declaration order;
     /// on a cycle, the names along it. Unknown dependencies are ignored here (the validator reports them).
     public static func order(_ stacks: [Stack]) -> Result<[String], CycleError> {
-        let names = stacks.map(\.name.value)
-        let known = Set(names)
-        // Self-dependencies are reported on their own by the validator, not as a cycle.
-        var remaining = Dictionary(stacks.map { stack in
-            (stack.name.value, Set(stack.dependsOn.map(\.value).filter { known.contains($0) && $0 != stack.name.value }))
-        },
-                                   uniquingKeysWith: { a, b in a.union(b) })
-        var ordered: [String] = []
-        while !remaining.isEmpty {
-            guard let next = names.first(where: { name in remaining[name].map { $0.isSubset(of: Set(ordered)) } ?? false }) else {
-                return .failure(CycleError(stacks: findCycle(in: remaining, names: names)))
+        // Kahn's algorithm over declaration indexes, taking the earliest-declared ready stack each
+        // time: the order of the quadratic "first stack whose dependencies are all placed" rule, in
+        // O((stacks + edges) log stacks).
+        var index: [String: Int] = [:]
+        var names: [String] = []
+        for stack in stacks where index[stack.name.value] == nil {
+            index[stack.name.value] = names.count
+            names.append(stack.name.value)
+        }
+        // Self-dependencies are reported on their own by the validator, not as a cycle; a stack
+        // declared twice has the union of its dependencies.
+        var dependencies = [Set<Int>](repeating: [], count: names.count)
+        for stack in stacks {
+            let me = index[stack.name.value]!
+            for dependency in stack.dependsOn {
+                if let other = index[dependency.value], other != me { dependencies[me].insert(other) }
             }
-            ordered.append(next)
-            remaining[next] = nil
+        }
+        var dependents = [[Int]](repeating: [], count: names.count)
+        var waiting = [Int](repeating: 0, count: names.count)
+        for (me, set) in dependencies.enumerated() {
+            waiting[me] = set.count
+            for other in set { dependents[other].append(me) }
+        }
+        var ready = MinHeap(waiting.indices.filter { waiting[$0] == 0 })
+        var ordered: [String] = []
+        ordered.reserveCapacity(names.count)
+        while let next = ready.pop() {
+            ordered.append(names[next])
+            for dependent in dependents[next] {
+                waiting[dependent] -= 1
+                if waiting[dependent] == 0 { ready.push(dependent) }
+            }
+        }
+        guard ordered.count == names.count else {
+            return .failure(CycleError(stacks: findCycle(dependencies: dependencies, blocked: waiting.map { $0 > 0 }, names: names)))
         }
         return .success(ordered)
     }
@@ -208,14 +235,54 @@ public enum StackOrder {
         public subscript(position: Int) -> String { stacks[position] }
     }
 
-    static func findCycle(in graph: [String: Set<String>], names: [String]) -> [String] {
-        // Walk from the first blocked stack along unresolved dependencies until a name repeats.
-        var path: [String] = []
-        var current = names.first { graph[$0] != nil }!
-        while !path.contains(current) {
+    /// From the first blocked stack, follows its earliest-declared blocked dependency until a stack
+    /// repeats, and returns the loop. Every blocked stack has a blocked dependency, so this ends.
+    static func findCycle(dependencies: [Set<Int>], blocked: [Bool], names: [String]) -> [String] {
+        var position: [Int: Int] = [:]
+        var path: [Int] = []
+        var current = blocked.firstIndex(of: true)!
+        while position[current] == nil {
+            position[current] = path.count
             path.append(current)
-            current = names.first { graph[current]!.contains($0) && graph[$0] != nil }!
+            current = dependencies[current].filter { blocked[$0] }.min()!
         }
-        return Array(path[path.firstIndex(of: current)!...])
+        return path[position[current]!...].map { names[$0] }
+    }
+}
+
+/// The smallest of a set of integers, popped one at a time.
+struct MinHeap {
+    private var items: [Int] = []
+
+    init(_ values: [Int]) {
+        for value in values { push(value) }
+    }
+
+    mutating func push(_ value: Int) {
+        items.append(value)
+        var child = items.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard items[child] < items[parent] else { break }
+            items.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func pop() -> Int? {
+        guard let first = items.first else { return nil }
+        let last = items.removeLast()
+        guard !items.isEmpty else { return first }
+        items[0] = last
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var smallest = parent
+            if left < items.count, items[left] < items[smallest] { smallest = left }
+            if right < items.count, items[right] < items[smallest] { smallest = right }
+            guard smallest != parent else { return first }
+            items.swapAt(parent, smallest)
+            parent = smallest
+        }
     }
 }

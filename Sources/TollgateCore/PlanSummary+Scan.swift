@@ -3,9 +3,11 @@ import Foundation
 extension PlanSummary {
     /// Summarises plan JSON by scanning its bytes, without decoding the document into a tree.
     ///
-    /// Gives the same summary as `PlanSummary(PlanJSON.decode(data))` but reads only
-    /// `resource_changes[].address`, `resource_changes[].change.actions`, `output_changes.*.actions`
-    /// and `resource_drift[].address`; every other value is skipped byte by byte. A 10,000-resource
+    /// Gives the same summary as `PlanSummary(PlanJSON.decode(data))`, and refuses what is not a plan
+    /// with the same `PlanInputError`, but reads only the members a summary needs (the addresses,
+    /// actions, moves, imports and reasons of `resource_changes`, `output_changes.*.actions`,
+    /// `resource_drift[].address`, `deferred_changes`, the failures in `checks`, `errored`,
+    /// `applyable` and `complete`); every other value is skipped byte by byte. A 10,000-resource
     /// plan is tens of megabytes, and decoding all of its `before`/`after` values costs far more time
     /// and memory than the summary is worth. The scanner checks the structure it walks (brackets,
     /// strings, escapes) but, unlike the decoder, not the fields it skips.
@@ -38,70 +40,185 @@ struct PlanScanner {
     }
 
     mutating func summary() throws -> PlanSummary {
-        var summary = PlanSummary()
+        var changes: [ScannedChange] = []
         var outputs: [String: ChangeKind] = [:]
-        var drifted: [String]?
+        var drifted: [String] = []
+        var deferred: [PlanSummary.Deferral] = []
+        var checks: [PlanSummary.CheckOutcome] = []
+        var verdict: (errored: Bool?, applyable: Bool?, complete: Bool?) = (nil, nil, nil)
+        var formatVersion: String?
+        var seen: Set<String> = []
+        skipWhitespace()
+        guard peek() == UInt8(ascii: "{") else {
+            // The first byte says it: a document that is not an object is no plan, whatever follows.
+            if peek() == nil { throw failure("the document is empty") }
+            try skipValue()
+            throw PlanInputError.notAnObject
+        }
+        try members { scanner, key in
+            seen.insert(key)
+            switch key {
+            case "format_version": formatVersion = try scanner.string()
+            case "resource_changes": changes = try scanner.resources()
+            case "resource_drift": drifted = try scanner.resources().map(\.address)
+            case "output_changes":
+                try scanner.nullable { scanner in
+                    try scanner.members { scanner, name in outputs[name] = ChangeKind(actions: try scanner.change().actions.map(Action.init(text:))) }
+                }
+            case "deferred_changes": deferred = try scanner.deferrals()
+            case "checks": checks = try scanner.checkOutcomes()
+            case "errored": verdict.errored = try scanner.bool()
+            case "applyable": verdict.applyable = try scanner.bool()
+            case "complete": verdict.complete = try scanner.bool()
+            default: try scanner.skipValue()
+            }
+        }
+        skipWhitespace()
+        guard position == bytes.count else { throw failure("unexpected content after the top-level object") }
+        try PlanInputError.checkShape(formatVersion: formatVersion, members: seen)
+        var summary = PlanSummary()
+        for change in changes {
+            summary.add(change.address, actions: change.actions, previousAddress: change.previousAddress, importing: change.importing, reason: change.reason)
+        }
+        summary.outputChanges = outputs.filter { $0.value != .noOp }.keys.sorted()
+        summary.drifted = drifted
+        summary.deferred = deferred
+        summary.checks = checks
+        (summary.errored, summary.applyable, summary.complete) = verdict
+        return summary
+    }
+
+    /// The members of one resource change that a summary reads.
+    struct ScannedChange {
+        var address: String
+        var actions: [String]
+        var previousAddress: String?
+        var importing: Importing?
+        var reason: String?
+    }
+
+    /// Walks `null` or an array of resource change objects.
+    private mutating func resources() throws -> [ScannedChange] {
+        var found: [ScannedChange] = []
+        try nullable { scanner in
+            try scanner.elements { scanner in
+                var address: String?
+                var change: (actions: [String], importing: Importing?)?
+                var previousAddress: String?
+                var reason: String?
+                let start = scanner.position
+                try scanner.members { scanner, key in
+                    switch key {
+                    case "address": address = try scanner.string()
+                    case "change": change = try scanner.change()
+                    case "previous_address": previousAddress = try scanner.optionalString()
+                    case "action_reason": reason = try scanner.optionalString()
+                    default: try scanner.skipValue()
+                    }
+                }
+                guard let address, let change else {
+                    scanner.position = start
+                    throw scanner.failure("a resource change has no 'address' or no 'change'")
+                }
+                found.append(ScannedChange(address: address, actions: change.actions, previousAddress: previousAddress,
+                                           importing: change.importing, reason: reason))
+            }
+        }
+        return found
+    }
+
+    /// Reads a change object: its `actions` as written, and its `importing`.
+    private mutating func change() throws -> (actions: [String], importing: Importing?) {
+        var actions: [String]?
+        var importing: Importing?
         try members { scanner, key in
             switch key {
-            case "resource_changes":
-                summary = PlanSummary()
-                try scanner.resources { address, kind in summary.add(address, kind) }
-            case "resource_drift":
-                var addresses: [String] = []
-                try scanner.resources { address, _ in addresses.append(address) }
-                drifted = addresses
-            case "output_changes":
-                outputs = [:]
+            case "actions":
+                var list: [String] = []
+                try scanner.elements { scanner in list.append(try scanner.string()) }
+                actions = list
+            case "importing":
                 try scanner.nullable { scanner in
-                    try scanner.members { scanner, name in
-                        outputs[name] = try scanner.change()
+                    var id: String?
+                    try scanner.members { scanner, key in
+                        if key == "id" { id = try scanner.optionalString() } else { try scanner.skipValue() }
                     }
+                    importing = Importing(id: id)
                 }
             default:
                 try scanner.skipValue()
             }
         }
-        skipWhitespace()
-        guard position == bytes.count else { throw failure("unexpected content after the top-level object") }
-        summary.outputChanges = outputs.filter { $0.value != .noOp }.keys.sorted()
-        summary.drifted = drifted ?? []
-        return summary
+        guard let actions else { throw failure("a change has no 'actions'") }
+        return (actions, importing)
     }
 
-    /// Walks `null` or an array of resource change objects, passing each address and change kind.
-    private mutating func resources(_ each: (String, ChangeKind) throws -> Void) throws {
+    /// Walks `null` or the array of `deferred_changes`.
+    private mutating func deferrals() throws -> [PlanSummary.Deferral] {
+        var found: [PlanSummary.Deferral] = []
         try nullable { scanner in
             try scanner.elements { scanner in
-                var address: String?
-                var kind: ChangeKind?
-                let start = scanner.position
+                var deferral = PlanSummary.Deferral(address: nil, reason: nil)
                 try scanner.members { scanner, key in
                     switch key {
-                    case "address": address = try scanner.string()
-                    case "change": kind = try scanner.change()
+                    case "reason": deferral.reason = try scanner.optionalString()
+                    case "resource_change":
+                        try scanner.nullable { scanner in
+                            try scanner.members { scanner, key in
+                                if key == "address" { deferral.address = try scanner.string() } else { try scanner.skipValue() }
+                            }
+                        }
                     default: try scanner.skipValue()
                     }
                 }
-                guard let address, let kind else {
-                    scanner.position = start
-                    throw scanner.failure("a resource change has no 'address' or no 'change'")
-                }
-                try each(address, kind)
+                found.append(deferral)
             }
         }
+        return found
     }
 
-    /// Reads a change object and returns the verb of its `actions`.
-    private mutating func change() throws -> ChangeKind {
-        var actions: [Action]?
-        try members { scanner, key in
-            guard key == "actions" else { return try scanner.skipValue() }
-            var list: [Action] = []
-            try scanner.elements { scanner in list.append(Action(text: try scanner.string())) }
-            actions = list
+    /// Walks `null` or the array of `checks`, keeping those that did not pass.
+    private mutating func checkOutcomes() throws -> [PlanSummary.CheckOutcome] {
+        var found: [PlanSummary.CheckOutcome] = []
+        try nullable { scanner in
+            try scanner.elements { scanner in
+                var address: String?
+                var status: String?
+                var problems: [String] = []
+                let start = scanner.position
+                try scanner.members { scanner, key in
+                    switch key {
+                    case "address":
+                        try scanner.members { scanner, key in
+                            if key == "to_display" { address = try scanner.string() } else { try scanner.skipValue() }
+                        }
+                    case "status": status = try scanner.string()
+                    case "instances":
+                        try scanner.nullable { scanner in
+                            try scanner.elements { scanner in
+                                try scanner.members { scanner, key in
+                                    guard key == "problems" else { return try scanner.skipValue() }
+                                    try scanner.nullable { scanner in
+                                        try scanner.elements { scanner in
+                                            try scanner.members { scanner, key in
+                                                if key == "message" { problems.append(try scanner.string()) } else { try scanner.skipValue() }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    default: try scanner.skipValue()
+                    }
+                }
+                guard let address, let status else {
+                    scanner.position = start
+                    throw scanner.failure("a check has no 'address.to_display' or no 'status'")
+                }
+                if let outcome = PlanSummary.CheckOutcome(address, status: status, problems: problems) { found.append(outcome) }
+            }
         }
-        guard let actions else { throw failure("a change has no 'actions'") }
-        return ChangeKind(actions: actions)
+        return found
     }
 
     // MARK: Structure
@@ -191,6 +308,23 @@ struct PlanScanner {
             position += byte == UInt8(ascii: "\\") ? 2 : 1
         }
         throw failure("the document ends inside a string")
+    }
+
+    /// Reads `null` as nil, else a string.
+    private mutating func optionalString() throws -> String? {
+        skipWhitespace()
+        if peek() == UInt8(ascii: "n") { try literal("null"); return nil }
+        return try string()
+    }
+
+    /// Reads `null` as nil, else `true` or `false`.
+    private mutating func bool() throws -> Bool? {
+        skipWhitespace()
+        switch peek() {
+        case UInt8(ascii: "n"): try literal("null"); return nil
+        case UInt8(ascii: "t"): try literal("true"); return true
+        default: try literal("false"); return false
+        }
     }
 
     /// Reads a string, decoding its escapes (a fast copy when it has none).

@@ -76,6 +76,8 @@ public struct ProcessRunner: Sendable {
             exit.finish(finished.terminationStatus, signaled: finished.terminationReason == .uncaughtSignal)
         }
         if Task.isCancelled { throw EngineError.cancelled(command: commandLine) }
+        RunningChildren.shared.started()
+        defer { RunningChildren.shared.ended() }
         do {
             try process.run()
         } catch {
@@ -117,6 +119,18 @@ public struct ProcessRunner: Sendable {
         let safe = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:@,+%".contains($0) }
         return safe && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
+}
+
+/// How many children `ProcessRunner` is running (launched and not yet ended), so an interrupted
+/// command can tell work it may abandon (its own computing) from an engine it must let stop.
+public final class RunningChildren: @unchecked Sendable {
+    public static let shared = RunningChildren()
+    private let lock = NSLock()
+    private var count = 0
+
+    public var running: Int { lock.withLock { count } }
+    func started() { lock.withLock { count += 1 } }
+    func ended() { lock.withLock { count -= 1 } }
 }
 
 /// The child's exit status, delivered once to whoever waits.

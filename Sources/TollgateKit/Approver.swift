@@ -54,6 +54,8 @@ public struct Approver: Sendable {
             if plan.status != .pending {
                 refusals.append(.init(rule: .status, message: "plan '\(plan.id)' is \(plan.status.rawValue); approve its newer plan instead"))
             }
+            // Rejecting a broken plan is fine; approving one is not.
+            refusals += plan.summary.blockers.map { .init(rule: .incomplete, message: "plan '\(plan.id)' cannot be approved: \($0)") }
             if !refusals.isEmpty { throw await context.refuse(refusals, subjects: subjects.merging(["principal": principal]) { a, _ in a }) }
         }
         let now = context.effects.now()

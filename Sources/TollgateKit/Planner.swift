@@ -160,7 +160,12 @@ public struct Planner: Sendable {
             async let middle = checker.run(wanted.filter { !Checker.besidePlan.contains($0) && !Checker.readsPlan.contains($0) }, stack: stack, env: env,
                                            workspace: workspace, sourceRoot: dirs.root + "/src", plan: Checker.Plan())
             json = try await context.engine.showJSON(workspace, planFile: planFile)
-            summary = PlanSummary(try PlanJSON.decode(json))
+            // The scanner reads only what the summary needs, and refuses what is not a plan as the decoder does.
+            do {
+                summary = try PlanSummary(scanning: json)
+            } catch let error as PlanInputError {
+                throw KitError.step("the output of 'terraform show -json' for '\(env)/\(stack.name.value)' \(error)")
+            }
             let policyContext: [String: JSONValue] = [
                 "env": .string(env), "stack": .string(stack.name.value), "release": .string(release.id), "commit": .string(release.commit),
                 "author": .string(release.author), "planner": .string(context.actor), "pr": release.pr.map { .number(Double($0)) } ?? .null,

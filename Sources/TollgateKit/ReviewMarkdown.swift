@@ -141,6 +141,14 @@ public struct ReviewMarkdown: Sendable {
             for change in entry.gates.governanceChanges { line("- \(code(change.field.rawValue)): \(text(change.from)) → \(text(change.to))") }
             line("")
         }
+        if !summary.blockers.isEmpty {
+            line("**❌ Not applicable**: the engine's own verdict on this plan")
+            line("")
+            for blocker in summary.blockers { line("- \(text(blocker))") }
+            line("")
+        }
+        let reasons = summary.reasonsInWords
+        func because(_ address: String) -> String { reasons[address].map { " (\(text($0)))" } ?? "" }
         if !summary.destructive.isEmpty {
             line("**Destructive changes** (\(summary.destructive.count))")
             line("")
@@ -148,13 +156,17 @@ public struct ReviewMarkdown: Sendable {
             list(.destructive, destructive.map { verb, address in
                 let type = StatefulCatalog.type(ofAddress: address) ?? ""
                 let flag = stateful.contains(address) ? " — ⚠️ **stateful** (\(code(type))): destroying it loses its data" : ""
-                return "- \(verb == "delete" ? "🔴" : "🟠") **\(verb)** \(code(address))\(flag)"
+                return "- \(verb == "delete" ? "🔴" : "🟠") **\(verb)** \(code(address))\(because(address))\(flag)"
             })
             line("")
         }
 
-        let others = summary.create.map { "- create \(code($0))" } + summary.update.map { "- update \(code($0))" }
-            + summary.read.map { "- read \(code($0))" } + summary.forget.map { "- forget \(code($0))" }
+        let others = summary.create.map { "- create \(code($0))" } + summary.update.map { "- update \(code($0))\(because($0))" }
+            + summary.read.map { "- read \(code($0))\(because($0))" } + summary.forget.map { "- forget \(code($0))" }
+            + summary.imported.map { "- import \(code($0.address))" + ($0.id.map { " (id \(code($0)))" } ?? "") }
+            + summary.moved.map { "- move \(code($0.from)) → \(code($0.to))" }
+            + summary.other.map { "- **\(text($0.actions.joined(separator: ", ")))** \(code($0.address)) (an action tollgate does not know)" }
+            + summary.deferred.map { "- deferred \($0.address.map(code) ?? "(no address)")" + ($0.reason.map { " (\(text($0)))" } ?? "") }
         if !others.isEmpty || !summary.outputChanges.isEmpty {
             line("**Other changes** (\(others.count + summary.outputChanges.count))")
             line("")
@@ -172,6 +184,13 @@ public struct ReviewMarkdown: Sendable {
         }
         line("")
 
+        if !summary.checks.isEmpty {
+            line("**Conditions that did not pass** (\(summary.checks.count))")
+            line("")
+            list(.checks, summary.checks.map { "- ❌ \(code($0.address)) \($0.status)" + ($0.problems.isEmpty ? "" : ": " + text($0.problems.joined(separator: "; "))) },
+                 noun: "conditions")
+            line("")
+        }
         line("**Checks**: \(checkTotals(plan.checks))")
         line("")
         for check in plan.checks {

@@ -8,7 +8,7 @@ import TollgateCore
     static let time = Date(timeIntervalSince1970: 1_790_000_000)
 
     func plan(_ drift: String) throws -> PlanJSON {
-        try PlanJSON.decode(Data(#"{"format_version": "1.2", "resource_drift": [\#(drift)]}"#.utf8))
+        try PlanJSON.decode(Data(#"{"format_version": "1.2", "planned_values": {}, "configuration": {}, "resource_drift": [\#(drift)]}"#.utf8))
     }
 
     @Test func attributeLevelDifferencesWithSensitiveValuesHidden() throws {
@@ -39,7 +39,7 @@ import TollgateCore
 
     @Test func aFullPlanNamesWhatTheStateHoldsAgainstTheRelease() throws {
         let json = #"""
-            {"format_version": "1.2", "resource_changes": [
+            {"format_version": "1.2", "planned_values": {}, "configuration": {}, "resource_changes": [
               {"address": "null_resource.kept", "mode": "managed", "type": "null_resource", "name": "kept",
                "change": {"actions": ["delete", "create"], "before": {"id": "1", "triggers": {"tag": "v9"}}, "after": {"triggers": {"tag": "v1"}},
                           "after_unknown": {"id": true, "triggers": {}}}},

@@ -53,6 +53,26 @@ import TollgateCore
         #expect(rejected.refusals.map(\.rule) == [.rejected])
     }
 
+    /// A plan the engine itself calls errored or incomplete never passes, however many approve it;
+    /// a plan with nothing to do is not applyable, and that alone refuses nothing.
+    @Test func theEngineVerdictOnAPlanIsAGate() {
+        var broken = plan()
+        (broken.summary.errored, broken.summary.applyable, broken.summary.complete) = (true, false, false)
+        let decision = decide(broken, [approval("alice@x", broken)])
+        #expect(decision.refusals.map(\.rule) == [.incomplete, .incomplete])
+        #expect(decision.refusals.map(\.message) == [
+            "plan 'p-1' cannot be applied: the engine reported errors while planning (errored: true); fix them and plan again",
+            "plan 'p-1' cannot be applied: the plan is incomplete (complete: false): it was planned with -target, or leaves changes out; plan again without -target so that every change is in the plan",
+        ])
+        var noChanges = PlanRecord(id: "p-2", releaseID: release.id, env: "prod", stack: "db", digest: broken.digest, summary: PlanSummary(), hasChanges: false,
+                                   priorSerial: 1, priorLineage: "l", planner: "ci@x", engineKind: "terraform", engineVersion: "1.11.4", createdAt: Self.now, checks: [])
+        (noChanges.summary.errored, noChanges.summary.applyable, noChanges.summary.complete) = (false, false, true)
+        #expect(decide(noChanges, [approval("alice@x", noChanges)]).allowed)
+        var unapplyable = plan(destroying: ["null_resource.x"])
+        (unapplyable.summary.errored, unapplyable.summary.applyable, unapplyable.summary.complete) = (false, false, true)
+        #expect(decide(unapplyable, [approval("alice@x", unapplyable, acknowledge: [])]).refusals.map(\.rule).contains(.incomplete))
+    }
+
     @Test func expiredPlansAndFailedChecksAreRefused() {
         let plan = plan(checks: [CheckResult(name: "fmt", status: .fail, details: ["main.tf is not formatted"])])
         let decision = decide(plan, [approval("alice@x", plan)], at: Self.now.addingTimeInterval(3601))

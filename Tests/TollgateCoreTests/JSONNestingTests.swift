@@ -22,7 +22,7 @@ import TollgateCore
 
     @Test func planScannerSkipsAnyDepthWithoutRecursion() throws {
         let before = String(data: Self.nested(100_000), encoding: .utf8)!
-        let plan = "{\"resource_changes\": [{\"address\": \"a.b\", \"change\": {\"actions\": [\"update\"], \"before\": \(before)}}]}"
+        let plan = "{\"format_version\": \"1.2\", \"planned_values\": {}, \"configuration\": {}, \"resource_changes\": [{\"address\": \"a.b\", \"change\": {\"actions\": [\"update\"], \"before\": \(before)}}]}"
         let summary = try PlanSummary(scanning: Data(plan.utf8))
         #expect(summary.update == ["a.b"])
     }

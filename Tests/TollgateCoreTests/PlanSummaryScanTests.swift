@@ -25,14 +25,14 @@ import TollgateCore
     static let tricky: [String] = [
         // Escaped quotes and backslashes in addresses and in skipped values.
         #"""
-        {"format_version":"1.2","resource_changes":[
+        {"format_version":"1.2","planned_values":{},"configuration":{},"resource_changes":[
           {"address":"null_resource.each[\"a \\\" b\"]","mode":"managed","type":"null_resource","name":"each",
            "change":{"before":{"s":"x\"}]{["},"actions":["create"],"after":"\\"}},
           {"address":"null_resource.b","mode":"managed","type":"null_resource","name":"b","change":{"actions":["delete","create"]}}]}
         """#,
         // Objects named "change" and "actions" nested inside before/after values, before the real ones.
         #"""
-        {"format_version":"1.2","resource_changes":[{"address":"aws_s3_bucket.x","mode":"managed","type":"aws_s3_bucket","name":"x",
+        {"format_version":"1.2","planned_values":{},"configuration":{},"resource_changes":[{"address":"aws_s3_bucket.x","mode":"managed","type":"aws_s3_bucket","name":"x",
           "change":{"before":{"change":{"actions":["delete"]},"actions":["delete"],"address":"nope"},
                     "after":{"resource_changes":[{"address":"fake","change":{"actions":["create"]}}]},
                     "after_unknown":{"actions":true},"actions":["update"]}}],
@@ -40,17 +40,17 @@ import TollgateCore
         """#,
         // Unicode escapes, including a surrogate pair, in addresses and output names; literal UTF-8 too.
         #"""
-        {"format_version":"1.2","resource_changes":[
+        {"format_version":"1.2","planned_values":{},"configuration":{},"resource_changes":[
           {"address":"null_resource.each[\"caf\u00e9 \ud83d\ude80 \u002f\"]","mode":"managed","type":"null_resource","name":"each","change":{"actions":["create"]}},
           {"address":"null_resource.each[\"日本\"]","mode":"managed","type":"null_resource","name":"each","change":{"actions":["read"]}}],
          "output_changes":{"z\u00fcrich":{"actions":["update"]},"a":{"actions":["no-op"]},"b\tc":{"actions":["delete"]}}}
         """#,
         // Null lists, numbers, literals, whitespace of every kind and drift.
-        "{ \"format_version\" : \"1.0\" ,\r\n\t\"resource_changes\" : null , \"output_changes\": null, \"errored\": false, \"n\": -1.5e+3, "
+        "{ \"format_version\" : \"1.0\" , \"planned_values\": {}, \"configuration\": {},\r\n\t\"resource_changes\" : null , \"output_changes\": null, \"errored\": false, \"n\": -1.5e+3, "
             + "\"resource_drift\":[{\"address\":\"null_resource.d\",\"mode\":\"managed\",\"type\":\"null_resource\",\"name\":\"d\",\"change\":{\"actions\":[\"update\"],\"before\":[1,2,[true,null]]}}] }",
         // Keys written with escapes, and actions an engine might add later.
         #"""
-        {"format_version":"1.2","resource\u005fchanges":[{"address":"a.b","mode":"managed","type":"a","name":"b","change":{"actions":["forget"]}},
+        {"format_version":"1.2","planned_values":{},"configuration":{},"resource\u005fchanges":[{"address":"a.b","mode":"managed","type":"a","name":"b","change":{"actions":["forget"]}},
           {"address":"a.c","mode":"managed","type":"a","name":"c","change":{"actions":["create","delete"]}},
           {"address":"a.d","mode":"managed","type":"a","name":"d","change":{"actions":["no-op"]}},
           {"address":"a.e","mode":"managed","type":"a","name":"e","change":{"actions":["teleport"]}}]}
@@ -77,7 +77,7 @@ import TollgateCore
     /// two summaries of one document differed (the plan fuzz target's check; fuzz/regressions/plan/).
     @Test func aRepeatedKeyCountsOnceAsForTheDecoder() throws {
         let json = #"""
-            {"format_version":"1.2",
+            {"format_version":"1.2","planned_values":{},"configuration":{},
              "resource_changes":[{"address":"a.first","address":"a.second","mode":"managed","type":"a","name":"first",
                                   "change":{"actions":["delete"]},"change":{"actions":["create"]}}],
              "resource_changes":[{"address":"b.later","mode":"managed","type":"b","name":"later","change":{"actions":["create"]}}],

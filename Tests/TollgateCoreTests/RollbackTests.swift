@@ -5,7 +5,7 @@ import TollgateCore
 /// Risks of a rollback plan and the recommendation, on plan JSON written for each case.
 @Suite struct RollbackAnalyzerTests {
     func plan(_ changes: String, outputs: String = "{}") throws -> PlanJSON {
-        try PlanJSON.decode(Data(#"{"format_version": "1.2", "resource_changes": [\#(changes)], "output_changes": \#(outputs)}"#.utf8))
+        try PlanJSON.decode(Data(#"{"format_version": "1.2", "planned_values": {}, "configuration": {}, "resource_changes": [\#(changes)], "output_changes": \#(outputs)}"#.utf8))
     }
 
     func change(_ address: String, _ type: String, _ actions: String, before: String = "{}", after: String = "{}") -> String {

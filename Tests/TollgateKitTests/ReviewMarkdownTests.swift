@@ -29,6 +29,10 @@ import TollgateKit
         data.delete = ["aws_db_instance.main", "null_resource.each[\"a\"]"]
         data.outputChanges = ["endpoint"]
         data.drifted = ["aws_security_group.db"]
+        data.reasons = [.init(address: "null_resource.migrate", reason: "replace_by_request"),
+                        .init(address: "aws_db_instance.main", reason: "delete_because_no_resource_config")]
+        data.deferred = [.init(address: "aws_instance.worker[\"b\"]", reason: "instance_count_unknown")]
+        (data.errored, data.applyable, data.complete) = (false, true, false)
         let dataChecks = [
             CheckResult(name: "fmt", status: .pass),
             CheckResult(name: "lint", status: .warn, details: ["stacks/data/main.tf:12: [env-conditional] 'var.env == \"prod\"' decides by environment; move it to config/ENV"]),
@@ -36,6 +40,10 @@ import TollgateKit
         ]
         var network = PlanSummary()
         network.create = ["aws_vpc.main", "aws_subnet.private[0]"]
+        network.moved = [.init(from: "aws_subnet.a", to: "aws_subnet.private[0]")]
+        network.imported = [.init(address: "aws_vpc.main", id: "vpc-0a1b2c")]
+        network.other = [.init(address: "aws_route.default", actions: ["teleport"])]
+        network.checks = [.init(address: "check.nat_reachable", status: "fail", problems: ["the NAT gateway did not answer"])]
         return [
             ReviewMarkdown.Entry(plan: plan("p-data01", stack: "data", summary: data, checks: dataChecks), release: release, gates: GateDecision(
                 refusals: [
@@ -83,7 +91,7 @@ import TollgateKit
 
     @Test func destructiveAndStatefulComeFirst() {
         let text = ReviewMarkdown().render(Self.entries)
-        let delete = text.range(of: "**delete** `aws_db_instance.main` — ⚠️ **stateful**")
+        let delete = text.range(of: "**delete** `aws_db_instance.main` (no longer in the configuration) — ⚠️ **stateful**")
         let create = text.range(of: "create `aws_db_parameter_group.main`")
         #expect(delete != nil && create != nil && delete!.lowerBound < create!.lowerBound)
         #expect(!text.contains("`null_resource.each[\"a\"]` — ⚠️"))

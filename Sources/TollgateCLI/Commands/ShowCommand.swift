@@ -52,13 +52,26 @@ struct ShowCommand: AsyncParsableCommand {
         lines.append("")
         lines += Self.governance(gates)
         let summary = plan.summary
+        if !summary.blockers.isEmpty {
+            lines.append("NOT APPLICABLE: the engine's verdict on this plan")
+            lines += summary.blockers.map { "  \($0)" }
+            lines.append("")
+        }
+        let reasons = summary.reasonsInWords
+        func because(_ address: String) -> String { reasons[address].map { " (\($0))" } ?? "" }
         if !summary.destructive.isEmpty {
             lines.append("DESTRUCTIVE: \(summary.destructive.count) resource\(summary.destructive.count == 1 ? "" : "s") destroyed or replaced")
-            lines += summary.delete.map { "  delete   \($0)" } + summary.replace.map { "  replace  \($0)" }
+            lines += summary.delete.map { "  delete   \($0)\(because($0))" } + summary.replace.map { "  replace  \($0)\(because($0))" }
             lines.append("")
         }
         lines.append("changes: \(plan.hasChanges ? summary.counts : "none")")
-        lines += summary.create.map { "  create   \($0)" } + summary.update.map { "  update   \($0)" }
+        lines += summary.create.map { "  create   \($0)" } + summary.update.map { "  update   \($0)\(because($0))" }
+        lines += summary.read.map { "  read     \($0)\(because($0))" } + summary.forget.map { "  forget   \($0)" }
+        lines += summary.otherLines.map { "  \($0)" }
+        if !summary.checks.isEmpty {
+            lines.append("  conditions that did not pass:")
+            lines += summary.checks.map { "    \($0.status) \($0.address)" + ($0.problems.isEmpty ? "" : ": " + $0.problems.joined(separator: "; ")) }
+        }
         if !summary.outputChanges.isEmpty { lines.append("  outputs: \(summary.outputChanges.joined(separator: ", "))") }
         if !summary.drifted.isEmpty { lines.append("  drifted since last apply: \(summary.drifted.joined(separator: ", "))") }
         if !plan.checks.isEmpty {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TollgateCore
+import TollgateKit
 
 /// `tollgate summarize-plan FILE`: count what a plan JSON file would do.
 ///
@@ -23,7 +24,9 @@ struct SummarizePlanCommand: ParsableCommand {
     var decode = false
 
     struct Counts: Encodable {
-        var create, update, replace, delete, read, forget, outputs, drifted: Int
+        var create, update, replace, delete, read, forget, other, imported, moved, deferred, outputs, drifted: Int
+        var failingChecks: Int
+        var blockers: [String]
 
         init(_ summary: PlanSummary) {
             create = summary.create.count
@@ -32,6 +35,12 @@ struct SummarizePlanCommand: ParsableCommand {
             delete = summary.delete.count
             read = summary.read.count
             forget = summary.forget.count
+            other = summary.other.count
+            imported = summary.imported.count
+            moved = summary.moved.count
+            deferred = summary.deferred.count
+            failingChecks = summary.checks.count
+            blockers = summary.blockers
             outputs = summary.outputChanges.count
             drifted = summary.drifted.count
         }
@@ -45,6 +54,8 @@ struct SummarizePlanCommand: ParsableCommand {
         let summary: PlanSummary
         do {
             summary = decode ? PlanSummary(try PlanJSON.decode(data)) : try PlanSummary(scanning: data)
+        } catch let error as PlanInputError {
+            throw Output.fail(KitError.step("'\(file)' \(error)"), format: format)
         } catch {
             throw Output.fail(error, format: format)
         }
@@ -52,7 +63,9 @@ struct SummarizePlanCommand: ParsableCommand {
             Output.json(Counts(summary))
         } else {
             Output.line(summary.counts + ", \(summary.read.count) to read, \(summary.forget.count) to forget; "
-                + "\(summary.outputChanges.count) outputs change, \(summary.drifted.count) resources drifted")
+                + "\(summary.outputChanges.count) outputs change, \(summary.drifted.count) resources drifted"
+                + (summary.checks.isEmpty ? "" : "; \(summary.checks.count) conditions did not pass"))
+            for blocker in summary.blockers { Output.line("not applicable: \(blocker)") }
         }
     }
 }

@@ -18,6 +18,7 @@
 #   TOLLGATE_TOOLS     tools dir; default <repo>/.tools. The provider mirror is
 #                      $TOLLGATE_TOOLS/mirror (hashicorp/null 2.1.2 inside).
 #   TERRAFORM          primary engine; default `terraform` on PATH.
+#   ONLY               comma-separated fixture names: regenerate just those.
 #   TERRAFORM_LEGACY   second engine; default $TOLLGATE_TOOLS/terraform-1.0.3/terraform.
 #                      Set to empty to skip it.
 # Positional ENGINE_BINARY arguments replace both defaults.
@@ -38,7 +39,8 @@ else
   if [ -n "$legacy" ]; then engines+=("$legacy"); fi
 fi
 
-# fixture name | scenario dir under src/ | extra `terraform plan` arguments
+# fixture name | scenario dir under src/ | extra `terraform plan` arguments | least engine version |
+# "errored" when the plan is meant to fail (its saved plan file is still shown)
 fixtures=(
   "create|create|"
   "update|update|"
@@ -49,6 +51,10 @@ fixtures=(
   "empty|empty|"
   "drift|drift|"
   "drift-refresh-only|drift|-refresh-only"
+  "targeted|create|-target=null_resource.a"
+  "moved-checks|moved-checks||1.5"
+  "import|import||1.5"
+  "errored|errored||1.5|errored"
 )
 
 if [ ! -d "$mirror/registry.terraform.io/hashicorp/null/2.1.2" ]; then
@@ -114,7 +120,12 @@ for tf in "${engines[@]}"; do
   log "== $tf (Terraform $version) -> ${out#"$repo"/}"
 
   for spec in "${fixtures[@]}"; do
-    IFS='|' read -r name scenario extra <<<"$spec"
+    IFS='|' read -r name scenario extra least outcome <<<"$spec"
+    if [ -n "${ONLY:-}" ] && [[ ",$ONLY," != *",$name,"* ]]; then continue; fi
+    if [ -n "${least:-}" ] && [ "$(printf '%s\n%s\n' "$least" "$version" | sort -V | head -1)" != "$least" ]; then
+      log "  $name: skipped (needs Terraform $least)"
+      continue
+    fi
     sdir="$src/$scenario"
     work="$tmp/$version/$name"
     logf="$tmp/$version-$name.log"
@@ -139,8 +150,16 @@ for tf in "${engines[@]}"; do
       [ -d "$plan_dir" ] || plan_dir="$sdir/apply"
       load_config "$plan_dir" "$work"
       timed_init "$tf" "$logf"
-      run "$tf" "$logf" plan -input=false -no-color -out="$work/plan.tfplan" \
-        ${extra_args[@]+"${extra_args[@]}"}
+      if [ "${outcome:-}" = errored ]; then
+        if "$tf" plan -input=false -no-color -out="$work/plan.tfplan" ${extra_args[@]+"${extra_args[@]}"} >>"$logf" 2>&1; then
+          log "error: $name was meant to fail to plan, and it planned"
+          exit 1
+        fi
+        [ -f "$work/plan.tfplan" ] || { log "error: $name saved no plan file"; cat "$logf" >&2; exit 1; }
+      else
+        run "$tf" "$logf" plan -input=false -no-color -out="$work/plan.tfplan" \
+          ${extra_args[@]+"${extra_args[@]}"}
+      fi
       "$tf" show -json -no-color "$work/plan.tfplan" >"$out/$name.json"
     )
   done
