@@ -93,9 +93,10 @@ public enum RepositoryFiles {
         return files
     }
 
-    /// Every lintable file under `root`, and every directory, relative to `root`; `.git` and
-    /// `.terraform` are skipped. What `lint` reads without a pipeline file, and `assess` reads.
-    public static func walk(root: String) -> (files: [String: [UInt8]], directories: [String]) {
+    /// Every lintable file under `root` (or every file `including` accepts), and every directory,
+    /// relative to `root`; `.git` and `.terraform` are skipped. What `lint` reads without a
+    /// pipeline file, and `assess` reads (with Terragrunt's `.hcl` files).
+    public static func walk(root: String, including: (String) -> Bool = isLintable) -> (files: [String: [UInt8]], directories: [String]) {
         var files: [String: [UInt8]] = [:]
         var directories: [String] = []
         for relative in DirectoryWalk.subpaths(of: root) {
@@ -106,7 +107,7 @@ public enum RepositoryFiles {
             _ = FileManager.default.fileExists(atPath: full, isDirectory: &directory)
             if directory.boolValue {
                 directories.append(relative)
-            } else if isLintable(relative), let data = FileManager.default.contents(atPath: full) {
+            } else if including(relative), let data = FileManager.default.contents(atPath: full) {
                 files[relative] = Array(data)
             }
         }

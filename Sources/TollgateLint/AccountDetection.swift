@@ -121,17 +121,7 @@ public enum AccountDetection {
                 let values = items.compactMap { value($0, depth: depth + 1) }
                 return values.count == items.count ? .tuple(values) : nil
             case .template(let template, _):
-                var text = ""
-                for part in template.parts {
-                    switch part {
-                    case .literal(let piece): text += piece
-                    case .interpolation(let inner, _, _):
-                        guard let resolved = value(inner, depth: depth + 1), let piece = resolved.text else { return nil }
-                        text += piece
-                    default: return nil
-                    }
-                }
-                return .string(text)
+                return template.rendered { value($0, depth: depth + 1)?.text }.map { .string($0) }
             default:
                 return nil
             }
@@ -155,5 +145,23 @@ extension HCLValue {
         case .string(let text), .number(let text): text
         default: nil
         }
+    }
+}
+
+extension HCLTemplate {
+    /// The template's text with each interpolation replaced by `piece` of its expression; nil
+    /// when a piece is unknown or the template has directives (`%{if}`, `%{for}`).
+    func rendered(_ piece: (HCLExpression) -> String?) -> String? {
+        var text = ""
+        for part in parts {
+            switch part {
+            case .literal(let literal): text += literal
+            case .interpolation(let inner, _, _):
+                guard let value = piece(inner) else { return nil }
+                text += value
+            default: return nil
+            }
+        }
+        return text
     }
 }

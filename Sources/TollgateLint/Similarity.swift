@@ -31,7 +31,7 @@ enum Similarity {
     /// Root-module directories that sit under an environment-named path component, by environment.
     static func environmentDirectories(_ paths: some Sequence<String>, words: [String]) -> [(env: String, directory: String)] {
         var found: [String: String] = [:]
-        for path in paths where path.hasSuffix(".tf") {
+        for path in paths.sorted() where path.hasSuffix(".tf") {
             let components = path.split(separator: "/").dropLast().map(String.init)
             if let index = components.lastIndex(where: { words.contains($0) }), index == components.count - 1 {
                 found[components[index]] = components.joined(separator: "/")

@@ -83,8 +83,8 @@ import Testing
         let cli = CLI(directory: root.path, engine: nil, cache: root.path + "/cache")
         let report = try assess(cli, root.path + "/repo")
         let moved = report["movedBlocks"] as? [String: String] ?? [:]
-        #expect(moved["dev"] == "moved {\n  from = aws_s3_bucket.dev_logs\n  to   = aws_s3_bucket.logs\n}\n")
-        #expect(moved["prod"] == """
+        #expect(moved["envs/dev"] == "moved {\n  from = aws_s3_bucket.dev_logs\n  to   = aws_s3_bucket.logs\n}\n")
+        #expect(moved["envs/prod"] == """
             moved {
               from = aws_cloudwatch_dashboard.ops
               to   = aws_cloudwatch_dashboard.ops[0]
@@ -138,7 +138,7 @@ import Testing
         #expect(report["environments"] as? [String] == ["dev", "prod"])
         #expect(rules(report).contains("workspace-as-env"))
         #expect(rules(report).contains("env-conditional"))
-        #expect((report["pipeline"] as? String)?.contains("path: terraform.tfstate.d/prod/terraform.tfstate") == true)
+        #expect((report["pipeline"] as? String)?.contains("path: \"terraform.tfstate.d/prod/terraform.tfstate\"") == true)
         try draftValidates(cli, report, in: root.path)
     }
 

@@ -45,15 +45,15 @@ import TollgateLint
 
     @Test func renamesBecomeMovedBlocksPerEnvironment() {
         let report = assess(Self.renamed)
-        #expect(report.movedBlocks["dev"] == """
+        #expect(report.movedBlocks["envs/dev"] == """
             moved {
               from = aws_s3_bucket.dev_logs
               to   = aws_s3_bucket.logs
             }
 
             """)
-        #expect(report.movedBlocks["stage"] == "moved {\n  from = aws_s3_bucket.stage_logs\n  to   = aws_s3_bucket.logs\n}\n")
-        #expect(report.movedBlocks["prod"] == """
+        #expect(report.movedBlocks["envs/stage"] == "moved {\n  from = aws_s3_bucket.stage_logs\n  to   = aws_s3_bucket.logs\n}\n")
+        #expect(report.movedBlocks["envs/prod"] == """
             moved {
               from = aws_cloudwatch_dashboard.ops
               to   = aws_cloudwatch_dashboard.ops[0]

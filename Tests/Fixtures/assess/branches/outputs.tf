@@ -1,0 +1,3 @@
+output "uploads_bucket" {
+  value = module.uploads.name
+}

@@ -1,0 +1,2 @@
+account_id = "111111111111"
+replicas   = 1

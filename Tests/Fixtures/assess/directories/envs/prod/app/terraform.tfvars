@@ -1,0 +1,2 @@
+account_id = "444444444444"
+replicas   = 6

@@ -1,0 +1,11 @@
+provider "aws" {
+  region              = var.region
+  allowed_account_ids = [var.account_id]
+
+  default_tags {
+    tags = {
+      Stack     = "database"
+      ManagedBy = "terraform"
+    }
+  }
+}

@@ -1,0 +1,3 @@
+account_id = "444444444444"
+cidr       = "10.40.0.0/16"
+azs        = ["eu-west-1a", "eu-west-1b"]

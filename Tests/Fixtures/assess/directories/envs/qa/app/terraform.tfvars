@@ -1,0 +1,2 @@
+account_id = "222222222222"
+replicas   = 1

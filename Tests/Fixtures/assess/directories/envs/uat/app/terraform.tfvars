@@ -1,0 +1,2 @@
+account_id = "333333333333"
+replicas   = 3

@@ -1,0 +1,4 @@
+locals {
+  account_name   = "dev"
+  aws_account_id = "111111111111"
+}

@@ -1,0 +1,13 @@
+include "root" {
+  path = find_in_parent_folders("root.hcl")
+}
+
+include "envcommon" {
+  path   = "${dirname(find_in_parent_folders("root.hcl"))}/_envcommon/database.hcl"
+  expose = true
+}
+
+inputs = {
+  instance_class = "db.r6g.large"
+  storage_gb     = 20
+}

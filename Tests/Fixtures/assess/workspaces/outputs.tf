@@ -1,0 +1,3 @@
+output "subnet_ids" {
+  value = module.network.subnet_ids
+}
