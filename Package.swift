@@ -59,7 +59,7 @@ let package = Package(
 
         // Rego engines behind the PolicyEngine port: the OPA and rego-cpp shared libraries (loaded at
         // run time; the only module that touches their C handles), and `opa` / `conftest` binaries.
-        .target(name: "TollgatePolicy", dependencies: ["TollgateCore", "TollgateEngine"]),
+        .target(name: "TollgatePolicy", dependencies: ["TollgateCore", "TollgateEngine", "HCL"]),
 
         // Ledger (SQLite through GRDB) and the content-addressed artifact store.
         .target(name: "TollgateStore", dependencies: ["TollgateCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")]),

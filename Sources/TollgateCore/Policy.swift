@@ -4,10 +4,13 @@ import Foundation
 public struct PolicyModule: Sendable, Equatable {
     public var path: String
     public var source: String
+    /// The file's absolute path, where it came from one: `parse_config_file` reads relative to it.
+    public var origin: String?
 
-    public init(path: String, source: String) {
+    public init(path: String, source: String, origin: String? = nil) {
         self.path = path
         self.source = source
+        self.origin = origin
     }
 
     /// Conftest's convention: `*_test.rego` files hold tests, never rules that judge a plan.
@@ -89,14 +92,30 @@ public struct PolicyMessage: Sendable, Equatable, Codable, Comparable {
     }
 }
 
+/// A rule that an `exception` rule exempted from judging this input, as conftest defines them:
+/// `exception contains ["foo"]` exempts `deny_foo` and `violation_foo`; its messages do not count.
+public struct PolicyException: Sendable, Equatable, Codable {
+    /// `main.deny_foo`.
+    public var rule: String
+    /// What the rule said, which the exception set aside (possibly nothing).
+    public var messages: [String]
+
+    public init(rule: String, messages: [String]) {
+        self.rule = rule
+        self.messages = messages
+    }
+}
+
 /// The verdict of the policies on one plan.
 public struct PolicyReport: Sendable, Equatable, Codable {
     public var engine: String
     public var messages: [PolicyMessage]
+    public var exceptions: [PolicyException]
 
-    public init(engine: String, messages: [PolicyMessage]) {
+    public init(engine: String, messages: [PolicyMessage], exceptions: [PolicyException] = []) {
         self.engine = engine
         self.messages = messages.sorted()
+        self.exceptions = exceptions.sorted { $0.rule < $1.rule }
     }
 
     public var denials: [PolicyMessage] { messages.filter { $0.level == .deny } }
@@ -114,11 +133,14 @@ public struct PolicyTestResult: Sendable, Equatable, Codable {
     public enum Outcome: String, Sendable, Codable { case pass, fail, error }
     /// `data.main.test_deny_delete`.
     public var name: String
+    /// The test file, relative to the policy directory.
+    public var file: String?
     public var outcome: Outcome
     public var message: String?
 
-    public init(name: String, outcome: Outcome, message: String? = nil) {
+    public init(name: String, file: String? = nil, outcome: Outcome, message: String? = nil) {
         self.name = name
+        self.file = file
         self.outcome = outcome
         self.message = message
     }
@@ -126,22 +148,49 @@ public struct PolicyTestResult: Sendable, Equatable, Codable {
 
 /// Conftest's and `opa test`'s conventions, over any engine that evaluates queries.
 public enum RegoQueries {
-    /// Rules that judge a plan: `deny`, `violation`, `warn`, and those names followed by `_suffix`.
+    /// Rules that judge a plan, as conftest matches them: `deny`, `violation` and `warn`, each
+    /// optionally followed by `_part` groups of ASCII letters and digits (`deny_public_acl`).
     public static func level(ofRule name: String) -> PolicyMessage.Level? {
-        for (prefix, level) in [("deny", PolicyMessage.Level.deny), ("violation", .deny), ("warn", .warn)] {
-            if name == prefix { return level }
-            if name.hasPrefix(prefix + "_"), name.count > prefix.count + 1,
-               name.dropFirst(prefix.count + 1).allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
-                return level
-            }
+        for (prefix, level) in [("deny", PolicyMessage.Level.deny), ("violation", .deny), ("warn", .warn)] where name.hasPrefix(prefix) {
+            let rest = name.dropFirst(prefix.count)
+            if rest.isEmpty { return level }
+            guard rest.first == "_" else { continue }
+            let parts = rest.dropFirst().split(separator: "_", omittingEmptySubsequences: false)
+            if parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }) { return level }
         }
         return nil
     }
 
+    /// The name an `exception` uses for a rule: `deny_foo` and `violation_foo` are `foo`; other
+    /// rules (`deny`, `warn_foo`) go by their own name, as conftest queries them.
+    static func exceptionName(ofRule rule: String) -> String {
+        for prefix in ["deny_", "violation_"] where rule.hasPrefix(prefix) { return String(rule.dropFirst(prefix.count)) }
+        return rule
+    }
+
+    /// The names an `exception` rule lists: the strings in each of its arrays.
+    static func exempted(_ exception: JSONValue?) -> Set<String> {
+        guard case .array(let lists)? = exception else { return [] }
+        var names: Set<String> = []
+        for case .array(let items) in lists {
+            for case .string(let name) in items { names.insert(name) }
+        }
+        return names
+    }
+
     /// The messages in one namespace's document (the value of `data.NAMESPACE`).
     public static func messages(namespace: String, document: JSONValue?) -> [PolicyMessage] {
-        guard case .object(let rules)? = document else { return [] }
+        judge(namespace: namespace, document: document).messages
+    }
+
+    /// The messages and exceptions in one namespace's document. A rule the namespace's `exception`
+    /// names gives no messages; it is listed among the exceptions with what it said. The empty name
+    /// exempts the bare `deny` and `violation` rules, as conftest's documentation says.
+    public static func judge(namespace: String, document: JSONValue?) -> (messages: [PolicyMessage], exceptions: [PolicyException]) {
+        guard case .object(let rules)? = document else { return ([], []) }
+        let exempted = exempted(rules["exception"])
         var messages: [PolicyMessage] = []
+        var exceptions: [PolicyException] = []
         for (rule, value) in rules.sorted(by: { $0.key < $1.key }) {
             guard let level = level(ofRule: rule) else { continue }
             let items: [JSONValue]
@@ -150,11 +199,16 @@ public enum RegoQueries {
             case .bool(false), .null: items = []
             default: items = [value]
             }
+            let bare = level == .deny && (rule == "deny" || rule == "violation")
+            if exempted.contains(exceptionName(ofRule: rule)) || (bare && exempted.contains("")) {
+                exceptions.append(PolicyException(rule: "\(namespace).\(rule)", messages: items.map(text(of:))))
+                continue
+            }
             for item in items {
                 messages.append(PolicyMessage(level: level, rule: "\(namespace).\(rule)", message: text(of: item)))
             }
         }
-        return messages
+        return (messages, exceptions)
     }
 
     /// A string rule value, or an object's `msg`; anything else as compact JSON.
@@ -164,53 +218,174 @@ public enum RegoQueries {
         return String(decoding: CanonicalJSON.data(value), as: UTF8.self)
     }
 
-    /// The packages and `test_` rules declared in test modules, in file order.
-    public static func tests(in modules: [PolicyModule]) -> [String] {
-        var names: [String] = []
-        for module in modules where module.isTest {
-            var package: String?
-            for line in module.source.split(separator: "\n", omittingEmptySubsequences: false) {
-                let text = line.drop { $0 == " " || $0 == "\t" }
-                if text.hasPrefix("package ") {
-                    package = text.dropFirst("package ".count).prefix { !$0.isWhitespace && $0 != "#" }.description
-                    continue
-                }
-                // A rule head starts in column one: `test_name if {`, `test_name {`, `test_name := …`.
-                guard line.hasPrefix("test_"), let package else { continue }
-                let name = line.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
-                let reference = "data.\(package).\(name)"
-                if !names.contains(reference) { names.append(reference) }
+    /// A `test_` rule of a test module.
+    public struct TestRule: Sendable, Equatable {
+        /// The module's path.
+        public var file: String
+        /// The module's package.
+        public var package: String
+        /// `data.PACKAGE.test_name`.
+        public var reference: String
+    }
+
+    /// The package a module declares, or nil.
+    public static func package(of module: PolicyModule) -> String? {
+        for line in module.source.split(separator: "\n", omittingEmptySubsequences: false) {
+            let text = line.drop { $0 == " " || $0 == "\t" }
+            if text.hasPrefix("package ") {
+                return text.dropFirst("package ".count).prefix { !$0.isWhitespace && $0 != "#" }.description
             }
         }
-        return names
+        return nil
+    }
+
+    /// The `test_` rules declared in test modules, in file order.
+    public static func tests(in modules: [PolicyModule]) -> [TestRule] {
+        var rules: [TestRule] = []
+        for module in modules where module.isTest {
+            guard let package = package(of: module) else { continue }
+            for line in module.source.split(separator: "\n", omittingEmptySubsequences: false) {
+                // A rule head starts in column one: `test_name if {`, `test_name {`, `test_name := …`.
+                guard line.hasPrefix("test_") else { continue }
+                let name = line.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+                let reference = "data.\(package).\(name)"
+                if !rules.contains(where: { $0.reference == reference }) {
+                    rules.append(TestRule(file: module.path, package: package, reference: reference))
+                }
+            }
+        }
+        return rules
+    }
+
+    /// The top-level members of `input` that the modules name: `input.resource_changes`,
+    /// `input["resource"]`, `import input.planned_values`. Comments and strings are skipped.
+    public static func inputMembers(readBy modules: [PolicyModule]) -> Set<String> {
+        var members: Set<String> = []
+        for module in modules {
+            var scanner = InputScanner(Array(module.source.utf8))
+            members.formUnion(scanner.members())
+        }
+        return members
+    }
+
+    /// Why an input is not what the policies read: they name members of `input` and it has none of
+    /// them. Nil when it has one, or when the policies name no member (they read `input` whole).
+    public static func unread(input members: Set<String>, file: String, read: Set<String>) -> String? {
+        guard !read.isEmpty, members.isDisjoint(with: read) else { return nil }
+        let wanted = read.sorted().prefix(6).map { "input.\($0)" }.joined(separator: ", ") + (read.count > 6 ? ", …" : "")
+        let has = members.isEmpty ? "it has no members" : "it has " + members.sorted().prefix(6).map { "'\($0)'" }.joined(separator: ", ") + (members.count > 6 ? ", …" : "")
+        let kind = read.contains("resource_changes") || read.contains("planned_values")
+            ? "they are written for plan JSON ('terraform show -json PLANFILE')"
+            : read.contains("resource") || read.contains("module") || read.contains("variable")
+                ? "they are written for .tf files" : "they read another kind of input"
+        return "the policies read \(wanted), but \(file) has none of them (\(has)), so they would judge nothing: \(kind); give them that input, or point policies.path at the policies written for this one"
+    }
+
+    /// conftest's built-ins, which only the OPA library engine provides besides conftest itself.
+    public static let conftestBuiltins = ["parse_config", "parse_config_file", "parse_combined_config_files"]
+
+    /// An engine error, with what to do when it is a conftest built-in the engine lacks.
+    static func explained(_ error: PolicyError, engine: String) -> PolicyError {
+        guard case .evaluation(let name, let message) = error,
+              let builtin = conftestBuiltins.reversed().first(where: { message.contains("undefined function \($0)") || message.contains("Function not found: \($0)") })
+        else { return error }
+        return .evaluation(engine: name, message: message + "; '\(builtin)' is a conftest built-in, which \(engine) does not provide: use policies.engine: opa (the OPA library, where tollgate provides it) or conftest")
     }
 
     /// Evaluates every namespace's document once and collects the messages.
     public static func check(_ request: PolicyRequest, on engine: some RegoQueryEngine) async throws -> PolicyReport {
         let modules = request.modules.filter { !$0.isTest }
-        let values = try await engine.evaluate(modules: modules, data: request.data, input: request.input,
+        let values: [JSONValue?]
+        do {
+            values = try await engine.evaluate(modules: modules, data: request.data, input: request.input,
                                                queries: request.namespaces.map { "data.\($0)" })
-        var messages: [PolicyMessage] = []
-        for (namespace, value) in zip(request.namespaces, values) {
-            messages += Self.messages(namespace: namespace, document: value)
+        } catch let error as PolicyError {
+            throw explained(error, engine: engine.name)
         }
-        return PolicyReport(engine: engine.name, messages: messages)
+        var messages: [PolicyMessage] = []
+        var exceptions: [PolicyException] = []
+        for (namespace, value) in zip(request.namespaces, values) {
+            let judged = judge(namespace: namespace, document: value)
+            messages += judged.messages
+            exceptions += judged.exceptions
+        }
+        return PolicyReport(engine: engine.name, messages: messages, exceptions: exceptions)
     }
 
-    /// Runs each test rule on its own, so one failing rule cannot hide another.
-    public static func test(modules: [PolicyModule], data: JSONValue, on engine: some RegoQueryEngine) async throws -> [PolicyTestResult] {
-        var results: [PolicyTestResult] = []
-        for name in tests(in: modules) {
+    /// What an engine error says about `file`: each line that names it (`deletes_test.rego:5: …`),
+    /// from where it does.
+    static func lines(of message: String, naming file: String) -> [String] {
+        let pathCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-")
+        return message.split(separator: "\n").compactMap { line in
+            var search = line[...]
+            while let range = search.range(of: file + ":") {
+                if range.lowerBound == line.startIndex || !pathCharacters.contains(line[line.index(before: range.lowerBound)]) {
+                    return line[range.lowerBound...].trimmingCharacters(in: .whitespaces)
+                }
+                search = line[range.upperBound...]
+            }
+            return nil
+        }
+    }
+
+    /// The modules that compile together, and for each one that does not, the engine's words.
+    /// A module the engine names in a compile error is set aside and the rest are tried again.
+    static func compiling(_ modules: [PolicyModule], data: JSONValue, on engine: some RegoQueryEngine) async throws -> (usable: [PolicyModule], broken: [String: String], unexplained: String?) {
+        var usable = modules
+        var broken: [String: String] = [:]
+        while !usable.isEmpty {
             do {
-                let value = try await engine.evaluate(modules: modules, data: data, input: nil, queries: [name]).first ?? nil
+                _ = try await engine.evaluate(modules: usable, data: data, input: nil, queries: ["true"])
+                return (usable, broken, nil)
+            } catch let error as PolicyError {
+                let message = explained(error, engine: engine.name).description
+                let named = usable.filter { !lines(of: message, naming: $0.path).isEmpty }
+                guard !named.isEmpty else { return (usable, broken, message) }
+                for module in named {
+                    broken[module.path] = lines(of: message, naming: module.path).joined(separator: "; ")
+                }
+                usable.removeAll { module in named.contains { $0.path == module.path } }
+            }
+        }
+        return (usable, broken, nil)
+    }
+
+    /// Runs each test rule on its own, so one failing rule cannot hide another. A file that does not
+    /// compile (a syntax error, a built-in the engine lacks) makes its own tests, and the tests of
+    /// the packages it defines, errors naming it; every other test still runs.
+    public static func test(modules: [PolicyModule], data: JSONValue, on engine: some RegoQueryEngine) async throws -> [PolicyTestResult] {
+        let rules = tests(in: modules)
+        let (usable, broken, unexplained) = try await compiling(modules, data: data, on: engine)
+        // The packages whose rules are (partly) in a module set aside.
+        var brokenPackages: [String: String] = [:]
+        for module in modules where !module.isTest && broken[module.path] != nil {
+            if let package = package(of: module), brokenPackages[package] == nil { brokenPackages[package] = module.path }
+        }
+        var results: [PolicyTestResult] = []
+        for rule in rules {
+            if let unexplained {
+                results.append(PolicyTestResult(name: rule.reference, file: rule.file, outcome: .error, message: unexplained))
+                continue
+            }
+            if let reason = broken[rule.file] {
+                results.append(PolicyTestResult(name: rule.reference, file: rule.file, outcome: .error, message: "\(rule.file) does not compile: \(reason)"))
+                continue
+            }
+            if let library = brokenPackages[rule.package] {
+                results.append(PolicyTestResult(name: rule.reference, file: rule.file, outcome: .error,
+                                                message: "package \(rule.package) is partly in \(library), which does not compile: \(broken[library] ?? "")"))
+                continue
+            }
+            do {
+                let value = try await engine.evaluate(modules: usable, data: data, input: nil, queries: [rule.reference]).first ?? nil
                 switch value {
-                case .bool(true)?: results.append(PolicyTestResult(name: name, outcome: .pass))
-                case nil: results.append(PolicyTestResult(name: name, outcome: .fail, message: "undefined"))
-                case let other?: results.append(PolicyTestResult(name: name, outcome: .fail,
+                case .bool(true)?: results.append(PolicyTestResult(name: rule.reference, file: rule.file, outcome: .pass))
+                case nil: results.append(PolicyTestResult(name: rule.reference, file: rule.file, outcome: .fail, message: "undefined"))
+                case let other?: results.append(PolicyTestResult(name: rule.reference, file: rule.file, outcome: .fail,
                                                                  message: "evaluated to \(String(decoding: CanonicalJSON.data(other), as: UTF8.self))"))
                 }
             } catch let error as PolicyError {
-                results.append(PolicyTestResult(name: name, outcome: .error, message: error.description))
+                results.append(PolicyTestResult(name: rule.reference, file: rule.file, outcome: .error, message: explained(error, engine: engine.name).description))
             }
         }
         return results
@@ -224,6 +399,69 @@ extension RegoQueryEngine {
 
     public func test(modules: [PolicyModule], data: JSONValue) async throws -> [PolicyTestResult] {
         try await RegoQueries.test(modules: modules, data: data, on: self)
+    }
+}
+
+/// Finds `input.NAME` and `input["NAME"]` in Rego source, outside comments and strings.
+struct InputScanner {
+    let code: [UInt8]
+    var index = 0
+
+    init(_ code: [UInt8]) { self.code = code }
+
+    static func isNamePart(_ byte: UInt8) -> Bool {
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+            || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "_")
+    }
+
+    func byte(_ offset: Int) -> UInt8? { index + offset < code.count ? code[index + offset] : nil }
+
+    /// Moves past a string that starts at `index` (`"…"` with escapes, or a raw `` `…` ``) and returns its text.
+    mutating func string() -> String {
+        let quote = code[index]
+        index += 1
+        let start = index
+        while index < code.count, code[index] != quote {
+            if quote == UInt8(ascii: "\""), code[index] == UInt8(ascii: "\\") { index += 1 }
+            index += 1
+        }
+        let text = String(decoding: code[start..<min(index, code.count)], as: UTF8.self)
+        index += 1
+        return text
+    }
+
+    mutating func members() -> Set<String> {
+        var members: Set<String> = []
+        var previous: UInt8 = UInt8(ascii: " ")
+        while index < code.count {
+            let current = code[index]
+            switch current {
+            case UInt8(ascii: "#"):
+                while index < code.count, code[index] != UInt8(ascii: "\n") { index += 1 }
+            case UInt8(ascii: "\""), UInt8(ascii: "`"):
+                _ = string()
+            case _ where Self.isNamePart(current):
+                let start = index
+                while index < code.count, Self.isNamePart(code[index]) { index += 1 }
+                let word = String(decoding: code[start..<index], as: UTF8.self)
+                guard word == "input", previous != UInt8(ascii: "."), !Self.isNamePart(previous) else { break }
+                if byte(0) == UInt8(ascii: "."), let next = byte(1), Self.isNamePart(next) {
+                    index += 1
+                    let nameStart = index
+                    while index < code.count, Self.isNamePart(code[index]) { index += 1 }
+                    members.insert(String(decoding: code[nameStart..<index], as: UTF8.self))
+                } else if byte(0) == UInt8(ascii: "["), byte(1) == UInt8(ascii: "\"") {
+                    index += 1
+                    members.insert(string())
+                }
+                previous = UInt8(ascii: "a")
+                continue
+            default:
+                index += 1
+            }
+            previous = current
+        }
+        return members
     }
 }
 

@@ -86,10 +86,17 @@ struct Checker: Sendable {
                 return CheckResult(name: "policy", status: .fail,
                                    details: ["the release has no .rego files under '\(settings.path)/'; add policies there or remove 'policy' from the environment's checks"])
             }
+            // Policies written for another input (.tf files) would find nothing here: that is no pass.
+            let members: Set<String> = if case .object(let top)? = try? JSONDecoder().decode(JSONValue.self, from: plan.json) { Set(top.keys) } else { [] }
+            if let refusal = RegoQueries.unread(input: members, file: "the plan JSON", read: RegoQueries.inputMembers(readBy: modules.filter { !$0.isTest })) {
+                return CheckResult(name: "policy", status: .fail, details: [refusal])
+            }
             let engine = try context.policyEngine(settings.engine)
             let report = try await engine.check(PolicyRequest(modules: modules, namespaces: settings.namespaces, context: plan.context, input: plan.json))
             return CheckResult(name: "policy", status: report.status,
-                               details: report.messages.map { "\($0.level.rawValue) \($0.rule): \($0.message)" } + ["engine: \(report.engine)"])
+                               details: report.messages.map { "\($0.level.rawValue) \($0.rule): \($0.message)" }
+                                   + report.exceptions.map { "exception \($0.rule): exempted by an exception rule\($0.messages.isEmpty ? "" : " (\($0.messages.joined(separator: "; ")))")" }
+                                   + ["engine: \(report.engine)"])
         } catch {
             return CheckResult(name: "policy", status: .fail, details: ["\(error)"])
         }

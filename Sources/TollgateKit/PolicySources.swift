@@ -18,7 +18,7 @@ public enum PolicySources {
             guard let source = String(data: data, encoding: .utf8) else {
                 throw KitError.step("policy file '\(path)' is not UTF-8 text; save it as UTF-8")
             }
-            modules.append(PolicyModule(path: relative, source: source))
+            modules.append(PolicyModule(path: relative, source: source, origin: path))
         }
         return modules
     }

@@ -47,10 +47,14 @@ public struct OPALibraryEngine: RegoQueryEngine {
     typealias Free = @convention(c) (UnsafeMutableRawPointer?) -> Void
     typealias Add = @convention(c) (UInt64, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> UnsafeMutableRawPointer?
     typealias Eval = @convention(c) (UInt64, UnsafePointer<CChar>?, UnsafePointer<CChar>?, Int32, Int32) -> UnsafeMutableRawPointer?
+    /// A built-in's implementation: (engine handle, name, arguments as a JSON array) to a malloc'd
+    /// envelope `{"result": …}` or `{"error": "…"}`, which the library frees.
+    typealias Callback = @convention(c) (UInt64, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> UnsafeMutableRawPointer?
+    typealias Register = @convention(c) (UInt64, UnsafePointer<CChar>?, Int32, Callback?) -> UnsafeMutableRawPointer?
 
     struct Functions: @unchecked Sendable {
         // C function pointers into a library that is never unloaded.
-        var new: New, destroy: Destroy, free: Free, addPolicy: Add, addData: Add, evalQuery: Eval
+        var new: New, destroy: Destroy, free: Free, addPolicy: Add, addData: Add, evalQuery: Eval, register: Register
     }
 
     let library: SharedLibrary
@@ -62,7 +66,8 @@ public struct OPALibraryEngine: RegoQueryEngine {
         functions = Functions(
             new: try library.symbol("OpaNew", as: New.self), destroy: try library.symbol("OpaDestroy", as: Destroy.self),
             free: try library.symbol("OpaFreeString", as: Free.self), addPolicy: try library.symbol("OpaAddPolicy", as: Add.self),
-            addData: try library.symbol("OpaAddData", as: Add.self), evalQuery: try library.symbol("OpaEvalQuery", as: Eval.self))
+            addData: try library.symbol("OpaAddData", as: Add.self), evalQuery: try library.symbol("OpaEvalQuery", as: Eval.self),
+            register: try library.symbol("OpaRegisterBuiltin", as: Register.self))
         // The embedded engine leaves opa.runtime() empty, so it cannot tell its version.
         name = "opa (library \(path))"
     }
@@ -73,7 +78,15 @@ public struct OPALibraryEngine: RegoQueryEngine {
 
     func evaluateNow(modules: [PolicyModule], data: JSONValue, input: Data?, queries: [String]) throws(PolicyError) -> [JSONValue?] {
         let handle = functions.new()
-        defer { functions.destroy(handle) }
+        ConftestBuiltins.directories.set(ConftestBuiltins.directory(for: modules), for: handle)
+        defer {
+            functions.destroy(handle)
+            ConftestBuiltins.directories.set(nil, for: handle)
+        }
+        // conftest's built-ins, so policies written for conftest compile and run unchanged.
+        for (builtin, arity) in ConftestBuiltins.arities {
+            _ = try envelope(functions.register(handle, builtin, arity, ConftestBuiltins.callback))
+        }
         for module in modules {
             _ = try envelope(functions.addPolicy(handle, module.path, module.source))
         }
@@ -105,6 +118,101 @@ public struct OPALibraryEngine: RegoQueryEngine {
             throw PolicyError.evaluation(engine: name, message: error["message"]?.stringValue ?? "\(error)")
         }
         return value["result"]
+    }
+}
+
+/// conftest's `parse_config`, `parse_config_file` and `parse_combined_config_files`, registered with
+/// the OPA library for each engine handle. They parse with tollgate's parsers: HCL2 in conftest's
+/// shape (`.tf`, `.tfvars`, `.hcl`) and JSON. Relative paths are read from the directory of the
+/// policy files that call them, as conftest reads them from the calling file's directory.
+enum ConftestBuiltins {
+    static let arities: [(String, Int32)] = [("parse_config", 2), ("parse_config_file", 1), ("parse_combined_config_files", 1)]
+
+    /// The directory relative paths are read from, per engine handle.
+    final class Directories: @unchecked Sendable {
+        private let lock = NSLock()
+        private var byHandle: [UInt64: String] = [:]
+
+        func set(_ directory: String?, for handle: UInt64) {
+            lock.withLock { byHandle[handle] = directory }
+        }
+
+        func get(_ handle: UInt64) -> String? {
+            lock.withLock { byHandle[handle] }
+        }
+    }
+
+    static let directories = Directories()
+
+    /// The directory of the modules that read files, else of the first module with a file, else the
+    /// working directory.
+    static func directory(for modules: [PolicyModule]) -> String {
+        let readers = modules.filter { $0.source.contains("parse_config_file") || $0.source.contains("parse_combined_config_files") }
+        let origins = (readers.isEmpty ? modules : readers).compactMap(\.origin)
+        return origins.first.map { ($0 as NSString).deletingLastPathComponent } ?? FileManager.default.currentDirectoryPath
+    }
+
+    static let callback: OPALibraryEngine.Callback = { handle, name, arguments in
+        let answer = ConftestBuiltins.answer(handle: handle, name: name.map { String(cString: $0) } ?? "",
+                                             arguments: arguments.map { String(cString: $0) } ?? "[]")
+        // The library copies the envelope and frees it with the C allocator.
+        return answer.withCString { UnsafeMutableRawPointer(strdup($0)) }
+    }
+
+    struct BuiltinError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func answer(handle: UInt64, name: String, arguments: String) -> String {
+        let envelope: JSONValue
+        do {
+            guard case .array(let values) = try JSONDecoder().decode(JSONValue.self, from: Data(arguments.utf8)) else {
+                throw BuiltinError(description: "\(name): the arguments are not a list")
+            }
+            envelope = .object(["result": try call(name, values, directory: directories.get(handle) ?? FileManager.default.currentDirectoryPath)])
+        } catch {
+            envelope = .object(["error": .string("\(error)")])
+        }
+        return String(decoding: CanonicalJSON.data(envelope), as: UTF8.self)
+    }
+
+    static func call(_ name: String, _ arguments: [JSONValue], directory: String) throws -> JSONValue {
+        switch (name, arguments.count) {
+        case ("parse_config", 2):
+            guard case .string(let parserName) = arguments[0], case .string(let text) = arguments[1] else {
+                throw BuiltinError(description: "parse_config(parser, content) takes two strings")
+            }
+            guard let parser = PolicyInputs.Parser(name: parserName) else {
+                throw BuiltinError(description: "parse_config: tollgate has no parser '\(parserName)'; it reads \(PolicyInputs.Parser.allCases.map(\.rawValue).joined(separator: " and "))")
+            }
+            return try parser.parse(text, file: "parse_config input")
+        case ("parse_config_file", 1):
+            guard case .string(let path) = arguments[0] else { throw BuiltinError(description: "parse_config_file(path) takes a string") }
+            return try read(path, directory: directory)
+        case ("parse_combined_config_files", 1):
+            guard case .array(let paths) = arguments[0] else { throw BuiltinError(description: "parse_combined_config_files(paths) takes a list of strings") }
+            return .array(try paths.map { item in
+                guard case .string(let path) = item else { throw BuiltinError(description: "parse_combined_config_files(paths) takes a list of strings") }
+                return .object(["path": .string(joined(path, directory)), "contents": try read(path, directory: directory)])
+            })
+        default:
+            throw BuiltinError(description: "\(name) is not a built-in tollgate provides")
+        }
+    }
+
+    static func joined(_ path: String, _ directory: String) -> String {
+        path.hasPrefix("/") ? path : directory + "/" + path
+    }
+
+    static func read(_ path: String, directory: String) throws -> JSONValue {
+        let full = joined(path, directory)
+        guard let parser = PolicyInputs.Parser(path: full) else {
+            throw BuiltinError(description: "\(full): tollgate cannot tell its parser from its name; it reads .tf, .tfvars, .hcl and .json")
+        }
+        guard let data = FileManager.default.contents(atPath: full), let text = String(data: data, encoding: .utf8) else {
+            throw BuiltinError(description: "cannot read \(full) as UTF-8 text")
+        }
+        return try parser.parse(text, file: full)
     }
 }
 
@@ -175,6 +283,8 @@ public struct RegoCppLibraryEngine: RegoQueryEngine {
             let text = read(functions.outputSize(output)) { functions.output(output, $0, $1) }
             guard functions.outputOk(output) else { throw PolicyError.evaluation(engine: name, message: text) }
             if text == "undefined" { values.append(nil); continue }
+            // An evaluation error comes back as an error tree, whose `errormsg` nodes say what is wrong.
+            if text.hasPrefix("(error") { throw PolicyError.evaluation(engine: name, message: Self.errorMessages(text)) }
             // One result `{"expressions": [value]}`, or a list of them.
             guard let decoded = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else {
                 throw PolicyError.evaluation(engine: name, message: "rego-cpp answered with something that is not JSON: \(text.prefix(200))")
@@ -187,6 +297,20 @@ public struct RegoCppLibraryEngine: RegoQueryEngine {
             }
         }
         return values
+    }
+
+    /// The messages of an error tree: `(errormsg 32:Function not found: parse_config)` is
+    /// "Function not found: parse_config" (the number is the message's length).
+    static func errorMessages(_ tree: String) -> String {
+        var messages: [String] = []
+        for line in tree.split(separator: "\n") {
+            let text = line.trimmingCharacters(in: .whitespaces)
+            guard text.hasPrefix("(errormsg "), text.hasSuffix(")") else { continue }
+            let body = text.dropFirst("(errormsg ".count).dropLast()
+            let message = body.drop { $0.isNumber }.dropFirst(body.first?.isNumber == true ? 1 : 0)
+            if !messages.contains(String(message)) { messages.append(String(message)) }
+        }
+        return messages.isEmpty ? "rego-cpp reported an error without a message: \(tree.prefix(200))" : messages.joined(separator: "; ")
     }
 
     /// A NUL-terminated buffer's text.

@@ -218,8 +218,17 @@ public struct ConftestEngine: PolicyEngine {
             throw PolicyError.evaluation(engine: name, message: "exit status \(output.status): \(output.stderrText.suffix(400))")
         }
         var messages: [PolicyMessage] = []
+        var exceptions: [PolicyException] = []
         for result in results {
             let namespace = result["namespace"]?.stringValue ?? "main"
+            // conftest reports an exception by its query: data.main.exception[_][_] == "foo".
+            if case .array(let items)? = result["exceptions"] {
+                for item in items {
+                    let query = item["msg"]?.stringValue ?? ""
+                    let name = query.split(separator: "\"", omittingEmptySubsequences: false).dropFirst().first.map(String.init) ?? query
+                    exceptions.append(PolicyException(rule: "\(namespace).\(name)", messages: []))
+                }
+            }
             for (key, level, rule) in [("failures", PolicyMessage.Level.deny, "deny"), ("warnings", .warn, "warn")] {
                 guard case .array(let items)? = result[key] else { continue }
                 for item in items {
@@ -228,7 +237,7 @@ public struct ConftestEngine: PolicyEngine {
                 }
             }
         }
-        return PolicyReport(engine: name, messages: messages)
+        return PolicyReport(engine: name, messages: messages, exceptions: exceptions)
     }
 
     public func test(modules: [PolicyModule], data: JSONValue) async throws -> [PolicyTestResult] {

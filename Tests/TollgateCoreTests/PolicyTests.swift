@@ -56,7 +56,8 @@ import TollgateCore
                 test_one if { false }
                 """),
         ]
-        #expect(RegoQueries.tests(in: modules) == ["data.main.checks.test_one", "data.main.checks.test_two"])
+        #expect(RegoQueries.tests(in: modules).map(\.reference) == ["data.main.checks.test_one", "data.main.checks.test_two"])
+        #expect(RegoQueries.tests(in: modules).map(\.file) == ["main_test.rego", "main_test.rego"])
     }
 
     actor Recorder {
@@ -90,9 +91,9 @@ import TollgateCore
         let engine = FakeRego(recorder: Recorder(), answers: ["data.p.test_ok": .bool(true), "data.p.test_odd": .number(3)])
         let modules = [PolicyModule(path: "p_test.rego", source: "package p\ntest_ok if { true }\ntest_missing if { false }\ntest_odd := 3\n")]
         #expect(try await engine.test(modules: modules, data: .object([:])) == [
-            PolicyTestResult(name: "data.p.test_ok", outcome: .pass),
-            PolicyTestResult(name: "data.p.test_missing", outcome: .fail, message: "undefined"),
-            PolicyTestResult(name: "data.p.test_odd", outcome: .fail, message: "evaluated to 3"),
+            PolicyTestResult(name: "data.p.test_ok", file: "p_test.rego", outcome: .pass),
+            PolicyTestResult(name: "data.p.test_missing", file: "p_test.rego", outcome: .fail, message: "undefined"),
+            PolicyTestResult(name: "data.p.test_odd", file: "p_test.rego", outcome: .fail, message: "evaluated to 3"),
         ])
     }
 }

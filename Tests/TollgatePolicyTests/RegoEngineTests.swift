@@ -129,8 +129,8 @@ enum Libraries {
             """)]
         let results = try await Libraries.opa().test(modules: modules, data: .object([:]))
         #expect(results == [
-            PolicyTestResult(name: "data.main.test_prod_delete_denied", outcome: .pass),
-            PolicyTestResult(name: "data.main.test_wrong_expectation", outcome: .fail, message: "undefined"),
+            PolicyTestResult(name: "data.main.test_prod_delete_denied", file: "deletes_test.rego", outcome: .pass),
+            PolicyTestResult(name: "data.main.test_wrong_expectation", file: "deletes_test.rego", outcome: .fail, message: "undefined"),
         ])
     }
 

@@ -42,7 +42,7 @@ struct PolicyOptions: ParsableArguments {
 struct PolicyTestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "test",
-        abstract: "Run every test_ rule of the policies' *_test.rego files and report each one."
+        abstract: "Run every test_ rule of the policies' *_test.rego files and report each one, as conftest verify does."
     )
 
     @OptionGroup var policy: PolicyOptions
@@ -51,6 +51,7 @@ struct PolicyTestCommand: AsyncParsableCommand {
         var engine: String
         var passed: Int
         var failed: Int
+        var errors: Int
         var results: [PolicyTestResult]
     }
 
@@ -62,13 +63,14 @@ struct PolicyTestCommand: AsyncParsableCommand {
             }
             let results = try await engine.test(modules: modules, data: .object([:]))
             let passed = results.filter { $0.outcome == .pass }.count
+            let errors = results.filter { $0.outcome == .error }.count
             if policy.options.format == .json {
-                Output.json(Report(engine: engine.name, passed: passed, failed: results.count - passed, results: results))
+                Output.json(Report(engine: engine.name, passed: passed, failed: results.count - passed - errors, errors: errors, results: results))
             } else {
                 for result in results {
-                    Output.line("\(result.outcome.rawValue.uppercased()) \(result.name)\(result.message.map { ": \($0)" } ?? "")")
+                    Output.line("\(result.outcome.rawValue.uppercased()) \(result.name)\(result.file.map { " (\($0))" } ?? "")\(result.message.map { ": \($0)" } ?? "")")
                 }
-                Output.line("\(results.count) test\(results.count == 1 ? "" : "s"), \(passed) passed, \(results.count - passed) failed (\(engine.name))")
+                Output.line("\(results.count) test\(results.count == 1 ? "" : "s"), \(passed) passed, \(results.count - passed - errors) failed\(errors == 0 ? "" : ", \(errors) error\(errors == 1 ? "" : "s")") (\(engine.name))")
             }
             if passed != results.count { throw ExitCode(Output.Code.error) }
         }
@@ -78,40 +80,88 @@ struct PolicyTestCommand: AsyncParsableCommand {
 struct PolicyCheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Judge one plan JSON file (terraform show -json) with the policies, as the policy check does."
+        abstract: "Judge a plan JSON file, or .tf files as conftest's HCL2 parser gives them, with the policies.",
+        discussion: """
+            A .json file must be a plan written by 'terraform show -json PLANFILE'. A .tf, .tfvars or .hcl file, \
+            or a directory (every .tf and .tfvars file under it, each judged on its own), is given to the \
+            policies in conftest's HCL2 shape: input.resource.TYPE.NAME[0]. Input the policies do not read \
+            (they name input members it has none of) is refused rather than passed.
+            """
     )
 
     @OptionGroup var policy: PolicyOptions
 
-    @Argument(help: "A plan JSON file, as 'terraform show -json PLANFILE' prints it.")
-    var planJSON: String
+    @Argument(help: "A plan JSON file ('terraform show -json PLANFILE > plan.json'), a .tf or .tfvars file, or a directory of them.")
+    var input: String
 
-    @Option(help: "The environment the plan is for (data.tollgate.env).")
+    @Option(help: "The environment the input is for (data.tollgate.env).")
     var env: String?
 
-    @Option(help: "The stack the plan is for (data.tollgate.stack).")
+    @Option(help: "The stack the input is for (data.tollgate.stack).")
     var stack: String?
+
+    /// One input's verdict.
+    struct Judged: Encodable {
+        var file: String
+        var parser: String
+        var messages: [PolicyMessage]
+        var exceptions: [PolicyException]
+    }
+
+    struct Report: Encodable {
+        var engine: String
+        var denied: Int
+        var warnings: Int
+        var exceptions: Int
+        var inputs: [Judged]
+    }
 
     func run() async throws {
         try await Output.guarded(policy.options.format) {
             let (settings, modules, engine) = try policy.load()
-            guard let input = FileManager.default.contents(atPath: PathResolution.absolute(planJSON)) else {
-                throw KitError.step("cannot read '\(planJSON)'; give the path of a file written by 'terraform show -json PLANFILE > plan.json'")
+            let inputs: [PolicyInputs.Input]
+            do {
+                inputs = try PolicyInputs.load(PathResolution.absolute(input), shownAs: input)
+            } catch let error as PolicyInputs.InputError {
+                throw KitError.step(error.description)
+            } catch let error as ConftestHCL.ConversionError {
+                throw KitError.step(error.description)
             }
-            guard (try? JSONDecoder().decode(JSONValue.self, from: input)) != nil else {
-                throw KitError.step("'\(planJSON)' is not JSON; write it with 'terraform show -json PLANFILE > plan.json'")
+            // Never "0 denied" for input the policies do not read: one file of a directory may be a
+            // .tfvars file that resource policies skip, but at least one must be what they read.
+            let read = RegoQueries.inputMembers(readBy: modules.filter { !$0.isTest })
+            if inputs.allSatisfy({ RegoQueries.unread(input: $0.members, file: $0.file, read: read) != nil }) {
+                let refusal = inputs.count == 1 ? RegoQueries.unread(input: inputs[0].members, file: "'\(inputs[0].file)'", read: read)
+                    : RegoQueries.unread(input: inputs.reduce(into: Set<String>()) { $0.formUnion($1.members) }, file: "no file under '\(input)'", read: read)
+                throw KitError.step(refusal ?? "the policies read nothing in '\(input)'")
             }
             var context: [String: JSONValue] = [:]
             if let env { context["env"] = .string(env) }
             if let stack { context["stack"] = .string(stack) }
-            let report = try await engine.check(PolicyRequest(modules: modules, namespaces: settings.namespaces, context: context, input: input))
-            if policy.options.format == .json {
-                Output.json(report)
-            } else {
-                for message in report.messages { Output.line("\(message.level.rawValue.uppercased()) \(message.rule): \(message.message)") }
-                Output.line("\(report.denials.count) denied, \(report.warnings.count) warning\(report.warnings.count == 1 ? "" : "s") (\(report.engine))")
+            var judged: [Judged] = []
+            var engineName = engine.name
+            for item in inputs {
+                let report = try await engine.check(PolicyRequest(modules: modules, namespaces: settings.namespaces, context: context, input: item.json))
+                engineName = report.engine
+                judged.append(Judged(file: item.file, parser: item.parser.rawValue, messages: report.messages, exceptions: report.exceptions))
             }
-            if report.status == .fail { throw ExitCode(Output.Code.refused) }
+            let denied = judged.reduce(0) { $0 + $1.messages.filter { $0.level == .deny }.count }
+            let warnings = judged.reduce(0) { $0 + $1.messages.filter { $0.level == .warn }.count }
+            let exceptions = judged.reduce(0) { $0 + $1.exceptions.count }
+            if policy.options.format == .json {
+                Output.json(Report(engine: engineName, denied: denied, warnings: warnings, exceptions: exceptions, inputs: judged))
+            } else {
+                for item in judged {
+                    let prefix = judged.count == 1 ? "" : "\(item.file): "
+                    for message in item.messages { Output.line("\(message.level.rawValue.uppercased()) \(prefix)\(message.rule): \(message.message)") }
+                    for exception in item.exceptions {
+                        Output.line("EXCEPTION \(prefix)\(exception.rule): exempted by an exception rule\(exception.messages.isEmpty ? "" : " (\(exception.messages.joined(separator: "; ")))")")
+                    }
+                }
+                let files = judged.count == 1 ? "" : "\(judged.count) files, "
+                Output.line("\(files)\(denied) denied, \(warnings) warning\(warnings == 1 ? "" : "s"), \(exceptions) exception\(exceptions == 1 ? "" : "s") (\(engineName))")
+            }
+            if denied > 0 { throw ExitCode(Output.Code.refused) }
         }
     }
 }

@@ -1,0 +1,8 @@
+resource "aws_s3_bucket_acl" "website" {
+  bucket = "www-example"
+  acl    = "public-read"
+}
+
+locals {
+  public_website = true
+}
