@@ -14,6 +14,9 @@ public struct SSHSignature: Sendable, Equatable {
     public var hashAlgorithm: String
     public var signatureType: String
     public var signature: Data
+    /// A FIDO (`sk-`) signature's flags byte: 0x01 says the user was present (touched the key),
+    /// 0x04 that they were verified (a PIN). Nil for other signatures.
+    public var securityKeyFlags: UInt8?
     var reserved: Data
 
     /// Parses an armored `-----BEGIN SSH SIGNATURE-----` block; nil when it is not one.
@@ -34,6 +37,13 @@ public struct SSHSignature: Sendable, Equatable {
         self.hashAlgorithm = String(decoding: hash, as: UTF8.self)
         self.signatureType = String(decoding: signatureType, as: UTF8.self)
         self.signature = signature
+        self.securityKeyFlags = self.signatureType.hasPrefix("sk-") ? signatureReader.bytes(1)?.first : nil
+    }
+
+    /// Whether a FIDO signature says someone touched the security key. OpenSSH's `-Y verify`
+    /// accepts one without; tollgate does not, since an approval is a person's decision.
+    public var lacksUserPresence: Bool {
+        signatureType.hasPrefix("sk-") && (securityKeyFlags ?? 0) & 0x01 == 0
     }
 
     /// Whether this is a valid signature of `message` in `namespace` by a key that `signers` lets sign

@@ -312,3 +312,51 @@ public struct PrivatePostgres: Sendable {
         return stdout
     }
 }
+
+/// A real `ssh-agent` in the foreground on its own socket, for tests of agent-held keys.
+public final class SSHAgent: @unchecked Sendable {
+    public let socket: String
+    let process = Process()
+
+    public init(socket: String) throws {
+        self.socket = socket
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["ssh-agent", "-D", "-a", socket]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(10)
+        while !FileManager.default.fileExists(atPath: socket) {
+            guard Date() < deadline, process.isRunning else { throw TestSupportError("ssh-agent did not start on \(socket)") }
+            usleep(20_000)
+        }
+    }
+
+    /// Adds a key, with its passphrase from an askpass script when it has one.
+    public func add(_ key: String, passphrase: String? = nil, scratch: String) throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment["SSH_AUTH_SOCK"] = socket
+        if let passphrase {
+            let askpass = scratch + "/agent-askpass.sh"
+            try "#!/bin/sh\necho '\(passphrase)'\n".write(toFile: askpass, atomically: true, encoding: .utf8)
+            chmod(askpass, 0o700)
+            environment["SSH_ASKPASS"] = askpass
+            environment["SSH_ASKPASS_REQUIRE"] = "force"
+        }
+        let add = Process()
+        add.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        add.arguments = ["ssh-add", "-q", key]
+        add.environment = environment
+        add.standardInput = FileHandle.nullDevice
+        try add.run()
+        add.waitUntilExit()
+        guard add.terminationStatus == 0 else { throw TestSupportError("ssh-add \(key) failed with status \(add.terminationStatus)") }
+    }
+
+    /// Ends the agent. SIGKILL: in the foreground (`-D`) ssh-agent can sit out a SIGTERM.
+    public func stop() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}

@@ -14,7 +14,7 @@ struct ApproveCommand: AsyncParsableCommand {
     @Argument(help: "The plan id.")
     var plan: String
 
-    @Option(help: "Your SSH private key (its public key must be in allowed_signers).")
+    @Option(help: "Your SSH key: a private key file (passphrase-protected or not), a FIDO key, or a public key whose private half is in ssh-agent; it must be in allowed_signers (docs/approvals.md).")
     var key: String
 
     @Option(help: "A note for the record.")
@@ -39,7 +39,7 @@ struct RejectCommand: AsyncParsableCommand {
     @Argument(help: "The plan id.")
     var plan: String
 
-    @Option(help: "Your SSH private key (its public key must be in allowed_signers).")
+    @Option(help: "Your SSH key: a private key file (passphrase-protected or not), a FIDO key, or a public key whose private half is in ssh-agent; it must be in allowed_signers (docs/approvals.md).")
     var key: String
 
     @Option(help: "Why the plan is rejected.")

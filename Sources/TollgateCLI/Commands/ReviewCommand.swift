@@ -14,7 +14,7 @@ struct ReviewCommand: AsyncParsableCommand {
     @Argument(help: "The break-glass id (bg-…), as 'tollgate status' lists it.")
     var breakGlass: String
 
-    @Option(help: "Your SSH private key (an approver of the environment, other than whoever invoked, planned or approved it).")
+    @Option(help: "Your SSH key, as for approve (docs/approvals.md): an approver of the environment other than whoever invoked, planned or approved it.")
     var key: String
 
     @Option(help: "A note for the record.")

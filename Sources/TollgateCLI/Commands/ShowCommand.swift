@@ -26,6 +26,9 @@ struct ShowCommand: AsyncParsableCommand {
         var plan: PlanRecord
         var release: Release
         var gates: GateDecision
+        /// Each approval and rejection as signed: its payload and SSH signature, to verify by hand
+        /// with `ssh-keygen -Y verify` (docs/approvals.md).
+        var approvals: [ApprovalRecord]
     }
 
     func run() async throws {
@@ -35,7 +38,8 @@ struct ShowCommand: AsyncParsableCommand {
             for reference in plans {
                 let record = try await context.plan(reference)
                 let release = try await context.release(record.releaseID)
-                reviews.append(Review(plan: record, release: release, gates: try await Applier(context: context).gates(record, release: release)))
+                reviews.append(Review(plan: record, release: release, gates: try await Applier(context: context).gates(record, release: release),
+                                      approvals: try await context.ledger.approvals(planID: record.id)))
             }
             switch format {
             // One plan keeps the object shape scripts already read; several are an array.
