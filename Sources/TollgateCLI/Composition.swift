@@ -140,7 +140,10 @@ struct Composition {
             Output.json(ValidationReport(file: options.pipelinePath(), diagnostics: result.diagnostics))
         } else {
             for diagnostic in result.diagnostics { Output.diagnostic(diagnostic.description) }
-            Output.diagnostic("tollgate: error: the pipeline file is not valid; fix the errors above and run 'tollgate validate'")
+            // A file that is not there is not "not valid": the line above said what to do.
+            if FileManager.default.fileExists(atPath: options.pipelinePath()) {
+                Output.diagnostic("tollgate: error: the pipeline file is not valid; fix the errors above and run 'tollgate validate'")
+            }
         }
         throw ExitCode(Output.Code.error)
     }

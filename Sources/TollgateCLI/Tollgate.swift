@@ -40,6 +40,10 @@ public struct Tollgate: AsyncParsableCommand {
         do {
             command = try parseAsRoot()
         } catch {
+            if let message = misspeltSubcommand(Array(CommandLine.arguments.dropFirst())) {
+                FileHandle.standardError.write(Data((message + "\n").utf8))
+                Foundation.exit(ExitCode.validationFailure.rawValue)
+            }
             exit(withError: error)
         }
         let task = Task {
@@ -58,6 +62,28 @@ public struct Tollgate: AsyncParsableCommand {
             trap.cancel()
             exit(withError: error)
         }
+    }
+}
+
+extension Tollgate {
+    /// Where the command line names a subcommand that does not exist (`tollgate promot`,
+    /// `tollgate policy tset`): the error, with the closest name when one is near.
+    static func misspeltSubcommand(_ arguments: [String]) -> String? {
+        var command: any ParsableCommand.Type = Tollgate.self
+        var path = ["tollgate"]
+        for argument in arguments {
+            let subcommands = command.configuration.subcommands
+            guard !argument.hasPrefix("-"), !subcommands.isEmpty else { return nil }
+            if let next = subcommands.first(where: { $0._commandName == argument || $0.configuration.aliases.contains(argument) }) {
+                command = next
+                path.append(argument)
+                continue
+            }
+            let names = subcommands.filter { $0.configuration.shouldDisplay }.map { $0._commandName }
+            let hint = Suggestion.closest(to: argument, in: names).map { "did you mean '\(path.joined(separator: " ")) \($0)'? " } ?? ""
+            return "Error: '\(argument)' is not a command of '\(path.joined(separator: " "))'; \(hint)'\(path.joined(separator: " ")) --help' lists them"
+        }
+        return nil
     }
 }
 
