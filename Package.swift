@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(name: "TollgateCoreTests", dependencies: ["TollgateCore", "TestSupport"]),
         .testTarget(name: "HCLTests", dependencies: ["HCL", "TestSupport"]),
         .testTarget(name: "TollgateLintTests", dependencies: ["TollgateLint", "HCL", "TestSupport"]),
-        .testTarget(name: "TollgateConfigTests", dependencies: ["TollgateConfig", "TollgateCore", "TestSupport"]),
+        .testTarget(name: "TollgateConfigTests", dependencies: ["TollgateConfig", "TollgateCore", "TestSupport", .product(name: "Yams", package: "Yams")]),
         .testTarget(
             name: "TollgateEngineTests",
             dependencies: ["TollgateEngine", "TollgateCore", "TestSupport"]

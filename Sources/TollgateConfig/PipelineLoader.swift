@@ -42,7 +42,7 @@ public enum PipelineLoader {
         }
         let root: Node
         do {
-            guard let composed = try Yams.compose(yaml: text) else {
+            guard let composed = try Yams.compose(yaml: text, Resolver.basic) else {
                 return Result(pipeline: nil, diagnostics: [Diagnostic(at: SourceLocation(file: file, line: 1, column: 1),
                                                                       "pipeline file is empty",
                                                                       hint: "run 'tollgate init' for a starting point")])
@@ -245,7 +245,8 @@ struct PipelineReader {
                 guard let keyName = key.string else { continue }
                 let location = reader.location(value)
                 switch (value, value.tagName) {
-                case (.scalar, .bool): settings.append(.init(key: keyName, value: .bool(value.bool!), location: location))
+                case (.scalar, .bool) where value.boolean != nil:
+                    settings.append(.init(key: keyName, value: .bool(value.boolean!), location: location))
                 case (.scalar, .int) where value.int != nil:
                     settings.append(.init(key: keyName, value: .integer(value.int!), location: location))
                 case (.scalar, .null):
@@ -445,31 +446,44 @@ struct PipelineReader {
     }
 }
 
-/// Resolves symlinks in a path as the file system will when the engine writes there: the longest
-/// existing prefix is resolved with realpath(3) and the rest appended, so a state file that does not
-/// exist yet is still placed where its symlinked directory really is.
-/// A path with its symlinks resolved, as far as it exists; the part that does not exist yet is kept
-/// as written under its resolved ancestor. Directories are resolved once and remembered, so the state
-/// paths of thousands of stacks under one directory cost one `realpath` each.
+/// A path with its symlinks resolved as the file system will when the engine writes there. Each
+/// component that is a symlink is followed with realpath(3); the part that does not exist yet is kept
+/// as written under its resolved ancestor, so a state file that does not exist yet is still placed
+/// where its symlinked directory really is.
+///
+/// Directories are resolved once and remembered, so the state paths of thousands of stacks under one
+/// directory cost one `lstat` each.
 final class CanonicalPath {
     private var directories: [String: String] = [:]
 
     func resolve(_ path: String) -> String {
         guard path != "/", !path.isEmpty else { return path }
-        if let resolved = realpath(path, nil) {
+        let parent = (path as NSString).deletingLastPathComponent
+        let last = (path as NSString).lastPathComponent
+        guard !parent.isEmpty, last != ".", last != ".." else {
+            guard let resolved = realpath(path, nil) else { return path }
             defer { free(resolved) }
             return String(cString: resolved)
         }
-        let parent = (path as NSString).deletingLastPathComponent
-        let last = (path as NSString).lastPathComponent
         let base: String
         if let known = directories[parent] {
             base = known
         } else {
-            base = parent == "/" || parent.isEmpty ? parent : resolve(parent)
+            base = parent == "/" ? parent : resolve(parent)
             directories[parent] = base
         }
-        guard !base.isEmpty else { return path }
+        if isSymlink(path), let resolved = realpath(path, nil) {
+            defer { free(resolved) }
+            return String(cString: resolved)
+        }
         return (base == "/" ? "" : base) + "/" + last
     }
+
+    /// Whether the last component of `path` is a symlink; a path that does not exist is not one.
+    private func isSymlink(_ path: String) -> Bool {
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return false }
+        return status.st_mode & S_IFMT == S_IFLNK
+    }
 }
+

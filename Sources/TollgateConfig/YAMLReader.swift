@@ -86,7 +86,7 @@ final class YAMLReader {
 
     func boolean(_ node: Node?, _ what: String) -> Located<Bool>? {
         guard let node else { return nil }
-        guard case .scalar = node, node.tagName == .bool, let value = node.bool else {
+        guard let value = node.boolean else {
             error(node, "\(what) must be true or false, not \(describe(node))")
             return nil
         }
@@ -134,6 +134,23 @@ struct Fields {
 }
 
 extension Node {
-    /// The resolved tag's name (`Tag.name` is not public in Yams).
-    var tagName: Tag.Name { Tag.Name(rawValue: tag.rawValue) }
+    /// The node's type. A scalar's is its tag as written, or for a plain scalar written without
+    /// one, what YAML 1.1 makes of its text (`PlainScalar`); quoted and block scalars are strings.
+    ///
+    /// This reads the scalar's own tag rather than `Node.tag`, which would resolve it with the
+    /// file's resolver (`Resolver.basic`, which makes every scalar a string).
+    var tagName: Tag.Name {
+        guard case .scalar(let scalar) = self else { return Tag.Name(rawValue: tag.rawValue) }
+        switch scalar.tag.description {
+        case Tag.Name.implicit.rawValue: return scalar.style == .plain || scalar.style == .any ? PlainScalar.tag(of: scalar.string) : .str
+        case Tag.Name.nonSpecific.rawValue: return .str
+        case let written: return Tag.Name(rawValue: written)
+        }
+    }
+
+    /// The scalar as a boolean when it is typed as one and reads as one.
+    var boolean: Bool? {
+        guard case .scalar(let scalar) = self, tagName == .bool else { return nil }
+        return PlainScalar.boolean(scalar.string)
+    }
 }

@@ -174,11 +174,27 @@ extension String {
         return names
     }
 
+    /// The text with each `{name}` that `values` knows replaced by its value, in one pass: other
+    /// braces are kept as written, and a value is never scanned for placeholders of its own, so the
+    /// result does not depend on the order the values are tried in.
     func replacingPlaceholders(_ values: [String: String]) -> String {
-        var text = self
-        for (name, value) in values {
-            text = text.replacingOccurrences(of: "{\(name)}", with: value)
+        guard contains("{") else { return self }
+        var text = ""
+        var pending: String?
+        for character in self {
+            if character == "{" {
+                if let open = pending { text += "{" + open }
+                pending = ""
+            } else if character == "}", let name = pending {
+                text += values[name] ?? "{\(name)}"
+                pending = nil
+            } else if pending != nil {
+                pending!.append(character)
+            } else {
+                text.append(character)
+            }
         }
+        if let open = pending { text += "{" + open }
         return text
     }
 }

@@ -286,6 +286,33 @@ import TollgateCore
         #expect(setting.value == .string("99999999999999999999"))
     }
 
+    /// Scalars are typed by YAML 1.1's rules, a tag written in the file wins, and no tag or text
+    /// makes the loader stop short of a diagnostic.
+    @Test func settingsAreTypedAsWrittenAndTagsWin() throws {
+        let written = """
+                    path: ../state/{env}/{stack}.tfstate
+                    flag: yes
+                    quoted: "true"
+                    port: 0x1F
+                    count: 1_000
+                    tagged: !!str 5
+                    forced: !!int 7
+                    maybe: !!bool maybe
+                    version: 1.11.4
+            """
+        let text = PipelineLoaderTests.valid.replacingOccurrences(of: "        path: ../state/{env}/{stack}.tfstate\n    gate: auto", with: written + "\n    gate: auto")
+        let result = PipelineLoader.parse(text, file: "tollgate.yaml", baseDirectory: "/repo")
+        #expect(result.diagnostics.isEmpty)
+        let settings = try #require(result.pipeline?.environments.first?.backend.settings)
+        #expect(settings.map(\.key) == ["path", "flag", "quoted", "port", "count", "tagged", "forced", "maybe", "version"])
+        #expect(settings.map(\.value) == [.string("../state/{env}/{stack}.tfstate"), .bool(true), .string("true"), .integer(31), .integer(1000),
+                                          .string("5"), .integer(7), .string("maybe"), .string("1.11.4")])
+
+        let tagged = PipelineLoader.parse(PipelineLoaderTests.valid.replacingOccurrences(of: "      required: 1", with: "      required: !!str 1"),
+                                          file: "tollgate.yaml", baseDirectory: "/repo")
+        #expect(tagged.diagnostics.map(\.message) == ["'gate.required' of environment 'prod' must be a whole number, not the string '1'"])
+    }
+
     @Test func lintSettings() throws {
         let text = PipelineLoaderTests.valid + "lint:\n  env_inputs: [var.tier]\n  expected_differences: [debug]\n"
         let result = PipelineLoader.parse(text, file: "tollgate.yaml", baseDirectory: "/repo")

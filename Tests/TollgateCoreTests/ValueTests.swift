@@ -96,6 +96,12 @@ import TollgateCore
         #expect(s3.stateLocation(env: "prod", stack: "app", baseDirectory: "/r") == "s3://tf-prod//app/terraform.tfstate")
     }
 
+    @Test func placeholdersAreReplacedInOnePass() {
+        let b = backend("s3", ["bucket": "tf-{env}-{region}-{{stack}}", "key": "{stack}/x{", "workspace_key_prefix": "}{env"])
+        let resolved = b.resolved(["env": "{stack}", "stack": "app"])
+        #expect(resolved.map(\.value) == [.string("tf-{stack}-{region}-{app}"), .string("app/x{"), .string("}{env")])
+    }
+
     @Test func localPathsCompareAfterNormalising() {
         let a = backend("local", ["path": "./state/../state/x.tfstate"])
         let b = backend("local", ["path": "/repo/state/x.tfstate"])
