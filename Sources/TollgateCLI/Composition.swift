@@ -258,6 +258,7 @@ struct Composition {
         context.ci = run
         context.runURL = run?.leaseURL
         context.notice = { Output.diagnostic($0) }
+        if options.showsProgress(environment) { context.progress = { Output.diagnostic("tollgate: " + $0.line) } }
         if let seconds = environment["TOLLGATE_LEASE_SECONDS"].flatMap(Double.init), seconds >= 1 { context.lease = seconds }
         return context
     }

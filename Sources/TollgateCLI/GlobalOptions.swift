@@ -10,15 +10,26 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "Path of the pipeline file (default: tollgate.yaml here or in a parent directory).")
     var config: String?
 
-    @Flag(name: .long, help: "Never colour output (also off when NO_COLOR or CI is set, or stdout is not a terminal).")
+    @Flag(name: .long, help: "Never colour output. Only 'show' colours its text view, and only on a terminal without NO_COLOR or CI set.")
     var noColor = false
 
+    @Flag(name: [.short, .long], help: "Print no progress lines on stderr (also off when TOLLGATE_QUIET is set).")
+    var quiet = false
+
     /// The options of a command that declares its own `--format` (with formats beyond text and
-    /// json) and `--config`: errors are reported as JSON only when the command prints JSON.
-    static func with(config: String?, json: Bool) throws -> GlobalOptions {
+    /// json), `--config` and `--quiet`: errors are reported as JSON only when the command prints JSON.
+    static func with(config: String?, json: Bool, quiet: Bool = false) throws -> GlobalOptions {
         var options = try GlobalOptions.parse(config.map { ["--config", $0] } ?? [])
         options.format = json ? .json : .text
+        options.quiet = quiet
         return options
+    }
+
+    /// Whether progress lines go to stderr: unless `--quiet`, or `TOLLGATE_QUIET` is set to anything but empty or `0`.
+    func showsProgress(_ environment: [String: String]) -> Bool {
+        guard !quiet else { return false }
+        let setting = environment["TOLLGATE_QUIET"] ?? ""
+        return setting.isEmpty || setting == "0"
     }
 
     /// The pipeline file to use: `--config`, else the nearest `tollgate.yaml` upwards from here.

@@ -14,6 +14,20 @@ enum Output {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 
+    /// Whether stdout may be coloured: a terminal, and neither `--no-color`, `NO_COLOR` nor `CI` says otherwise.
+    static func colours(noColor: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        !noColor && (environment["NO_COLOR"] ?? "").isEmpty && environment["CI"] == nil && isatty(STDOUT_FILENO) == 1
+    }
+
+    /// ANSI colours for the few lines that carry meaning by colour; the text reads the same without.
+    enum Colour: String {
+        case red = "31", green = "32", yellow = "33", bold = "1"
+
+        func paint(_ text: String, when enabled: Bool) -> String {
+            enabled ? "\u{1B}[\(rawValue)m\(text)\u{1B}[0m" : text
+        }
+    }
+
     static func json<T: Encodable>(_ value: T) {
         FileHandle.standardOutput.write(Data((jsonText(value) + "\n").utf8))
     }
@@ -51,17 +65,22 @@ enum Output {
         static let interrupted: Int32 = 130
     }
 
-    /// Reports a failure the way the format asks and returns the exit code to throw.
-    static func fail(_ error: any Error, format: OutputFormat) -> ExitCode {
-        let code: Int32
+    /// The exit code a failure ends the command with.
+    static func exitCode(for error: any Error) -> Int32 {
         switch error {
         case let kit as KitError:
-            if case .interrupted = kit { code = Code.interrupted } else { code = kit.isRefusal ? Code.refused : Code.error }
-        case is PromotionPaused: code = Code.refused
-        case EngineError.cancelled: code = Code.interrupted
-        case is CancellationError: code = Code.interrupted
-        default: code = Code.error
+            if case .interrupted = kit { Code.interrupted } else { kit.isRefusal ? Code.refused : Code.error }
+        case is PromotionPaused: Code.refused
+        case let failed as PromotionFailed: exitCode(for: failed.underlying)
+        case EngineError.cancelled: Code.interrupted
+        case is CancellationError: Code.interrupted
+        default: Code.error
         }
+    }
+
+    /// Reports a failure the way the format asks and returns the exit code to throw.
+    static func fail(_ error: any Error, format: OutputFormat) -> ExitCode {
+        let code = exitCode(for: error)
         let message = "\(error)"
         if format == .json {
             struct Failure: Encodable {

@@ -21,6 +21,9 @@ public struct PlanSummary: Sendable, Codable, Equatable {
     public var deferred: [Deferral] = []
     /// Checks, conditions and validations that did not pass.
     public var checks: [CheckOutcome] = []
+    /// The attributes each created, updated or replaced resource changes, sensitive values masked
+    /// (`ResourceDiff`). Filled from the whole plan JSON when the plan is made; the scanner leaves it empty.
+    public var diffs: [ResourceDiff] = []
     /// The engine's own verdict on the plan: nil where the engine does not say (Terraform before 1.5 and 1.8).
     public var errored: Bool?
     public var applyable: Bool?
@@ -166,7 +169,7 @@ public struct PlanSummary: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case create, update, replace, delete, read, forget, other, outputChanges, drifted
-        case moved, imported, reasons, deferred, checks, errored, applyable, complete
+        case moved, imported, reasons, deferred, checks, diffs, errored, applyable, complete
     }
 
     /// Summaries recorded before the members from `other` on existed read them as empty: an older
@@ -188,6 +191,7 @@ public struct PlanSummary: Sendable, Codable, Equatable {
         reasons = try list(.reasons)
         deferred = try list(.deferred)
         checks = try list(.checks)
+        diffs = try list(.diffs)
         errored = try container.decodeIfPresent(Bool.self, forKey: .errored)
         applyable = try container.decodeIfPresent(Bool.self, forKey: .applyable)
         complete = try container.decodeIfPresent(Bool.self, forKey: .complete)

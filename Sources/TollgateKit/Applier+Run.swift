@@ -107,7 +107,9 @@ struct ApplyRun: Sendable {
             let stack = try context.stacks(only: [plan.stack])[0]
             let dirs = try await context.workDirectory(release: release, env: plan.env, stack: stack, purpose: "apply")
             let workspace = EngineWorkspace(directory: dirs.workspace, dataDirectory: dirs.data, variables: variables)
-            try await context.engine.initialize(workspace, backend: context.backendSettings(environment, stack: plan.stack))
+            try await context.step("init", env: plan.env, stack: plan.stack) {
+                try await context.engine.initialize(workspace, backend: context.backendSettings(environment, stack: plan.stack))
+            }
             try await applier.checkState(plan, current: try await context.engine.pullState(workspace), subjects: subjects)
             let planFile = dirs.root + "/reviewed.tfplan"
             try bytes.write(to: URL(fileURLWithPath: planFile))
@@ -166,7 +168,7 @@ struct ApplyRun: Sendable {
     /// Runs the engine's apply; a failure is recorded here, so callers see it as already on the record.
     func runEngine(_ workspace: EngineWorkspace, planFile: String, redactor: Redactor) async throws {
         do {
-            try await context.engine.apply(workspace, planFile: planFile)
+            try await context.step("apply", env: plan.env, stack: plan.stack) { try await context.engine.apply(workspace, planFile: planFile) }
         } catch let stale as StalePlanError {
             _ = try await finish(.failed, planStatus: .stale, detail: "the engine refused a stale plan: \(redactor.redact(stale.engineMessage))")
             let refusal = GateDecision.Refusal(rule: .stale, message: "the engine refused plan '\(plan.id)' as stale: the state of '\(plan.env)/\(plan.stack)' changed after the plan was made (serial \(plan.priorSerial) at review); re-plan and have the new plan reviewed")

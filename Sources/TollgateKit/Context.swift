@@ -25,6 +25,9 @@ public struct Context: Sendable {
     /// Says something to the operator on stderr that is neither a result nor an error (a shallow
     /// clone being deepened); silent unless the composition root wires it.
     public var notice: @Sendable (String) -> Void = { _ in }
+    /// Hears each step of a stack's work as it starts and ends (`ProgressEvent`); silent unless
+    /// the composition root wires it.
+    public var progress: @Sendable (ProgressEvent) -> Void = { _ in }
     /// On-merge answers already found by this process.
     public var mergeChecks = MergeCheckCache()
     /// How long an apply's lock lease lasts without renewal; renewed every third of it.

@@ -59,10 +59,15 @@ public struct DriftDetector: Sendable {
         let planFile = dirs.root + "/drift.tfplan"
         let resources: [DriftedResource]
         do {
-            try await context.engine.initialize(workspace, backend: context.backendSettings(environment, stack: stack.name.value))
-            _ = try await context.engine.plan(workspace, planFile: planFile, varFiles: context.varFiles(root: dirs.root, env: env, stack: stack),
+            let name = stack.name.value
+            try await context.step("init", env: env, stack: name) {
+                try await context.engine.initialize(workspace, backend: context.backendSettings(environment, stack: name))
+            }
+            _ = try await context.step("plan", env: env, stack: name) {
+                try await context.engine.plan(workspace, planFile: planFile, varFiles: context.varFiles(root: dirs.root, env: env, stack: stack),
                                               mode: mode == .full ? .normal : .refreshOnly)
-            let plan = try PlanJSON.decode(try await context.engine.showJSON(workspace, planFile: planFile))
+            }
+            let plan = try PlanJSON.decode(try await context.step("show", env: env, stack: name) { try await context.engine.showJSON(workspace, planFile: planFile) })
             resources = (mode == .full ? DriftedResource.all(inFullPlan: plan) : DriftedResource.all(in: plan)).map { resource in
                 var copy = resource
                 copy.attributes = resource.attributes.map {

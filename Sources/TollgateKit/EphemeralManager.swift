@@ -175,9 +175,14 @@ public struct EphemeralManager: Sendable {
         // The work dir holds a plan file, with the copy's secrets in it: it goes when the run ends.
         defer { Self.removeRun(dirs.root) }
         do {
-            _ = try await context.engine.plan(workspace, planFile: planFile, varFiles: context.varFiles(root: dirs.root, env: environment.name.value, stack: stack),
+            // A copy is reported under its own name, where its stacks' state is.
+            _ = try await context.step(mode == .destroy ? "plan destroy" : "plan", env: record.name, stack: stack.name.value) {
+                try await context.engine.plan(workspace, planFile: planFile, varFiles: context.varFiles(root: dirs.root, env: environment.name.value, stack: stack),
                                               mode: mode)
-            try await context.engine.apply(workspace, planFile: planFile)
+            }
+            try await context.step(mode == .destroy ? "destroy" : "apply", env: record.name, stack: stack.name.value) {
+                try await context.engine.apply(workspace, planFile: planFile)
+            }
         } catch let error as CancellationError {
             throw error
         } catch {
@@ -235,7 +240,7 @@ public struct EphemeralManager: Sendable {
         variables["TF_VAR_" + Self.nameVariable] = record.name
         let workspace = EngineWorkspace(directory: dirs.workspace, dataDirectory: dirs.data, variables: variables)
         let backend = context.backendSettings(settings.backend, values: ["ephemeral": record.name, "env": record.like, "stack": stack.name.value])
-        try await context.engine.initialize(workspace, backend: backend)
+        try await context.step("init", env: record.name, stack: stack.name.value) { try await context.engine.initialize(workspace, backend: backend) }
         return (dirs, workspace)
     }
 

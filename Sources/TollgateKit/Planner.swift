@@ -82,7 +82,6 @@ public struct Planner: Sendable {
     func plan(_ stack: Stack, release: Release, environment: Environment, variables: [String: String],
               breakGlass: String? = nil) async throws -> (record: PlanRecord, json: Data) {
         let env = environment.name.value
-        let redactor = Redactor(variables.values)
         let made = try await make(stack, release: release, environment: environment, variables: variables, purpose: "plan")
         let digest = try await context.artifacts.put(made.bytes)
         // Byte-identical plan files happen (same state, same config, same second): the plan already on
@@ -91,9 +90,8 @@ public struct Planner: Sendable {
            same.releaseID == release.id, same.status == .pending, same.breakGlass == breakGlass {
             return (same, made.json)
         }
-        // The engine writes variable values (secrets included) into plan JSON: store it redacted.
-        let redactedJSON = CanonicalJSON.data(redactor.redact(try JSONDecoder().decode(JSONValue.self, from: made.json)))
-        let jsonID = try await context.artifacts.put(redactedJSON)
+        // The engine writes variable values (secrets included) into plan JSON: store it masked and redacted.
+        let jsonID = try await context.artifacts.put(CanonicalJSON.data(made.display))
         let prior = made.prior
         let record = made.record(id: "p-" + context.effects.newID(), release: release, env: env, stack: stack.name.value, breakGlass: breakGlass)
         try await context.ledger.recordPlan(record, event: AuditEntry(
@@ -108,10 +106,12 @@ public struct Planner: Sendable {
     }
 
     /// What one stack's plan run made, before anything is stored: the plan file's bytes, its JSON
-    /// (as the engine printed it), the summary and the check results (redacted).
+    /// (as the engine printed it, and as tollgate shows it: sensitive values masked, secrets
+    /// redacted), the summary with its attribute diffs and the check results (redacted).
     struct Made: Sendable {
         var bytes: Data
         var json: Data
+        var display: JSONValue
         var summary: PlanSummary
         var hasChanges: Bool
         var checks: [CheckResult]
@@ -139,11 +139,15 @@ public struct Planner: Sendable {
         let workspace = EngineWorkspace(directory: dirs.workspace, dataDirectory: dirs.data, variables: variables)
         let planFile = dirs.root + "/plan.tfplan"
         let json: Data
-        let summary: PlanSummary
+        let display: JSONValue
+        var summary: PlanSummary
         let changes: Bool
         let checks: [CheckResult]
         do {
-            try await context.engine.initialize(workspace, backend: context.backendSettings(environment, stack: stack.name.value))
+            let name = stack.name.value
+            try await context.step("init", env: env, stack: name) {
+                try await context.engine.initialize(workspace, backend: context.backendSettings(environment, stack: name))
+            }
             // The checks that only read the work dir run beside plan; the others that need no plan
             // (an ephemeral copy) start once the plan succeeded, beside show -json.
             // The checks the release asks for, and every check the governance in force requires:
@@ -156,22 +160,31 @@ public struct Planner: Sendable {
             let checker = Checker(context: context, releaseFiles: Set(release.files), release: release)
             async let early = checker.run(wanted.filter { Checker.besidePlan.contains($0) }, stack: stack, env: env, workspace: workspace,
                                           sourceRoot: dirs.root + "/src", plan: Checker.Plan())
-            changes = try await context.engine.plan(workspace, planFile: planFile, varFiles: context.varFiles(root: dirs.root, env: env, stack: stack))
+            changes = try await context.step("plan", env: env, stack: name) {
+                try await context.engine.plan(workspace, planFile: planFile, varFiles: context.varFiles(root: dirs.root, env: env, stack: stack))
+            }
             async let middle = checker.run(wanted.filter { !Checker.besidePlan.contains($0) && !Checker.readsPlan.contains($0) }, stack: stack, env: env,
                                            workspace: workspace, sourceRoot: dirs.root + "/src", plan: Checker.Plan())
-            json = try await context.engine.showJSON(workspace, planFile: planFile)
+            json = try await context.step("show", env: env, stack: name) { try await context.engine.showJSON(workspace, planFile: planFile) }
             // The scanner reads only what the summary needs, and refuses what is not a plan as the decoder does.
             do {
                 summary = try PlanSummary(scanning: json)
             } catch let error as PlanInputError {
                 throw KitError.step("the output of 'terraform show -json' for '\(env)/\(stack.name.value)' \(error)")
             }
+            // What reviewers see of the change: masked where the engine marks values sensitive,
+            // redacted where a configured secret (or a derived form of it) appears.
+            display = redactor.redact(SensitiveMask.plan(try JSONDecoder().decode(JSONValue.self, from: json)))
+            summary.diffs = ResourceDiff.all(in: display)
             let policyContext: [String: JSONValue] = [
                 "env": .string(env), "stack": .string(stack.name.value), "release": .string(release.id), "commit": .string(release.commit),
                 "author": .string(release.author), "planner": .string(context.actor), "pr": release.pr.map { .number(Double($0)) } ?? .null,
             ]
-            let late = await checker.run(wanted.filter { Checker.readsPlan.contains($0) }, stack: stack, env: env, workspace: workspace,
-                                         sourceRoot: dirs.root + "/src", plan: Checker.Plan(summary: summary, json: json, context: policyContext))
+            let readingPlan = wanted.filter { Checker.readsPlan.contains($0) }
+            let plan = Checker.Plan(summary: summary, json: json, context: policyContext)
+            let late = readingPlan.isEmpty ? [] : try await context.step("checks", env: env, stack: name) {
+                await checker.run(readingPlan, stack: stack, env: env, workspace: workspace, sourceRoot: dirs.root + "/src", plan: plan)
+            }
             // Report in the order the environment lists them.
             let order = Dictionary(wanted.enumerated().map { ($1.rawValue, $0) }, uniquingKeysWith: min)
             checks = (await early + middle + late).sorted { order[$0.name, default: 0] < order[$1.name, default: 0] }
@@ -202,7 +215,7 @@ public struct Planner: Sendable {
                     + "a first plan must never adopt another environment's state, so give '\(env)' a backend of its own (check for symlinks and shared buckets)")],
                 subjects: ["env": env, "stack": stack.name.value, "release": release.id])
         }
-        return Made(bytes: bytes, json: json, summary: summary, hasChanges: changes,
+        return Made(bytes: bytes, json: json, display: display, summary: summary, hasChanges: changes,
                     checks: checks.map { result in CheckResult(name: result.name, status: result.status, details: result.details.map(redactor.redact)) },
                     prior: prior, planner: context.actor, engine: context.engine.info, at: context.effects.now())
     }

@@ -68,7 +68,7 @@ public struct ReviewMarkdown: Sendable {
 
     /// How much a list matters when the comment must be shortened: lower tiers are kept first.
     enum Tier: Int, CaseIterable {
-        case destructive, checks, changes, drift
+        case destructive, checks, changes, drift, attributes
     }
 
     /// Lines that can be shortened, and how to say what was left out.
@@ -175,6 +175,17 @@ public struct ReviewMarkdown: Sendable {
             line("")
         }
 
+        // What each resource's attributes do, destructive changes first, as a diff block per resource.
+        let order = summary.delete + summary.replace + summary.create + summary.update
+        let diffs = summary.diffsByAddress
+        let attributes = order.compactMap { address in diffs[address].flatMap { $0.lines.isEmpty ? nil : Self.diffItem($0) } }
+        if !attributes.isEmpty {
+            line("**Attribute changes** (\(attributes.count) resource\(attributes.count == 1 ? "" : "s"))")
+            line("")
+            list(.attributes, attributes, noun: "attribute diffs")
+            line("")
+        }
+
         if summary.drifted.isEmpty {
             line("**Drift**: none since the last apply")
         } else {
@@ -219,6 +230,24 @@ public struct ReviewMarkdown: Sendable {
         line("")
         line("</details>")
         return Stack(blocks: blocks)
+    }
+
+    /// One resource's attribute changes as a list item holding a `diff` block. The fence is longer
+    /// than any run of backticks in the values, so no value can close it early.
+    static func diffItem(_ diff: ResourceDiff) -> String {
+        let lines = diff.lines
+        let longest = lines.map(longestBacktickRun).max() ?? 0
+        let fence = String(repeating: "`", count: max(3, longest + 1))
+        return (["- \(code(diff.address)) (\(diff.action))", "  \(fence)diff"] + lines.map { "  " + $0 } + ["  \(fence)"]).joined(separator: "\n")
+    }
+
+    static func longestBacktickRun(_ text: String) -> Int {
+        var run = 0, best = 0
+        for character in text {
+            run = character == "`" ? run + 1 : 0
+            best = max(best, run)
+        }
+        return best
     }
 
     // MARK: Rendering

@@ -70,6 +70,8 @@ struct CLI {
         env["TOLLGATE_CACHE_DIR"] = cache
         env["TOLLGATE_ENGINE"] = engine
         env["NO_COLOR"] = "1"
+        // Tests compare stderr whole; the progress lines are tested on their own (ProgressTests).
+        env["TOLLGATE_QUIET"] = "1"
         environment = env
     }
 

@@ -308,6 +308,8 @@ import Testing
             resource "null_resource" "db" {
               triggers = {
                 password = var.db_password
+                # Unmarked on purpose: a derived form of the secret the engine no longer masks.
+                encoded = nonsensitive(base64encode(var.db_password))
               }
             }
 
@@ -317,7 +319,7 @@ import Testing
         let released = try repo.cli.run("release")
         let release = released.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         var outputs: [String] = []
-        for arguments in [["promote", release, "--to", "dev"], ["status"], ["audit", "trace"], ["audit", "verify"], ["promote", release, "--to", "dev", "--format", "json"]] {
+        for arguments in [["promote", release, "--to", "dev", "--format", "json"], ["status"], ["audit", "trace"], ["audit", "verify"], ["promote", release, "--to", "dev"]] {
             let result = try repo.cli.run(arguments)
             #expect(result.status == 0, "\(arguments): \(result.stderr)")
             outputs += [result.stdout, result.stderr]
@@ -326,10 +328,25 @@ import Testing
         outputs += [plans.stdout, plans.stderr]
         let id = try #require(try plans.jsonArray().last?["id"] as? String)
         for format in ["text", "json", "markdown"] { outputs.append(try repo.cli.run("show", id, "--format", format).stdout) }
-        for text in outputs { #expect(!text.contains(secret)) }
+        let encoded = Data(secret.utf8).base64EncodedString()
+        for text in outputs {
+            #expect(!text.contains(secret))
+            #expect(!text.contains(encoded))
+        }
+        // The review shows the resource's attributes, the secret masked in both forms.
+        let steps = try JSONSerialization.jsonObject(with: Data(outputs[0].utf8)) as? [[String: Any]] ?? []
+        let applied = try #require(steps.first { $0["stack"] as? String == "app" }?["plan"] as? String, "\(outputs[0])")
+        let shown = try repo.cli.run("show", applied).stdout
+        #expect(shown.contains("""
+              create   null_resource.db
+                         + id = (known after apply)
+                         + triggers.encoded = "(redacted)"
+                         + triggers.password = (sensitive)
+            """), "\(shown)")
         var ledgerBytes = Data()
         for suffix in ["", "-wal"] { ledgerBytes += (try? Data(contentsOf: URL(fileURLWithPath: repo.repository + "/.tollgate/ledger.sqlite" + suffix))) ?? Data() }
         #expect(ledgerBytes.range(of: Data(secret.utf8)) == nil, "the secret is in the ledger")
+        #expect(ledgerBytes.range(of: Data(encoded.utf8)) == nil, "the secret's base64 is in the ledger")
         // Stored plan JSON is redacted (the engine's plan file itself holds variable values).
         let artifacts = try FileManager.default.subpathsOfDirectory(atPath: repo.repository + "/.tollgate/artifacts")
         var redactedJSON = 0
@@ -337,6 +354,7 @@ import Testing
             let data = (try? Data(contentsOf: URL(fileURLWithPath: repo.repository + "/.tollgate/artifacts/" + path))) ?? Data()
             guard data.first == UInt8(ascii: "{") else { continue }
             #expect(data.range(of: Data(secret.utf8)) == nil, "plan JSON \(path) holds the secret")
+            #expect(data.range(of: Data(encoded.utf8)) == nil, "plan JSON \(path) holds the secret's base64")
             if data.range(of: Data("(redacted)".utf8)) != nil { redactedJSON += 1 }
         }
         #expect(redactedJSON >= 1)

@@ -33,6 +33,18 @@ import TollgateKit
                         .init(address: "aws_db_instance.main", reason: "delete_because_no_resource_config")]
         data.deferred = [.init(address: "aws_instance.worker[\"b\"]", reason: "instance_count_unknown")]
         (data.errored, data.applyable, data.complete) = (false, true, false)
+        data.diffs = [
+            ResourceDiff(address: "aws_security_group.db", action: "update", attributes: [
+                AttributeChange(path: "ingress[0].from_port", kind: .changed, before: "5432", after: "6432"),
+                AttributeChange(path: "description", kind: .changed, before: "\"db ```ports```\"", after: "\"db\""),
+                AttributeChange(path: "user_data", kind: .changed, before: "\"port=5432\"", after: "\"port=6432\" (+ 2 more changed lines)", line: 4),
+            ]),
+            ResourceDiff(address: "null_resource.migrate", action: "replace", attributes: [
+                AttributeChange(path: "id", kind: .changed, before: "\"4711\"", after: "(known after apply)"),
+                AttributeChange(path: "triggers.schema", kind: .changed, before: "\"v7\"", after: "\"v8\"", forcesReplacement: true),
+                AttributeChange(path: "triggers.password", kind: .changed, before: "(sensitive)", after: "(sensitive)"),
+            ], forcesReplacement: ["triggers"], omitted: 3),
+        ]
         let dataChecks = [
             CheckResult(name: "fmt", status: .pass),
             CheckResult(name: "lint", status: .warn, details: ["stacks/data/main.tf:12: [env-conditional] 'var.env == \"prod\"' decides by environment; move it to config/ENV"]),
@@ -44,6 +56,10 @@ import TollgateKit
         network.imported = [.init(address: "aws_vpc.main", id: "vpc-0a1b2c")]
         network.other = [.init(address: "aws_route.default", actions: ["teleport"])]
         network.checks = [.init(address: "check.nat_reachable", status: "fail", problems: ["the NAT gateway did not answer"])]
+        network.diffs = [ResourceDiff(address: "aws_vpc.main", action: "create", attributes: [
+            AttributeChange(path: "cidr_block", kind: .added, before: nil, after: "\"10.0.0.0/16\""),
+            AttributeChange(path: "arn", kind: .added, before: nil, after: "(known after apply)"),
+        ])]
         return [
             ReviewMarkdown.Entry(plan: plan("p-data01", stack: "data", summary: data, checks: dataChecks), release: release, gates: GateDecision(
                 refusals: [

@@ -56,6 +56,11 @@ struct PromoteCommand: AsyncParsableCommand {
                     for command in waiting.commands { Output.diagnostic("  \(command)") }
                 }
                 throw ExitCode(Output.Code.refused)
+            } catch let failed as PromotionFailed {
+                // What was applied before the failure is reported as well as the failure itself.
+                report(failed.steps)
+                if options.format == .json { throw ExitCode(Output.exitCode(for: failed)) }
+                throw failed.underlying
             }
         }
     }

@@ -38,8 +38,11 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(help: "Path of the pipeline file (default: tollgate.yaml here or in a parent directory).")
     var config: String?
 
-    @Flag(name: .long, help: "Never colour output (also off when NO_COLOR or CI is set, or stdout is not a terminal).")
+    @Flag(name: .long, help: "Never colour output. Only 'show' colours its text view, and only on a terminal without NO_COLOR or CI set.")
     var noColor = false
+
+    @Flag(name: [.short, .long], help: "Print no progress lines on stderr (also off when TOLLGATE_QUIET is set).")
+    var quiet = false
 
     func validate() throws {
         if preview {
@@ -57,11 +60,13 @@ struct PlanCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let options = try GlobalOptions.with(config: config, json: format == .json)
+        let options = try GlobalOptions.with(config: config, json: format == .json, quiet: quiet)
         if preview { return try await runPreview(options) }
         guard let release else { return }
+        // The lines around the plans are progress too: --quiet leaves stderr to warnings and errors.
+        let chatty = format == .text && options.showsProgress(ProcessInfo.processInfo.environment)
         try await Composition.run(options) { context in
-            if format == .text {
+            if chatty {
                 Output.diagnostic("planning \(Digest.short(release)) for '\(env)' with \(context.engine.info.kind) \(context.engine.info.version)")
             }
             let plans = try await Planner(context: context).plan(release: release, env: env, stacks: stack, breakGlass: breakGlass)
@@ -75,7 +80,7 @@ struct PlanCommand: AsyncParsableCommand {
                     Output.line("\(plan.id)  \(plan.env)/\(plan.stack)  \(plan.hasChanges ? plan.summary.counts : "no changes")  \(Digest.short(plan.digest))")
                     for address in plan.summary.destructive { Output.line("  ! destroys \(address)") }
                 }
-                Output.diagnostic("review with 'tollgate show PLAN'; apply with 'tollgate apply PLAN'")
+                if chatty { Output.diagnostic("review with 'tollgate show PLAN'; apply with 'tollgate apply PLAN'") }
             }
         }
     }

@@ -38,8 +38,11 @@ struct RollbackCommand: AsyncParsableCommand {
     @Option(help: "Path of the pipeline file.")
     var config: String?
 
+    @Flag(name: [.short, .long], help: "Print no progress lines on stderr (also off when TOLLGATE_QUIET is set).")
+    var quiet = false
+
     func run() async throws {
-        let options = try GlobalOptions.parse((config.map { ["--config", $0] } ?? []) + ["--format", format == .json ? "json" : "text"])
+        let options = try GlobalOptions.with(config: config, json: format == .json, quiet: quiet)
         try await Composition.run(options) { context in
             let result = try await RollbackPlanner(context: context).plan(env: env, stacks: stack, to: to)
             if let playbook {

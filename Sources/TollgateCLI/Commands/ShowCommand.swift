@@ -22,6 +22,9 @@ struct ShowCommand: AsyncParsableCommand {
     @Option(help: "Path of the pipeline file.")
     var config: String?
 
+    @Flag(name: .long, help: "Never colour the text view (also off when NO_COLOR or CI is set, or stdout is not a terminal).")
+    var noColor = false
+
     struct Review: Encodable {
         var plan: PlanRecord
         var release: Release
@@ -44,13 +47,16 @@ struct ShowCommand: AsyncParsableCommand {
             switch format {
             // One plan keeps the object shape scripts already read; several are an array.
             case .json: if reviews.count == 1 { Output.json(reviews[0]) } else { Output.json(reviews) }
-            case .text: Output.line(reviews.map { render($0.plan, $0.release, $0.gates) }.joined(separator: "\n\n"))
+            case .text:
+                let colour = Output.colours(noColor: noColor)
+                Output.line(reviews.map { render($0.plan, $0.release, $0.gates, colour: colour) }.joined(separator: "\n\n"))
             case .markdown: Output.line(ReviewMarkdown(statefulTypes: Set(context.pipeline.statefulTypes)).render(reviews.map { ReviewMarkdown.Entry(plan: $0.plan, release: $0.release, gates: $0.gates) }))
             }
         }
     }
 
-    func render(_ plan: PlanRecord, _ release: Release, _ gates: GateDecision) -> String {
+    /// The text view; with `colour`, additions are green, removals and destruction red, changes yellow.
+    func render(_ plan: PlanRecord, _ release: Release, _ gates: GateDecision, colour: Bool = false) -> String {
         var lines: [String] = []
         lines.append("plan \(plan.id): \(plan.env)/\(plan.stack) (\(plan.status.rawValue))")
         lines.append("")
@@ -63,13 +69,28 @@ struct ShowCommand: AsyncParsableCommand {
         }
         let reasons = summary.reasonsInWords
         func because(_ address: String) -> String { reasons[address].map { " (\($0))" } ?? "" }
+        // Each resource line is followed by the attributes it changes, in the plain +/-/~ form.
+        let diffs = summary.diffsByAddress
+        func changed(_ verb: String, _ address: String) -> [String] {
+            ["  \(verb.padding(toLength: 8, withPad: " ", startingAt: 0)) \(address)\(because(address))"]
+                + (diffs[address]?.lines ?? []).map { line in
+                    let paint: Output.Colour? = switch line.first {
+                    case "+": .green
+                    case "-": .red
+                    case "~": .yellow
+                    default: nil
+                    }
+                    return "             " + (paint?.paint(line, when: colour) ?? line)
+                }
+        }
         if !summary.destructive.isEmpty {
-            lines.append("DESTRUCTIVE: \(summary.destructive.count) resource\(summary.destructive.count == 1 ? "" : "s") destroyed or replaced")
-            lines += summary.delete.map { "  delete   \($0)\(because($0))" } + summary.replace.map { "  replace  \($0)\(because($0))" }
+            lines.append(Output.Colour.red.paint("DESTRUCTIVE: \(summary.destructive.count) resource\(summary.destructive.count == 1 ? "" : "s") destroyed or replaced",
+                                                 when: colour))
+            lines += summary.delete.flatMap { changed("delete", $0) } + summary.replace.flatMap { changed("replace", $0) }
             lines.append("")
         }
         lines.append("changes: \(plan.hasChanges ? summary.counts : "none")")
-        lines += summary.create.map { "  create   \($0)" } + summary.update.map { "  update   \($0)\(because($0))" }
+        lines += summary.create.flatMap { changed("create", $0) } + summary.update.flatMap { changed("update", $0) }
         lines += summary.read.map { "  read     \($0)\(because($0))" } + summary.forget.map { "  forget   \($0)" }
         lines += summary.otherLines.map { "  \($0)" }
         if !summary.checks.isEmpty {
