@@ -50,6 +50,11 @@ fuzz:
 fuzz-smoke:
 	@scripts/fuzz.sh --smoke
 
+# Every benchmark under bench/ on the release build, then one table of ratios with their targets.
+bench: setup
+	swift build -c release --product tollgate
+	@TOLLGATE_BINARY="$(CURDIR)/.build/release/tollgate" bench/all
+
 demo: setup build
 	@scripts/demo.sh
 

@@ -88,7 +88,9 @@ enum Output {
                 var exit_code: Int32
                 var refused: Bool
             }
-            json(Failure(error: message, exit_code: code, refused: code == Code.refused))
+            // On stderr, like every error: stdout holds only results, so `--format json > out.json`
+            // never captures an error in place of a result, and the CI log shows it.
+            FileHandle.standardError.write(Data((jsonText(Failure(error: message, exit_code: code, refused: code == Code.refused)) + "\n").utf8))
         } else {
             // Several reasons print one per line, each indented under the first.
             let lines = message.split(separator: "\n", omittingEmptySubsequences: false)

@@ -287,9 +287,21 @@ public enum RegoQueries {
     /// An engine error, with what to do when it is a conftest built-in the engine lacks.
     static func explained(_ error: PolicyError, engine: String) -> PolicyError {
         guard case .evaluation(let name, let message) = error,
-              let builtin = conftestBuiltins.reversed().first(where: { message.contains("undefined function \($0)") || message.contains("Function not found: \($0)") })
+              let builtin = conftestBuiltins.reversed().first(where: { names(message, "undefined function \($0)") || names(message, "Function not found: \($0)") })
         else { return error }
         return .evaluation(engine: name, message: message + "; '\(builtin)' is a conftest built-in, which \(engine) does not provide: use policies.engine: opa (the OPA library, where tollgate provides it) or conftest")
+    }
+
+    /// Whether `message` holds `phrase` as a whole name: `undefined function parse_config` is not
+    /// named by `undefined function parse_config_yaml`.
+    static func names(_ message: String, _ phrase: String) -> Bool {
+        var rest = message[...]
+        while let found = rest.range(of: phrase) {
+            let next = rest[found.upperBound...].first
+            if next.map({ !($0.isLetter || $0.isNumber || $0 == "_" || $0 == ".") }) ?? true { return true }
+            rest = rest[found.upperBound...]
+        }
+        return false
     }
 
     /// Evaluates every namespace's document once and collects the messages.

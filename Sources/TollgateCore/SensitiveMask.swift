@@ -38,6 +38,34 @@ public enum SensitiveMask {
         return .object(members)
     }
 
+    /// The texts `plan` replaced in `original`: every string (and number) under a masked value, so
+    /// messages made from the original, such as a policy's deny message, can be masked as well.
+    public static func hiddenValues(_ original: JSONValue, masked: JSONValue) -> Set<String> {
+        var hidden: Set<String> = []
+        var pending: [(JSONValue, JSONValue)] = [(original, masked)]
+        while let (before, after) = pending.popLast() {
+            switch (before, after) {
+            case (.object(let old), .object(let new)):
+                pending += old.compactMap { key, value in new[key].map { (value, $0) } }
+            case (.array(let old), .array(let new)):
+                pending += zip(old, new).map { ($0, $1) }
+            case (_, .string(let value)) where value == text && before != after:
+                var leaves = [before]
+                while let leaf = leaves.popLast() {
+                    switch leaf {
+                    case .string(let value): hidden.insert(value)
+                    case .number: hidden.insert(CanonicalJSON.encode(leaf))
+                    case .array(let items): leaves += items
+                    case .object(let members): leaves += members.values
+                    case .null, .bool: break
+                    }
+                }
+            default: break
+            }
+        }
+        return hidden
+    }
+
     /// The value with every part its marker marks `true` replaced.
     public static func masked(_ value: JSONValue, by marker: JSONValue?) -> JSONValue {
         guard let marker else { return value }

@@ -25,8 +25,9 @@ public struct SSHKeygenSignatures: Signatures {
         self.timeZone = environment["TZ"].flatMap { TimeZone(identifier: $0.hasPrefix(":") ? String($0.dropFirst()) : $0) } ?? .current
     }
 
-    func keygen(_ arguments: [String], input: Data? = nil) async throws -> ProcessRunner.Output {
-        try await runner.run("/usr/bin/env", ["ssh-keygen"] + arguments, directory: scratchDirectory, environment: environment, input: input)
+    /// Runs ssh-keygen in the scratch directory, with this process's environment unless another is given.
+    func keygen(_ arguments: [String], input: Data? = nil, environment: [String: String]? = nil) async throws -> ProcessRunner.Output {
+        try await runner.run("/usr/bin/env", ["ssh-keygen"] + arguments, directory: scratchDirectory, environment: environment ?? self.environment, input: input)
     }
 
     public func principals(forKey keyPath: String, allowedSigners: String) async throws -> [String] {
@@ -107,8 +108,7 @@ public struct SSHKeygenSignatures: Signatures {
         if key?.isSecurityKey == true {
             FileHandle.standardError.write(Data("tollgate: signing with the security key of \(keyPath); touch it if it blinks\n".utf8))
         }
-        let output = try await runner.run("/usr/bin/env", ["ssh-keygen", "-Y", "sign", "-q", "-f", signingKey, "-n", Self.namespace, file],
-                                          directory: scratchDirectory, environment: environment)
+        let output = try await keygen(["-Y", "sign", "-q", "-f", signingKey, "-n", Self.namespace, file], environment: environment)
         guard output.status == 0, let signature = FileManager.default.contents(atPath: file + ".sig") else {
             throw SignatureError.signingFailed(path: keyPath, reason: output.stderrText.trimmingWhitespaceAndNewlines())
         }

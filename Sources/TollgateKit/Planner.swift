@@ -140,6 +140,7 @@ public struct Planner: Sendable {
         let planFile = dirs.root + "/plan.tfplan"
         let json: Data
         let display: JSONValue
+        var detailRedactor = Redactor(variables.values)
         var summary: PlanSummary
         let changes: Bool
         let checks: [CheckResult]
@@ -174,7 +175,11 @@ public struct Planner: Sendable {
             }
             // What reviewers see of the change: masked where the engine marks values sensitive,
             // redacted where a configured secret (or a derived form of it) appears.
-            display = redactor.redact(SensitiveMask.plan(try JSONDecoder().decode(JSONValue.self, from: json)))
+            let decoded = try JSONDecoder().decode(JSONValue.self, from: json)
+            let masked = SensitiveMask.plan(decoded)
+            display = redactor.redact(masked)
+            // Check details (a policy's deny message) may quote what the engine marked sensitive.
+            detailRedactor = Redactor(Array(variables.values) + SensitiveMask.hiddenValues(decoded, masked: masked))
             summary.diffs = ResourceDiff.all(in: display)
             let policyContext: [String: JSONValue] = [
                 "env": .string(env), "stack": .string(stack.name.value), "release": .string(release.id), "commit": .string(release.commit),
@@ -216,7 +221,9 @@ public struct Planner: Sendable {
                 subjects: ["env": env, "stack": stack.name.value, "release": release.id])
         }
         return Made(bytes: bytes, json: json, display: display, summary: summary, hasChanges: changes,
-                    checks: checks.map { result in CheckResult(name: result.name, status: result.status, details: result.details.map(redactor.redact)) },
+                    checks: checks.map { result in
+                        CheckResult(name: result.name, status: result.status, details: result.details.map(detailRedactor.redact))
+                    },
                     prior: prior, planner: context.actor, engine: context.engine.info, at: context.effects.now())
     }
 }

@@ -140,7 +140,12 @@ import Testing
         #expect(result.stderr.contains("tollgate: refused: identity guard refused environment 'dev': 'echo local-prod' printed 'local-prod', but the pipeline declares account 'local-dev'"))
         let json = try sandbox.cli.run("plan", release, "--env", "dev", "--format", "json")
         #expect(json.status == 3)
-        #expect(try json.json()["refused"] as? Bool == true)
+        // The error is a JSON object on stderr; stdout holds results only.
+        #expect(json.stdout == "")
+        let failure = try JSONSerialization.jsonObject(with: Data(json.stderr.utf8)) as? [String: Any]
+        #expect(failure?["refused"] as? Bool == true)
+        #expect(failure?["exit_code"] as? Int == 3)
+        #expect((failure?["error"] as? String)?.hasPrefix("identity guard refused environment 'dev'") == true, "\(json.stderr)")
     }
 
     @Test func unknownEnvironmentSuggests() throws {

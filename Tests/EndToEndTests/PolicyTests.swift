@@ -64,6 +64,49 @@ import Testing
         #expect(shown.stdout.contains("missing: check 'policy' failed"))
     }
 
+    /// A deny message that quotes a value the engine marks sensitive keeps the message, not the value.
+    @Test func aDenyMessageQuotingASensitiveValueIsMasked() throws {
+        let repo = try PromotionRepo(engine: TestEngines.all[0])
+        defer { repo.remove() }
+        let value = "quoted-\(UUID().uuidString.prefix(8))"
+        try repo.edit("stacks/app/main.tf", commit: "a sensitive default") { $0 + """
+
+            variable "db_password" {
+              type      = string
+              sensitive = true
+              default   = "\(value)"
+            }
+
+            resource "null_resource" "db" {
+              triggers = {
+                password = var.db_password
+              }
+            }
+
+            """ }
+        try Data("""
+            package main
+
+            import rego.v1
+
+            deny contains msg if {
+              some r in input.resource_changes
+              r.address == "null_resource.db"
+              msg := sprintf("%s sets password %s", [r.address, r.change.after.triggers.password])
+            }
+
+            """.utf8).write(to: URL(fileURLWithPath: repo.repository + "/policies/quote.rego"))
+        let (plan, policy) = try Self.prodPlan(repo, message: "a policy that quotes it")
+        #expect(policy["status"] as? String == "fail")
+        let details = policy["details"] as? [String] ?? []
+        #expect(details.contains("deny main.deny: null_resource.db sets password (redacted)"), "\(details)")
+        let id = try #require(plan["id"] as? String)
+        for format in ["text", "json", "markdown"] {
+            let shown = try repo.cli.run("show", id, "--format", format).stdout
+            #expect(!shown.contains(value), "\(format)")
+        }
+    }
+
     @Test func withoutAnEngineThePolicyCheckFailsAndSaysHowToInstallOne() throws {
         let repo = try PromotionRepo(engine: TestEngines.all[0])
         defer { repo.remove() }

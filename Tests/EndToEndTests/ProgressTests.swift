@@ -45,10 +45,11 @@ import Testing
         #expect(stderr.count > 20 && stderr[20].hasPrefix("tollgate: error: 'terraform apply "), "\(result.stderr)")
         #expect(result.stderr.contains("Error: local-exec provisioner error"))
 
-        // In JSON the failed step carries the error; --quiet leaves stderr to the error alone.
+        // In JSON the failed step carries the error, and the error is a JSON object on stderr (--quiet leaves it alone there).
         let json = try repo.cli.run("promote", release, "--to", "dev", "--format", "json", "--quiet")
         #expect(json.status == 1)
-        #expect(json.stderr == "")
+        let failure = try JSONSerialization.jsonObject(with: Data(json.stderr.utf8)) as? [String: Any]
+        #expect(failure?["exit_code"] as? Int == 1 && failure?["refused"] as? Bool == false, "\(json.stderr)")
         let reported = try json.jsonArray()
         #expect(reported.map { $0["stack"] as? String } == ["network", "app"])
         #expect(reported.map { $0["status"] as? String } == ["already-applied", "failed"])

@@ -50,6 +50,15 @@ import TollgateCore
         #expect(SensitiveMask.plan(unmarked) == unmarked)
     }
 
+    @Test(arguments: engines)
+    func theMaskedTextsAreKnownSoMessagesCanBeMaskedToo(engine: String) throws {
+        let original = try plan(engine, "sensitive")
+        let hidden = SensitiveMask.hiddenValues(original, masked: SensitiveMask.plan(original))
+        #expect(hidden == ["fixture-secret-value"])
+        let unmarked = try plan(engine, "create")
+        #expect(SensitiveMask.hiddenValues(unmarked, masked: SensitiveMask.plan(unmarked)) == [])
+    }
+
     @Test func nestedListsMapsRemovalsAndTypeChangesAreWalked() {
         let change: JSONValue = .object([
             "address": .string("aws_security_group.web"),

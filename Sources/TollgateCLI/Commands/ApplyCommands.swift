@@ -59,8 +59,7 @@ struct PromoteCommand: AsyncParsableCommand {
             } catch let failed as PromotionFailed {
                 // What was applied before the failure is reported as well as the failure itself.
                 report(failed.steps)
-                if options.format == .json { throw ExitCode(Output.exitCode(for: failed)) }
-                throw failed.underlying
+                throw Output.fail(failed.underlying, format: options.format)
             }
         }
     }
