@@ -48,7 +48,8 @@ struct DemoCommand: AsyncParsableCommand {
             guard let pipeline = loaded.validPipeline else { throw KitError.step("the example pipeline is invalid: \(loaded.diagnostics)") }
             var env = environment
             env["TOLLGATE_ACTOR"] = "ci@example.com"
-            let options = try GlobalOptions.parse(["--config", repository + "/tollgate.yaml"])
+            // The demo tells its story on stdout; a line per engine step would bury it.
+            let options = try GlobalOptions.parse(["--config", repository + "/tollgate.yaml", "--quiet"])
             let context = try await Composition(options: options, environment: env).context(pipeline)
             say("   engine: \(context.engine.info.kind) \(context.engine.info.version) (\(context.engine.info.path)); CI acts as ci@example.com")
 
