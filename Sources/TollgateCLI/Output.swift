@@ -28,16 +28,72 @@ enum Output {
         }
     }
 
+    /// The version of the JSON contract every `--format json` output carries as `schema_version`.
+    /// It changes only when a key is removed or changes meaning; new keys keep the version.
+    static let schemaVersion = 1
+
+    /// Prints a result object as JSON with `schema_version` beside its own keys.
     static func json<T: Encodable>(_ value: T) {
-        FileHandle.standardOutput.write(Data((jsonText(value) + "\n").utf8))
+        write(jsonText(value), to: .standardOutput)
     }
 
-    /// A value as the JSON every `--format json` prints: pretty, keys sorted, ISO 8601 dates.
+    /// A list is never a whole output: it goes under a named key, so `schema_version` has a place.
+    @available(*, unavailable, message: "print a list under a named key: Output.json(list, key: \"plans\")")
+    static func json<T: Encodable>(_ value: [T]) {}
+
+    /// Prints a list as `{"schema_version": 1, key: [...]}`.
+    static func json<T: Encodable>(_ items: [T], key: String) {
+        write(jsonText(Listing(key: key, items: items)), to: .standardOutput)
+    }
+
+    private static func write(_ text: String, to handle: FileHandle) {
+        handle.write(Data((text + "\n").utf8))
+    }
+
+    /// A result object as the JSON every `--format json` prints: snake_case keys (like the engine's
+    /// own JSON; names and other data used as keys are left as written), `schema_version`, pretty,
+    /// keys sorted, ISO 8601 dates.
     static func jsonText<T: Encodable>(_ value: T) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
-        return String(decoding: (try? encoder.encode(value)) ?? Data("{}".utf8), as: UTF8.self)
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        do {
+            return String(decoding: try encoder.encode(Versioned(value: value)), as: UTF8.self)
+        } catch {
+            // Only a non-finite number fails to encode; the error says which value it was.
+            return #"{"error": "cannot encode the result as JSON: \#(error)", "schema_version": \#(schemaVersion)}"#
+        }
+    }
+
+    /// A value's own keys plus `schema_version`, in the same object. The value must encode as an
+    /// object: lists go through `Listing`.
+    private struct Versioned<Value: Encodable>: Encodable {
+        var value: Value
+        enum CodingKeys: String, CodingKey { case schemaVersion }
+
+        func encode(to encoder: any Encoder) throws {
+            try value.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(Output.schemaVersion, forKey: .schemaVersion)
+        }
+    }
+
+    private struct Listing<Item: Encodable>: Encodable {
+        var key: String
+        var items: [Item]
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: ListingKey.self)
+            try container.encode(items, forKey: ListingKey(stringValue: key))
+        }
+    }
+
+    private struct ListingKey: CodingKey {
+        var stringValue: String
+        init(stringValue: String) { self.stringValue = stringValue }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
     }
 
     /// Exit codes: 0 success, 1 error, 2 drift or divergence found, 3 refused, 64 usage, 130 interrupted.
@@ -85,12 +141,12 @@ enum Output {
         if format == .json {
             struct Failure: Encodable {
                 var error: String
-                var exit_code: Int32
+                var exitCode: Int32
                 var refused: Bool
             }
             // On stderr, like every error: stdout holds only results, so `--format json > out.json`
             // never captures an error in place of a result, and the CI log shows it.
-            FileHandle.standardError.write(Data((jsonText(Failure(error: message, exit_code: code, refused: code == Code.refused)) + "\n").utf8))
+            write(jsonText(Failure(error: message, exitCode: code, refused: code == Code.refused)), to: .standardError)
         } else {
             // Several reasons print one per line, each indented under the first.
             let lines = message.split(separator: "\n", omittingEmptySubsequences: false)

@@ -307,7 +307,7 @@ struct GitHubWorkflow {
         yaml.add(6, "- name: Plan and apply \(stage.env)/${{ matrix.stack }}")
         yaml.script(8, "run", [
             "tollgate plan \"$TOLLGATE_RELEASE\" --env \(stage.env) --stack \"$STACK\" --format json > \"$RUNNER_TEMP/plan.json\"",
-            "plan=$(jq -r '.[0].id' \"$RUNNER_TEMP/plan.json\")",
+            "plan=$(jq -r '.plans[0].id' \"$RUNNER_TEMP/plan.json\")",
             "tollgate show \"$plan\" --format markdown >> \"$GITHUB_STEP_SUMMARY\"",
             "tollgate apply \"$plan\"",
         ])
@@ -338,12 +338,12 @@ struct GitHubWorkflow {
         let hint = "Then apply: Actions > tollgate apply > Run workflow with environment \(stage.env) and release $TOLLGATE_RELEASE"
         yaml.script(8, "run", [
             "tollgate plan \"$TOLLGATE_RELEASE\" --env \(stage.env) --format json > \"$RUNNER_TEMP/plans.json\"",
-            "mapfile -t plans < <(jq -r '.[].id' \"$RUNNER_TEMP/plans.json\")",
+            "mapfile -t plans < <(jq -r '.plans[].id' \"$RUNNER_TEMP/plans.json\")",
             "tollgate show \"${plans[@]}\" --format markdown >> \"$GITHUB_STEP_SUMMARY\"",
             "{",
             "  echo",
             "  echo \"'\(stage.env)' waits at its approval gate (\(Self.approvers(stage.gate))). Plans:\"",
-            "  jq -r '.[] | \"    \\(.stack): \\(.id)\"' \"$RUNNER_TEMP/plans.json\"",
+            "  jq -r '.plans[] | \"    \\(.stack): \\(.id)\"' \"$RUNNER_TEMP/plans.json\"",
             "  echo 'Approve each plan from a laptop, against the team ledger:'",
             "  for plan in \"${plans[@]}\"; do echo \"    \(plan.databaseVariable)=... tollgate approve $plan --key ~/.ssh/id_ed25519\"; done",
             "  echo \"\(hint)\"",

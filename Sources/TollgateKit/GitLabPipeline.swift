@@ -130,7 +130,7 @@ struct GitLabPipeline {
             "tollgate validate",
             "lint_status=0",
             "tollgate lint --format json > \"$CI_PROJECT_DIR/tollgate-lint.json\" || lint_status=$?",
-            "jq '[.[] | {description: \"\\(.rule): \\(.message)\", check_name: .rule,"
+            "jq '[.findings[] | {description: \"\\(.rule): \\(.message)\", check_name: .rule,"
                 + " fingerprint: (\"\\(.rule):\\(.file):\\(.range.start.line):\\(.message)\" | @base64),"
                 + " severity: (\(severity) // \"minor\"), location: {path: .file, lines: {begin: .range.start.line}}}]' \\",
             "  \"$CI_PROJECT_DIR/tollgate-lint.json\" > \"$CI_PROJECT_DIR/gl-code-quality-report.json\"",
@@ -241,7 +241,7 @@ struct GitLabPipeline {
         yaml.add(2, "script:")
         yaml.item(4, writing([
             "tollgate plan \"$TOLLGATE_RELEASE\" --env \(stage.env) --stack \"$STACK\" --format json > tollgate-plan.json || status=$?",
-            "if [ \"$status\" = 0 ]; then plan=$(jq -r '.[0].id' tollgate-plan.json) || status=$?; fi",
+            "if [ \"$status\" = 0 ]; then plan=$(jq -r '.plans[0].id' tollgate-plan.json) || status=$?; fi",
             "if [ \"$status\" = 0 ]; then tollgate apply \"$plan\" || status=$?; fi",
         ], env: stage.env))
     }
@@ -259,11 +259,11 @@ struct GitLabPipeline {
         yaml.item(4, writing([
             "tollgate plan \"$TOLLGATE_RELEASE\" --env \(stage.env) --format json > tollgate-plans.json || status=$?",
             "if [ \"$status\" = 0 ]; then",
-            "  plans=$(jq -r '[.[].id] | join(\" \")' tollgate-plans.json)",
+            "  plans=$(jq -r '[.plans[].id] | join(\" \")' tollgate-plans.json)",
             "  echo \"TOLLGATE_PLANS=$plans\" > \"$CI_PROJECT_DIR/tollgate-plans.env\"",
             "  tollgate show $plans",
             "  echo \"'\(stage.env)' waits at its approval gate (\(GitHubWorkflow.approvers(stage.gate))). Plans:\"",
-            "  jq -r '.[] | \"    \\(.stack): \\(.id)\"' tollgate-plans.json",
+            "  jq -r '.plans[] | \"    \\(.stack): \\(.id)\"' tollgate-plans.json",
             "  echo 'Approve each plan from a laptop, against the team ledger:'",
             "  for plan in $plans; do echo \"    \(plan.databaseVariable)=... tollgate approve $plan --key ~/.ssh/id_ed25519\"; done",
             "  echo \"Then run the manual job tollgate-\(stage.env)-apply of this pipeline.\"",

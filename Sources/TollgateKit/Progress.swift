@@ -47,8 +47,7 @@ extension Context {
         let clock = ContinuousClock()
         let start = clock.now
         func seconds() -> Double {
-            let elapsed = clock.now - start
-            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            (clock.now - start) / .seconds(1)
         }
         do {
             let value = try await body()

@@ -51,7 +51,7 @@ import TestSupport
         #expect(rotated.status == 0, "\(rotated.stderr)")
         let counts = try rotated.json()
         #expect(counts["rewritten"] as? Int == stored.count)
-        #expect(counts["alreadyCurrent"] as? Int == 0)
+        #expect(counts["already_current"] as? Int == 0)
         let again = try repo.cli.run("ledger", "rotate-key", "--format", "json")
         #expect(try again.json()["rewritten"] as? Int == 0)
         let withOld = try repo.cli.run("apply", plan)

@@ -50,7 +50,7 @@ import Testing
     func assess(_ cli: CLI, _ path: String) throws -> Report {
         let result = try cli.run("assess", path, "--format", "json")
         #expect(result.status == 0, "\(result.stderr)")
-        return try JSONDecoder().decode(Report.self, from: Data(result.stdout.utf8))
+        return try result.decoded(Report.self)
     }
 
     /// Writes the draft and its config files to a directory of their own and runs `tollgate validate` there.
@@ -190,7 +190,7 @@ import Testing
             tollgate: error: the draft tollgate.yaml does not validate (1 error above), so it cannot be used as it is; fix what the errors name in the repository or in the draft, then run 'tollgate validate'
 
             """)
-        let report = try JSONDecoder().decode(Report.self, from: Data(result.stdout.utf8))
+        let report = try result.decoded(Report.self)
         #expect(report.environments == ["dev", "prod"])
     }
 

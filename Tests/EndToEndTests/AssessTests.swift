@@ -45,9 +45,9 @@ import Testing
         #expect(report["environments"] as? [String] == ["dev", "stage", "prod"])
         #expect((report["similarity"] as? [String])?.first?.hasPrefix("live/dev ~ live/stage: 78% identical lines") == true)
         #expect(rules(report).filter { $0 == "backend-values-in-code" }.count == 3)
-        #expect((report["configFiles"] as? [String: String])?["config/prod/main.tfvars"] == "size = 3\n")
+        #expect((report["config_files"] as? [String: String])?["config/prod/main.tfvars"] == "size = 3\n")
         #expect((report["pipeline"] as? String)?.contains("bucket: \"acme-prod-state\"") == true)
-        #expect((report["movedBlocks"] as? [String: String])?.isEmpty == true)
+        #expect((report["moved_blocks"] as? [String: String])?.isEmpty == true)
         #expect((report["steps"] as? [String])?.contains { $0.contains("No moved blocks are needed") } == true)
         try draftValidates(cli, report, in: root.path)
     }
@@ -82,7 +82,7 @@ import Testing
         }
         let cli = CLI(directory: root.path, engine: nil, cache: root.path + "/cache")
         let report = try assess(cli, root.path + "/repo")
-        let moved = report["movedBlocks"] as? [String: String] ?? [:]
+        let moved = report["moved_blocks"] as? [String: String] ?? [:]
         #expect(moved["envs/dev"] == "moved {\n  from = aws_s3_bucket.dev_logs\n  to   = aws_s3_bucket.logs\n}\n")
         #expect(moved["envs/prod"] == """
             moved {
@@ -109,7 +109,7 @@ import Testing
         #expect(pipeline.contains("account: \"111111111111\"\n    identity: aws sts get-caller-identity --query Account --output text"))
         #expect(pipeline.contains("account: \"333333333333\""))
         #expect(!pipeline.contains("REPLACE-prod-account"))
-        #expect((report["configFiles"] as? [String: String])?["config/prod/main.tfvars"] == "account_id = \"333333333333\"\nenable_ops = true\n")
+        #expect((report["config_files"] as? [String: String])?["config/prod/main.tfvars"] == "account_id = \"333333333333\"\nenable_ops = true\n")
         let markdown = try cli.run("assess", root.path + "/repo")
         #expect(markdown.stdout.contains("### envs/prod/moved.tf (prod)\n\n```hcl\nmoved {\n  from = aws_cloudwatch_dashboard.ops\n"))
         try draftValidates(cli, report, in: root.path)

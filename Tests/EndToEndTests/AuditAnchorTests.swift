@@ -39,7 +39,7 @@ import Testing
     static func anchors(_ json: [String: Any]) -> [Anchor] {
         ((json["anchors"] as? [[String: Any]]) ?? []).map {
             Anchor(source: $0["source"] as? String ?? "", seq: $0["seq"] as? Int ?? 0, hash: $0["hash"] as? String ?? "",
-                   writtenAt: $0["writtenAt"] as? String ?? "", status: $0["status"] as? String ?? "")
+                   writtenAt: $0["written_at"] as? String ?? "", status: $0["status"] as? String ?? "")
         }
     }
 
@@ -123,7 +123,7 @@ import Testing
         ] + anchors.map { Self.line($0, status: $0.seq > count - 2 ? "beyond the end of the log" : "matches") }).joined(separator: "\n") + "\n")
         let json = try repo.cli.run("audit", "verify", "--format", "json")
         #expect(json.status == 1)
-        #expect(try json.json()["firstBadEvent"] as? Int == count - 1)
+        #expect(try json.json()["first_bad_event"] as? Int == count - 1)
         #expect(Self.anchors(try json.json()).map(\.status) == anchors.map { $0.seq > count - 2 ? "beyond-the-log" : "matches" })
 
         // A later command does not move the anchor over the gap: new events fill the cut numbers with other hashes.
@@ -226,10 +226,10 @@ import Testing
         #expect(flagged.stdout == "audit chain intact: \(count) events, head \(rewritten[count - 1].hash)\n\(flag)\n")
         #expect(flagged.stderr == "tollgate: warning: no anchor found outside the ledger; the tail of the log cannot be checked\n")
         let json = try repo.cli.run("audit", "verify", "--format", "json").json()
-        let order = try #require(json["timeOrder"] as? [[String: Any]])
+        let order = try #require(json["time_order"] as? [[String: Any]])
         #expect(order.count == 1)
-        #expect(order.first?["seq"] as? Int == count && order.first?["previousSeq"] as? Int == count - 1)
-        #expect(order.first?["time"] as? String == Self.timestamp(backdated) && order.first?["previousTime"] as? String == Self.timestamp(previous.time))
+        #expect(order.first?["seq"] as? Int == count && order.first?["previous_seq"] as? Int == count - 1)
+        #expect(order.first?["time"] as? String == Self.timestamp(backdated) && order.first?["previous_time"] as? String == Self.timestamp(previous.time))
         #expect((json["anchors"] as? [Any])?.isEmpty == true)
 
         // The same flag on an export of that log.

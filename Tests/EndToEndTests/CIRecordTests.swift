@@ -19,6 +19,10 @@ import Testing
         var sha: String?
         var oidcSubject: String?
         var oidcIssuer: String?
+
+        enum CodingKeys: String, CodingKey {
+            case provider, repository, runURL = "runUrl", jobURL = "jobUrl", workflow, job, actor, ref, sha, oidcSubject, oidcIssuer
+        }
     }
 
     struct Traced: Decodable {
@@ -54,8 +58,7 @@ import Testing
                                oidcSubject: "repo:acme/infra:ref:refs/heads/main", oidcIssuer: "https://token.actions.githubusercontent.com")
         let trace = try repo.cli.run("audit", "trace", "--format", "json")
         #expect(trace.status == 0, "\(trace.stderr)")
-        let decoder = JSONDecoder()
-        let traced = try decoder.decode([Traced].self, from: Data(trace.stdout.utf8))
+        let traced = try trace.decodedList(Traced.self)
         #expect(traced.map(\.stack) == ["network", "app"])
         #expect(traced.allSatisfy { $0.ci == expected })
 
@@ -97,7 +100,7 @@ import Testing
             "CI_COMMIT_SHA": Self.sha,
         ] { repo.cli.environment[key] = value }
         try repo.promote("dev")
-        let traced = try JSONDecoder().decode([Traced].self, from: Data(try repo.cli.run("audit", "trace", "--format", "json").stdout.utf8))
+        let traced = try repo.cli.run("audit", "trace", "--format", "json").decodedList(Traced.self)
         #expect(traced.first?.ci == Context(provider: "gitlab", repository: "acme/infra", runURL: "https://gitlab.example/acme/infra/-/pipelines/7",
                                             jobURL: "https://gitlab.example/acme/infra/-/jobs/70", job: "promote[2J", actor: "alice", ref: "main",
                                             sha: Self.sha))

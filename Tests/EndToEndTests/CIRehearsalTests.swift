@@ -241,7 +241,7 @@ import TestSupport
         let auditor = try Self.laptop(repo.root, "auditor-before", origin: origin, database: database, key: key, engine: engine, actor: "auditor@example.com")
         let empty = try auditor.run("audit", "export")
         #expect(empty.status == 0, "\(empty.stderr)")
-        #expect(try empty.json()["events"] as? Int == 0, "\(empty.stdout)")
+        #expect(try empty.object()["events"] as? Int == 0, "\(empty.stdout)")
 
         // The merge: squashed onto main in the origin, then the push-to-main workflow.
         let squashed = try PromotionRepo.shell(

@@ -8,16 +8,49 @@ struct CLI {
         var stdout: String
         var stderr: String
 
-        func json() throws -> [String: Any] {
+        /// stdout as any JSON object: formats with their own spelling (SARIF) rather than tollgate's contract.
+        func object() throws -> [String: Any] {
             guard let object = try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any] else {
                 throw TestSupportError("stdout is not a JSON object: \(stdout)")
             }
             return object
         }
 
+        /// stdout as a tollgate JSON result: an object carrying the contract's `schema_version`.
+        func json() throws -> [String: Any] {
+            let object = try object()
+            guard object["schema_version"] as? Int == 1 else {
+                throw TestSupportError("stdout has no schema_version 1: \(stdout)")
+            }
+            return object
+        }
+
+        /// stdout decoded into a mirror type: snake_case keys to camelCase properties, ISO 8601 dates,
+        /// after checking the contract's `schema_version`.
+        func decoded<T: Decodable>(_ type: T.Type) throws -> T {
+            _ = try json()
+            return try Self.decoder.decode(T.self, from: Data(stdout.utf8))
+        }
+
+        /// The list of a listing output decoded into mirror types.
+        func decodedList<T: Decodable>(_ type: T.Type) throws -> [T] {
+            let items = try jsonArray()
+            return try Self.decoder.decode([T].self, from: JSONSerialization.data(withJSONObject: items))
+        }
+
+        static let decoder: JSONDecoder = {
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            decoder.dateDecodingStrategy = .iso8601
+            return decoder
+        }()
+
+        /// The list of a listing output, `{"schema_version": 1, "<name>": [...]}`: its one member besides the version.
         func jsonArray() throws -> [[String: Any]] {
-            guard let array = try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [[String: Any]] else {
-                throw TestSupportError("stdout is not a JSON array: \(stdout)")
+            var object = try json()
+            object["schema_version"] = nil
+            guard object.count == 1, let array = object.values.first as? [[String: Any]] else {
+                throw TestSupportError("stdout is not a listing of objects under one key: \(stdout)")
             }
             return array
         }

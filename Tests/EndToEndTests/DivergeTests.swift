@@ -156,7 +156,7 @@ import Testing
 
     static func diverge(_ repo: PromotionRepo, _ arguments: String...) throws -> (status: Int32, json: DivergeJSON) {
         let result = try repo.cli.run(["diverge", "--format", "json"] + arguments)
-        return (result.status, try JSONDecoder().decode(DivergeJSON.self, from: Data(result.stdout.utf8)))
+        return (result.status, try result.decoded(DivergeJSON.self))
     }
 
     @Test func aBreakGlassStopsCountingAsLagOnceALaterReleaseIsPromotedNormally() throws {

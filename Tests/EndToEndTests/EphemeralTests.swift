@@ -110,7 +110,7 @@ import Testing
         #expect(tested.status == 0, "\(tested.stdout)\(tested.stderr)")
         let tests = try tested.json()["tests"] as? [[String: Any]] ?? []
         #expect(tests.map { $0["name"] as? String } == ["network-output", "servers"])
-        #expect(tests.allSatisfy { $0["exit_status"] as? Int == 0 || $0["exitStatus"] as? Int == 0 })
+        #expect(tests.allSatisfy { $0["exit_status"] as? Int == 0 || $0["exit_status"] as? Int == 0 })
         #expect((tests.first?["output"] as? String)?.hasPrefix("vpc ") == true)
         #expect((tests.first?["output"] as? String)?.hasSuffix(" in pr-42") == true)
 

@@ -57,7 +57,7 @@ import Testing
         let network = try #require(plans.first)
         let created = (network["summary"] as? [String: Any])?["create"] as? [String]
         #expect(created == ["module.vpc.null_resource.subnet[0]", "module.vpc.null_resource.vpc"])
-        #expect(network["releaseID"] as? String == release)
+        #expect(network["release_id"] as? String == release)
         let digest = try #require(network["digest"] as? String)
         // The plan file is in the artifact store under its digest; the live tree was never used.
         let hex = digest.dropFirst(7)

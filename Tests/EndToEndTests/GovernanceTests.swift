@@ -120,7 +120,7 @@ import TestSupport
         #expect(committed.status == 3)
         #expect(committed.stderr.contains("is not in \(inForce)"))
         let shown = try repo.cli.run("show", rekeyedPlan, "--format", "json")
-        let changes = (try shown.json()["gates"] as? [String: Any])?["governanceChanges"] as? [[String: Any]] ?? []
+        let changes = (try shown.json()["gates"] as? [String: Any])?["governance_changes"] as? [[String: Any]] ?? []
         #expect(changes.map { $0["field"] as? String } == ["allowed_signers"])
 
         // 3. A new approver added by the release does not count until it lands.
@@ -271,7 +271,7 @@ import TestSupport
         let before = Date()
         let planned = try repo.cli.run("plan", repo.release, "--env", "dev", "--stack", "network", "--format", "json")
         #expect(planned.status == 0, "\(planned.stderr)")
-        let created = try #require(planned.jsonArray().first?["createdAt"] as? String)
+        let created = try #require(planned.jsonArray().first?["created_at"] as? String)
         let time = try #require(ISO8601DateFormatter().date(from: created))
         #expect(time >= before.addingTimeInterval(-1) && time <= Date().addingTimeInterval(1), "\(time)")
     }

@@ -27,10 +27,10 @@ import Testing
         #expect(report["source"] as? String == "ledger")
         let entries = try #require(report["entries"] as? [[String: Any]])
         #expect(entries.map { $0["stack"] as? String } == ["network", "app"])
-        #expect(entries.map { $0["planDigest"] as? String } == [digests["network"], digests["app"]])
+        #expect(entries.map { $0["plan_digest"] as? String } == [digests["network"], digests["app"]])
         #expect(entries.allSatisfy { $0["release"] as? String == repo.release })
         #expect(entries.allSatisfy { $0["approvers"] as? [String] == ["approver@example.com"] })
-        #expect(entries.allSatisfy { $0["outcome"] as? String == "success" && $0["lastGood"] as? Bool == true && $0["pr"] as? Int == 42 })
+        #expect(entries.allSatisfy { $0["outcome"] as? String == "success" && $0["last_good"] as? Bool == true && $0["pr"] as? Int == 42 })
         #expect(entries.map { $0["tag"] as? String } == ["tollgate/prod/network/1", "tollgate/prod/app/1"])
 
         // The tag is annotated, and its message names both digests.
@@ -111,8 +111,8 @@ import Testing
         let report = try signed.json()
         let entries = report["entries"] as? [[String: Any]] ?? []
         #expect(entries.map { $0["tag"] as? String } == ["tollgate/dev/network/1", "tollgate/dev/app/1"])
-        #expect(entries.map { $0["tagSignedBy"] as? String } == ["tagger@example.com", "tagger@example.com"])
-        #expect(entries.allSatisfy { $0["unlistedApprovers"] == nil && $0["lastGood"] as? Bool == true })
+        #expect(entries.map { $0["tag_signed_by"] as? String } == ["tagger@example.com", "tagger@example.com"])
+        #expect(entries.allSatisfy { $0["unlisted_approvers"] == nil && $0["last_good"] as? Bool == true })
         #expect(report["warnings"] as? [String] == [
             "skipped tag 'tollgate/dev/app/2': the other tags of 'dev' are signed, and this one has no signature the signers file verifies; delete it if tollgate did not make it",
         ])
@@ -122,8 +122,8 @@ import Testing
         let unsigned = try cloned.run("history", "--env", "dev", "--format", "json").json()
         let entry = (unsigned["entries"] as? [[String: Any]])?.first
         #expect(entry?["tag"] as? String == "tollgate/dev/app/2")
-        #expect(entry?["tagSignedBy"] == nil)
-        #expect(entry?["unlistedApprovers"] as? [String] == ["mallory@example.com"])
+        #expect(entry?["tag_signed_by"] == nil)
+        #expect(entry?["unlisted_approvers"] as? [String] == ["mallory@example.com"])
         #expect(unsigned["warnings"] as? [String] == [
             "the tags are not signed (tollgate/dev/app/2), so anyone who could push a tag could have written them; set TOLLGATE_TAG_SIGNING_KEY where tollgate applies so its tags are signed",
             "tag 'tollgate/dev/app/2' names approver mallory@example.com, whom the signers file does not list: nothing vouches for that approval",

@@ -51,7 +51,7 @@ import Testing
         let status = try repo.cli.run("status", "--format", "json")
         let cells = try #require(try status.json()["cells"] as? [[String: Any]])
         let cell = try #require(cells.first { $0["env"] as? String == "dev" && $0["stack"] as? String == "app" })
-        #expect((cell["lastProblem"] as? [String: Any])?["outcome"] as? String == "interrupted")
+        #expect((cell["last_problem"] as? [String: Any])?["outcome"] as? String == "interrupted")
         #expect(cell["lock"] == nil)
         // The history lists the attempt as interrupted, with no tag and not last-good.
         let history = try repo.cli.run("history", "--env", "dev", "--stack", "app", "--format", "json")
@@ -61,7 +61,7 @@ import Testing
         #expect(entries.map { $0["outcome"] as? String } == ["interrupted"])
         #expect(entries.first?["plan"] as? String == id)
         #expect(entries.first?["tag"] == nil)
-        #expect(entries.first?["lastGood"] as? Bool == false)
+        #expect(entries.first?["last_good"] as? Bool == false)
         #expect(try repo.cli.run("audit", "verify").status == 0)
     }
 

@@ -37,9 +37,7 @@ import Testing
     static func traces(_ cli: CLI, env: String) throws -> [Traced] {
         let result = try cli.run("audit", "trace", "--env", env, "--format", "json")
         guard result.status == 0 else { throw TestSupportError("audit trace: \(result.stderr)") }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode([Traced].self, from: Data(result.stdout.utf8))
+        return try result.decodedList(Traced.self)
     }
 
     /// The last line of stderr: where a refusal is printed, after any notices.
@@ -119,7 +117,7 @@ import Testing
         #expect(stage.map(\.stack) == ["network", "app"])
         #expect(stage.allSatisfy { $0.mergedBy == proof })
         let history = try cli.run("history", "--env", "stage", "--format", "json")
-        #expect(try JSONDecoder().decode(History.self, from: Data(history.stdout.utf8)).entries.map(\.mergedBy) == [proof, proof])
+        #expect(try history.decoded(History.self).entries.map(\.mergedBy) == [proof, proof])
         // The feature commit is not in the clone, so the tags go on the squash commit, which holds the same content.
         #expect(try Self.git("rev-parse 'tollgate/stage/app/1^{commit}'", in: cli.directory) == squash)
                 let text = try cli.run("audit", "trace", "--env", "stage")

@@ -54,7 +54,7 @@ import Testing
         #expect((object["release"] as? [String: Any])?["id"] as? String == repo.release)
         let stacks = object["stacks"] as? [[String: Any]] ?? []
         #expect(stacks.map { $0["stack"] as? String } == ["network", "app"])
-        #expect(stacks.allSatisfy { $0["hasChanges"] as? Bool == true && $0["id"] == nil })
+        #expect(stacks.allSatisfy { $0["has_changes"] as? Bool == true && $0["id"] == nil })
         let rules = stacks.map { (($0["gates"] as? [String: Any])?["refusals"] as? [[String: Any]] ?? []).compactMap { $0["rule"] as? String } }
         #expect(rules.allSatisfy { $0.contains("order") && $0.contains("approval") }, "\(rules)")
 

@@ -242,7 +242,7 @@ import Testing
         #expect(unlock.status == 0, "\(unlock.stderr)")
         let after = try repo.cli.run("status", "--format", "json")
         let cell = try #require((try after.json()["cells"] as? [[String: Any]])?.first)
-        #expect((cell["lastProblem"] as? [String: Any])?["outcome"] as? String == "interrupted")
+        #expect((cell["last_problem"] as? [String: Any])?["outcome"] as? String == "interrupted")
         #expect(try repo.cli.run("apply", plan).status == 0)
     }
 
@@ -334,7 +334,7 @@ import Testing
             #expect(!text.contains(encoded))
         }
         // The review shows the resource's attributes, the secret masked in both forms.
-        let steps = try JSONSerialization.jsonObject(with: Data(outputs[0].utf8)) as? [[String: Any]] ?? []
+        let steps = try CLI.Result(status: 0, stdout: outputs[0], stderr: "").jsonArray()
         let applied = try #require(steps.first { $0["stack"] as? String == "app" }?["plan"] as? String, "\(outputs[0])")
         let shown = try repo.cli.run("show", applied).stdout
         #expect(shown.contains("""

@@ -13,7 +13,7 @@ import Testing
         let config = repo.repository + "/config/prod/app.tfvars"
         try Data((try String(contentsOfFile: config, encoding: .utf8) + "debug_mode = true\n").utf8).write(to: URL(fileURLWithPath: config))
         let trace = try repo.cli.run("audit", "trace", "--env", "prod", "--format", "json").jsonArray()
-        let lastDigest = try #require(trace.last { $0["outcome"] as? String == "success" }?["planDigest"] as? String)
+        let lastDigest = try #require(trace.last { $0["outcome"] as? String == "success" }?["plan_digest"] as? String)
         let state = (repo.repository as NSString).deletingLastPathComponent
 
         let written = try repo.cli.run("report", "--out", repo.root + "/report.md")
@@ -113,7 +113,7 @@ import Testing
                                    lagWithinLimits: 2)
         let result = try repo.cli.run("report", "--format", "json")
         #expect(result.status == 0, "\(result.stderr)")
-        let report = try JSONDecoder().decode(ReportJSON.self, from: Data(result.stdout.utf8))
+        let report = try result.decoded(ReportJSON.self)
         #expect(report.divergence == expected)
         #expect(report.title == "Promotion pipeline of repo")
         #expect(report.sections.map(\.heading) == ["Promotion pipeline of repo", "(a) Layout", "(b) Stages", "(c) Plan binding", "(d) Rollback", "(e) Divergence"])
@@ -130,16 +130,16 @@ import Testing
         #expect(markdown.stdout.contains("## (e) Divergence\n\n" + (report.sections.last?.markdown ?? "?") + "\n"), "\(markdown.stdout)")
         let diverge = try repo.cli.run("diverge", "--format", "json")
         #expect(diverge.status == 2)
-        #expect(try JSONDecoder().decode(DivergeTests.DivergeJSON.self, from: Data(diverge.stdout.utf8)).ranking == expected)
+        #expect(try diverge.decoded(DivergeTests.DivergeJSON.self).ranking == expected)
         // With no lag allowed, both lags rank after the skew, the one waiting longer (network, promoted first) ahead.
-        let strict = try JSONDecoder().decode(DivergeTests.DivergeJSON.self, from: Data(try repo.cli.run("diverge", "--format", "json", "--max-lag-releases", "0").stdout.utf8))
+        let strict = try repo.cli.run("diverge", "--format", "json", "--max-lag-releases", "0").decoded(DivergeTests.DivergeJSON.self)
         #expect(strict.ranking.ranked.map(\.severity) == ["only-in-last-skew", "lag-beyond-limits", "lag-beyond-limits"])
         #expect(strict.ranking.ranked.map(\.stack) == ["app", "network", "app"])
         #expect(strict.ranking.ranked.dropFirst().allSatisfy { $0.message.hasSuffix("promote the newest: tollgate promote \(next) --to prod") })
         // --out picks JSON from the file name.
         let out = try repo.cli.run("report", "--out", repo.root + "/report.json")
         #expect(out.stderr.contains("wrote \(repo.root)/report.json (json)"))
-        let file = try JSONDecoder().decode(ReportJSON.self, from: Data(contentsOf: URL(fileURLWithPath: repo.root + "/report.json")))
+        let file = try CLI.Result(status: 0, stdout: String(decoding: Data(contentsOf: URL(fileURLWithPath: repo.root + "/report.json")), as: UTF8.self), stderr: "").decoded(ReportJSON.self)
         #expect(file.divergence == expected)
     }
 

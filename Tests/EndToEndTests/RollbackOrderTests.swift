@@ -76,7 +76,7 @@ import Testing
         let stacks = result["stacks"] as? [[String: Any]] ?? []
         #expect(stacks.map { $0["stack"] as? String } == ["network", "app"])
         #expect(stacks.map { $0["provisional"] as? Bool } == [false, true])
-        #expect(stacks.map { $0["waitsFor"] as? [String] } == [[], ["network"]])
+        #expect(stacks.map { $0["waits_for"] as? [String] } == [[], ["network"]])
         #expect(stacks.map { $0["target"] as? String } == [first, first])
         let risks = (stacks.first?["risks"] as? [[String: Any]] ?? []).map { "\($0["kind"] as? String ?? "") \($0["detail"] as? String ?? "")" }
         #expect(risks == ["consumed-output output 'subnet_ids' of 'network' changes and app reads it"])
@@ -121,7 +121,7 @@ import Testing
         for stack in ["network", "app"] {
             let fresh = try repo.cli.run("plan", first, "--env", "prod", "--stack", stack, "--format", "json")
             #expect(fresh.status == 0, "\(fresh.stderr)")
-            #expect(try fresh.jsonArray().first?["hasChanges"] as? Bool == false, "\(stack): \(fresh.stdout)")
+            #expect(try fresh.jsonArray().first?["has_changes"] as? Bool == false, "\(stack): \(fresh.stdout)")
         }
         #expect(try repo.cli.run("audit", "verify").status == 0)
     }

@@ -157,7 +157,7 @@ import Testing
         #expect(planned.status == 0, "\(planned.stderr)")
         let plan = try #require(try planned.jsonArray().first)
         let id = try #require(plan["id"] as? String)
-        let breakGlass = try #require(plan["breakGlass"] as? String ?? plan["break_glass"] as? String)
+        let breakGlass = try #require(plan["break_glass"] as? String ?? plan["break_glass"] as? String)
         // Still gated: no apply without prod's approval.
         #expect(try repo.cli.run("apply", id).status == 3)
         #expect(try repo.cli.run("approve", id, "--key", repo.key("approver")).status == 0)
@@ -174,9 +174,9 @@ import Testing
         let reviewed = try repo.cli.run("review", breakGlass, "--key", repo.key("ops"), "--comment", "checked the cert rotation")
         #expect(reviewed.status == 0, "\(reviewed.stderr)")
         let after = try repo.cli.run("status", "--format", "json")
-        let entries = try after.json()["breakGlass"] as? [[String: Any]] ?? []
+        let entries = try after.json()["break_glass"] as? [[String: Any]] ?? []
         #expect(entries.count == 1)
-        #expect(entries.first?["reviewedBy"] as? [String] == ["ops@example.com"])
+        #expect(entries.first?["reviewed_by"] as? [String] == ["ops@example.com"])
         #expect(try repo.cli.run("audit", "verify").status == 0)
     }
 }

@@ -414,7 +414,7 @@ import TestSupport
             usleep(200_000)
             let cells = try cli.run("status", "--format", "json").json()["cells"] as? [[String: Any]] ?? []
             let lock = cells.first { $0["env"] as? String == env && $0["stack"] as? String == stack }?["lock"] as? [String: Any]
-            if lock?["holderGone"] as? Bool == true { return true }
+            if lock?["holder_gone"] as? Bool == true { return true }
         }
         return false
     }

@@ -110,7 +110,20 @@ import TollgateCore
     }
 
     @Test func deletionsReadsAndNoOpsListNoAttributes() throws {
-        let plan = try plan("terraform-1.11.4", "delete")
-        #expect(ResourceDiff.all(in: plan) == [])
+        #expect(ResourceDiff.all(in: try plan("terraform-1.11.4", "delete")) == [])
+        // A read and a no-op beside the one update: only the update lists attributes.
+        let mixed = try JSONDecoder().decode(JSONValue.self, from: Data(#"""
+            {"resource_changes": [
+              {"address": "data.null_data_source.seen", "change": {"actions": ["read"], "before": null, "after": {"inputs": {"a": "1"}}}},
+              {"address": "null_resource.same", "change": {"actions": ["no-op"], "before": {"id": "1"}, "after": {"id": "1"}}},
+              {"address": "null_resource.gone", "change": {"actions": ["delete"], "before": {"id": "2"}, "after": null}},
+              {"address": "null_resource.moved_on", "change": {"actions": ["update"], "before": {"id": "3", "tag": "v1"}, "after": {"id": "3", "tag": "v2"}}}
+            ]}
+            """#.utf8))
+        #expect(ResourceDiff.all(in: mixed) == [
+            ResourceDiff(address: "null_resource.moved_on", action: "update", attributes: [
+                AttributeChange(path: "tag", kind: .changed, before: "\"v1\"", after: "\"v2\""),
+            ]),
+        ])
     }
 }

@@ -66,7 +66,7 @@ struct PromoteCommand: AsyncParsableCommand {
 
     func report(_ steps: [Promoter.Step]) {
         if options.format == .json {
-            Output.json(steps)
+            Output.json(steps, key: "steps")
             return
         }
         for step in steps {

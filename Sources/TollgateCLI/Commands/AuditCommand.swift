@@ -111,7 +111,7 @@ struct AuditCommand: AsyncParsableCommand {
             try await Composition.run(options, needsEngine: false, reads: true) { context in
                 let traces = try await Auditor(context: context).trace(env: env)
                 if options.format == .json {
-                    Output.json(traces)
+                    Output.json(traces, key: "traces")
                     return
                 }
                 if traces.isEmpty { Output.line("no applies recorded\(env.map { " for '\($0)'" } ?? "")") }

@@ -39,7 +39,7 @@ struct ChecksCommand: AsyncParsableCommand {
             var records: [PlanRecord] = []
             for reference in plans { records.append(try await context.plan(reference)) }
             switch format {
-            case .json: Output.json(records.map { Report(plan: $0.id, env: $0.env, stack: $0.stack, checks: $0.checks) })
+            case .json: Output.json(records.map { Report(plan: $0.id, env: $0.env, stack: $0.stack, checks: $0.checks) }, key: "plans")
             case .junit: Output.line(JUnitReport.xml(records))
             case .text: Output.line(records.map(render).joined(separator: "\n\n"))
             }

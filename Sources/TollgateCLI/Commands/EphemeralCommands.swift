@@ -28,7 +28,7 @@ struct EphemeralCommand: AsyncParsableCommand {
 
     static func show(_ records: [EphemeralRecord], _ format: OutputFormat, none: String) {
         if format == .json {
-            Output.json(records)
+            Output.json(records, key: "environments")
         } else if records.isEmpty {
             Output.line(none)
         } else {

@@ -78,7 +78,7 @@ struct LintCommand: AsyncParsableCommand {
         }
         switch format {
         case .json:
-            if let discovery { Output.json(Assumed(assumptions: discovery, findings: findings)) } else { Output.json(findings) }
+            if let discovery { Output.json(Assumed(assumptions: discovery, findings: findings)) } else { Output.json(findings, key: "findings") }
         case .sarif:
             let data = try JSONSerialization.data(withJSONObject: SARIF.report(findings, version: Tollgate.configuration.version, discovery: discovery),
                                                   options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])

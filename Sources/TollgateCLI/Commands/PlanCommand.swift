@@ -74,7 +74,7 @@ struct PlanCommand: AsyncParsableCommand {
                 Output.diagnostic("break-glass \(id) is on the record; once applied, a second approver reviews it: tollgate review \(id) --key KEY")
             }
             if format == .json {
-                Output.json(plans)
+                Output.json(plans, key: "plans")
             } else {
                 for plan in plans {
                     Output.line("\(plan.id)  \(plan.env)/\(plan.stack)  \(plan.hasChanges ? plan.summary.counts : "no changes")  \(Digest.short(plan.digest))")

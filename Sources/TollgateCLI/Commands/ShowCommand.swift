@@ -45,8 +45,8 @@ struct ShowCommand: AsyncParsableCommand {
                                       approvals: try await context.ledger.approvals(planID: record.id)))
             }
             switch format {
-            // One plan keeps the object shape scripts already read; several are an array.
-            case .json: if reviews.count == 1 { Output.json(reviews[0]) } else { Output.json(reviews) }
+            // One plan is its review object; several are a list of them under "reviews".
+            case .json: if reviews.count == 1 { Output.json(reviews[0]) } else { Output.json(reviews, key: "reviews") }
             case .text:
                 let colour = Output.colours(noColor: noColor)
                 Output.line(reviews.map { render($0.plan, $0.release, $0.gates, colour: colour) }.joined(separator: "\n\n"))
