@@ -108,8 +108,8 @@ extension ResourceDiff {
     /// The diff of one resource change of decoded plan JSON (a `resource_changes` entry); nil for
     /// changes a reviewer reads no attributes of: no-ops, reads, forgets and deletions (whose every
     /// attribute goes, which the verb already says).
-    public init?(_ resource: JSONValue, action: String) {
-        guard ["create", "update", "replace"].contains(action),
+    public init?(_ resource: JSONValue, kind: ChangeKind) {
+        guard [.create, .update, .replace].contains(kind),
               let address = resource["address"]?.stringValue, let change = resource["change"] else { return nil }
         let replacePaths: [[PathStep]] = {
             guard case .array(let paths)? = change["replace_paths"] else { return [] }
@@ -122,7 +122,7 @@ extension ResourceDiff {
         walker.walk([], before: change["before"].flatMap(\.nonNull), after: change["after"].flatMap(\.nonNull),
                     unknown: change["after_unknown"], beforeSensitive: change["before_sensitive"], afterSensitive: change["after_sensitive"])
         let listed = Array(walker.changes.prefix(AttributeChange.limit))
-        self.init(address: address, action: action, attributes: listed, forcesReplacement: replacePaths.map(PathStep.render),
+        self.init(address: address, action: kind.rawValue, attributes: listed, forcesReplacement: replacePaths.map(PathStep.render),
                   omitted: walker.changes.count - listed.count)
     }
 
@@ -133,7 +133,7 @@ extension ResourceDiff {
         return resources.compactMap { resource in
             guard case .array(let actions)? = resource["change"]?["actions"] else { return nil }
             let kind = ChangeKind(actions: actions.compactMap(\.stringValue).map(Action.init(text:)))
-            return ResourceDiff(resource, action: kind.rawValue)
+            return ResourceDiff(resource, kind: kind)
         }
     }
 }

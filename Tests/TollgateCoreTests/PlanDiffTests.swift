@@ -84,7 +84,7 @@ import TollgateCore
                 "after_sensitive": .object(["token": .bool(true)]),
             ]),
         ])
-        let diff = ResourceDiff(change, action: "update")
+        let diff = ResourceDiff(change, kind: .update)
         #expect(diff?.lines == [
             "+ arn = (known after apply)",
             "~ ingress[0].port: 80 → 443",
@@ -103,7 +103,7 @@ import TollgateCore
         #expect(ValueText.render(.string(long)) == "\"" + String(repeating: "x", count: 119) + "… (+ 382 more characters)")
         let after = JSONValue.object(Dictionary(uniqueKeysWithValues: (0..<50).map { (String(format: "k%02d", $0), JSONValue.number(Double($0))) }))
         let diff = try #require(ResourceDiff(.object(["address": .string("x.y"), "change": .object(["actions": .array([.string("create")]), "after": after])]),
-                                             action: "create"))
+                                             kind: .create))
         #expect(diff.attributes.count == AttributeChange.limit)
         #expect(diff.omitted == 10)
         #expect(diff.lines.last == "… 10 more attribute changes not listed")

@@ -3,7 +3,7 @@ import Foundation
 import TollgateCore
 import TollgateKit
 
-struct ApplyCommand: AsyncParsableCommand {
+struct ApplyCommand: ContextCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply",
         abstract: "Apply exactly one reviewed plan, after every gate and guard passes."
@@ -14,20 +14,18 @@ struct ApplyCommand: AsyncParsableCommand {
     @Argument(help: "The plan id.")
     var plan: String
 
-    func run() async throws {
-        try await Composition.run(options) { context in
-            let result = try await Applier(context: context).apply(plan: plan)
-            if options.format == .json {
-                Output.json(result)
-            } else {
-                Output.line("applied \(result.plan) to \(result.env)/\(result.stack) (release \(Digest.short(result.release)))"
-                    + (result.tag.map { ", tagged \($0)" } ?? ""))
-            }
+    func run(_ context: Context) async throws {
+        let result = try await Applier(context: context).apply(plan: plan)
+        if options.format == .json {
+            Output.json(result)
+        } else {
+            Output.line("applied \(result.plan) to \(result.env)/\(result.stack) (release \(Digest.short(result.release)))"
+                + (result.tag.map { ", tagged \($0)" } ?? ""))
         }
     }
 }
 
-struct PromoteCommand: AsyncParsableCommand {
+struct PromoteCommand: ContextCommand {
     static let configuration = CommandConfiguration(
         commandName: "promote",
         abstract: "Plan, gate and apply a release to an environment, every stack in order."
@@ -41,26 +39,24 @@ struct PromoteCommand: AsyncParsableCommand {
     @Option(help: "The environment to promote to.")
     var to: String
 
-    func run() async throws {
-        try await Composition.run(options) { context in
-            do {
-                let steps = try await Promoter(context: context).promote(release: release, to: to)
-                report(steps)
-            } catch let paused as PromotionPaused {
-                report(paused.steps)
-                if options.format == .text {
-                    let waiting = paused.steps.last!
-                    Output.diagnostic("tollgate: refused: '\(to)/\(waiting.stack)' waits at its approval gate:")
-                    for reason in waiting.missing { Output.diagnostic("  \(reason)") }
-                    Output.diagnostic("to continue:")
-                    for command in waiting.commands { Output.diagnostic("  \(command)") }
-                }
-                throw ExitCode(Output.Code.refused)
-            } catch let failed as PromotionFailed {
-                // What was applied before the failure is reported as well as the failure itself.
-                report(failed.steps)
-                throw Output.fail(failed.underlying, format: options.format)
+    func run(_ context: Context) async throws {
+        do {
+            let steps = try await Promoter(context: context).promote(release: release, to: to)
+            report(steps)
+        } catch let paused as PromotionPaused {
+            report(paused.steps)
+            if options.format == .text {
+                let waiting = paused.steps.last!
+                Output.diagnostic("tollgate: refused: '\(to)/\(waiting.stack)' waits at its approval gate:")
+                for reason in waiting.missing { Output.diagnostic("  \(reason)") }
+                Output.diagnostic("to continue:")
+                for command in waiting.commands { Output.diagnostic("  \(command)") }
             }
+            throw ExitCode(Output.Code.refused)
+        } catch let failed as PromotionFailed {
+            // What was applied before the failure is reported as well as the failure itself.
+            report(failed.steps)
+            throw Output.fail(failed.underlying, format: options.format)
         }
     }
 
@@ -79,7 +75,7 @@ struct PromoteCommand: AsyncParsableCommand {
     }
 }
 
-struct UnlockCommand: AsyncParsableCommand {
+struct UnlockCommand: ContextCommand {
     static let configuration = CommandConfiguration(
         commandName: "unlock",
         abstract: "Release the apply lock of an environment and stack whose holder is gone."
@@ -96,16 +92,16 @@ struct UnlockCommand: AsyncParsableCommand {
     @Option(help: "Why it is safe to release the lock (recorded).")
     var reason: String
 
-    func run() async throws {
-        try await Composition.run(options, needsEngine: false) { context in
-            let released = try await Auditor(context: context).unlock(env: env, stack: stack, reason: reason)
-            if options.format == .json {
-                Output.json(released)
-            } else if let released {
-                Output.line("released the lock of \(env)/\(stack) held by \(released.holder) (apply \(released.applyID), now marked interrupted)")
-            } else {
-                Output.line("\(env)/\(stack) was not locked")
-            }
+    static let needs = CompositionNeeds.ledger
+
+    func run(_ context: Context) async throws {
+        let released = try await Auditor(context: context).unlock(env: env, stack: stack, reason: reason)
+        if options.format == .json {
+            Output.json(released)
+        } else if let released {
+            Output.line("released the lock of \(env)/\(stack) held by \(released.holder) (apply \(released.applyID), now marked interrupted)")
+        } else {
+            Output.line("\(env)/\(stack) was not locked")
         }
     }
 }

@@ -99,7 +99,7 @@ struct AuditCommand: AsyncParsableCommand {
         }
     }
 
-    struct Trace: AsyncParsableCommand {
+    struct Trace: ContextCommand {
         static let configuration = CommandConfiguration(abstract: "Trace every applied change to its PR, commit, release, plan, approvers and outcome.")
 
         @OptionGroup var options: GlobalOptions
@@ -107,26 +107,26 @@ struct AuditCommand: AsyncParsableCommand {
         @Option(help: "Only this environment.")
         var env: String?
 
-        func run() async throws {
-            try await Composition.run(options, needsEngine: false, reads: true) { context in
-                let traces = try await Auditor(context: context).trace(env: env)
-                if options.format == .json {
-                    Output.json(traces, key: "traces")
-                    return
+        static let needs = CompositionNeeds.reading
+
+        func run(_ context: Context) async throws {
+            let traces = try await Auditor(context: context).trace(env: env)
+            if options.format == .json {
+                Output.json(traces, key: "traces")
+                return
+            }
+            if traces.isEmpty { Output.line("no applies recorded\(env.map { " for '\($0)'" } ?? "")") }
+            let formatter = ISO8601DateFormatter()
+            for trace in traces {
+                Output.line("\(trace.env)/\(trace.stack)  \(trace.outcome)  \(formatter.string(from: trace.finishedAt ?? trace.startedAt))  apply \(trace.apply)")
+                Output.line("  PR \(trace.pr.map { "#\($0)" } ?? "-")  commit \(trace.commit.prefix(12))  author \(trace.author)")
+                Output.line("  release \(trace.release)")
+                Output.line("  plan \(trace.plan)  digest \(trace.planDigest)  planner \(trace.planner)")
+                for approver in trace.approvers {
+                    Output.line("  \(approver.decision) by \(approver.principal): signature \(approver.signatureVerifies ? "verifies" : "DOES NOT VERIFY")")
                 }
-                if traces.isEmpty { Output.line("no applies recorded\(env.map { " for '\($0)'" } ?? "")") }
-                let formatter = ISO8601DateFormatter()
-                for trace in traces {
-                    Output.line("\(trace.env)/\(trace.stack)  \(trace.outcome)  \(formatter.string(from: trace.finishedAt ?? trace.startedAt))  apply \(trace.apply)")
-                    Output.line("  PR \(trace.pr.map { "#\($0)" } ?? "-")  commit \(trace.commit.prefix(12))  author \(trace.author)")
-                    Output.line("  release \(trace.release)")
-                    Output.line("  plan \(trace.plan)  digest \(trace.planDigest)  planner \(trace.planner)")
-                    for approver in trace.approvers {
-                        Output.line("  \(approver.decision) by \(approver.principal): signature \(approver.signatureVerifies ? "verifies" : "DOES NOT VERIFY")")
-                    }
-                    if let detail = trace.detail { Output.line("  detail: \(detail)") }
-                    for line in Self.provenance(ci: trace.ci, mergedBy: trace.mergedBy) { Output.line(line) }
-                }
+                if let detail = trace.detail { Output.line("  detail: \(detail)") }
+                for line in Self.provenance(ci: trace.ci, mergedBy: trace.mergedBy) { Output.line(line) }
             }
         }
 

@@ -7,24 +7,21 @@ import TollgateKit
 ///
 /// A report, not a gate: it exits 0 even when checks failed (apply is what refuses), and 1 only
 /// when a plan is unknown.
-struct ChecksCommand: AsyncParsableCommand {
+struct ChecksCommand: ContextCommand {
     static let configuration = CommandConfiguration(
         commandName: "checks",
         abstract: "Print the stored check results of plans as text, JSON or JUnit XML."
     )
 
-    enum Format: String, ExpressibleByArgument {
+    enum Format: String, CommandFormat {
         case text, json, junit
+        static let help = "Output format: text, json or junit (one testsuite per plan, one testcase per check)."
     }
+
+    @OptionGroup var options: CommandOptions<Format>
 
     @Argument(help: "The plan ids.")
     var plans: [String]
-
-    @Option(help: "Output format: text, json or junit (one testsuite per plan, one testcase per check).")
-    var format: Format = .text
-
-    @Option(help: "Path of the pipeline file.")
-    var config: String?
 
     struct Report: Encodable {
         var plan: String
@@ -33,16 +30,15 @@ struct ChecksCommand: AsyncParsableCommand {
         var checks: [CheckResult]
     }
 
-    func run() async throws {
-        let options = try GlobalOptions.with(config: config, json: format == .json)
-        try await Composition.run(options, needsEngine: false) { context in
-            var records: [PlanRecord] = []
-            for reference in plans { records.append(try await context.plan(reference)) }
-            switch format {
-            case .json: Output.json(records.map { Report(plan: $0.id, env: $0.env, stack: $0.stack, checks: $0.checks) }, key: "plans")
-            case .junit: Output.line(JUnitReport.xml(records))
-            case .text: Output.line(records.map(render).joined(separator: "\n\n"))
-            }
+    static let needs = CompositionNeeds.ledger
+
+    func run(_ context: Context) async throws {
+        var records: [PlanRecord] = []
+        for reference in plans { records.append(try await context.plan(reference)) }
+        switch options.format {
+        case .json: Output.json(records.map { Report(plan: $0.id, env: $0.env, stack: $0.stack, checks: $0.checks) }, key: "plans")
+        case .junit: Output.line(JUnitReport.xml(records))
+        case .text: Output.line(records.map(render).joined(separator: "\n\n"))
         }
     }
 

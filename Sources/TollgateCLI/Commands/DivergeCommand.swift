@@ -15,15 +15,12 @@ struct DivergeCommand: AsyncParsableCommand {
             + "Lag advice never names a release for an environment that runs one it does not include."
     )
 
-    enum Format: String, ExpressibleByArgument {
+    enum Format: String, CommandFormat {
         case text, json, markdown
+        static let help = "Output format: text, json or markdown."
     }
 
-    @Option(help: "Output format: text, json or markdown.")
-    var format: Format = .text
-
-    @Option(help: "Path of the pipeline file.")
-    var config: String?
+    @OptionGroup var options: CommandOptions<Format>
 
     @Option(help: "Lag beyond this many releases crosses the threshold.")
     var maxLagReleases = 5
@@ -61,12 +58,12 @@ struct DivergeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let options = try GlobalOptions.with(config: config, json: format == .json)
+        let global = try options.global()
         let thresholds = DivergenceThresholds(maxLagReleases: maxLagReleases, maxLagDays: maxLagDays, failOn: try kinds())
-        try await Composition.run(options, needsEngine: false) { context in
+        try await Composition.run(global, needsEngine: false) { context in
             let report = try await DivergenceInspector(context: context).report(workingTree: RepositoryFiles.read(pipeline: context.pipeline))
             let crossed = report.crossed(thresholds)
-            switch format {
+            switch options.format {
             case .json:
                 Output.json(Report(report: report, ranking: report.ranking(thresholds, environments: context.pipeline.environments.map(\.name.value)),
                                    crossed: crossed.map(\.rawValue),

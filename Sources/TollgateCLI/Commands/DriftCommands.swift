@@ -12,7 +12,7 @@ struct DriftCommand: AsyncParsableCommand {
     )
 }
 
-struct DriftCheckCommand: AsyncParsableCommand {
+struct DriftCheckCommand: ContextCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Plan the environment's last-good release and report drifted resources (exit 2 on open drift).",
@@ -50,19 +50,17 @@ struct DriftCheckCommand: AsyncParsableCommand {
         var runs: [DriftDetector.Run]
     }
 
-    func run() async throws {
-        try await Composition.run(options) { context in
-            let chosen: DriftDetector.Mode = mode == .full ? .full : .refresh
-            let runs = try await DriftDetector(context: context).detect(env: env, stacks: stack, mode: chosen)
-            let drifted = runs.contains { $0.report?.hasDrift == true }
-            let open = runs.contains { $0.open == true }
-            if options.format == .json {
-                Output.json(Report(env: env, mode: chosen.rawValue, drifted: drifted, open: open, runs: runs))
-            } else {
-                for run in runs { Output.line(Self.render(run, env: env)) }
-            }
-            if open { throw ExitCode(Output.Code.drift) }
+    func run(_ context: Context) async throws {
+        let chosen: DriftDetector.Mode = mode == .full ? .full : .refresh
+        let runs = try await DriftDetector(context: context).detect(env: env, stacks: stack, mode: chosen)
+        let drifted = runs.contains { $0.report?.hasDrift == true }
+        let open = runs.contains { $0.open == true }
+        if options.format == .json {
+            Output.json(Report(env: env, mode: chosen.rawValue, drifted: drifted, open: open, runs: runs))
+        } else {
+            for run in runs { Output.line(Self.render(run, env: env)) }
         }
+        if open { throw ExitCode(Output.Code.drift) }
     }
 
     static func render(_ run: DriftDetector.Run, env: String) -> String {
@@ -90,7 +88,7 @@ struct DriftCheckCommand: AsyncParsableCommand {
     }
 }
 
-struct DriftAckCommand: AsyncParsableCommand {
+struct DriftAckCommand: ContextCommand {
     static let configuration = CommandConfiguration(
         commandName: "ack",
         abstract: "Sign an acknowledgement of the open drift of one environment and stack."
@@ -110,15 +108,15 @@ struct DriftAckCommand: AsyncParsableCommand {
     @Option(help: "Why the drift is accepted, for the record.")
     var comment: String
 
-    func run() async throws {
-        try await Composition.run(options, needsEngine: false) { context in
-            let acknowledgement = try await DriftDetector(context: context).acknowledge(env: env, stack: stack, keyPath: PathResolution.absolute(key),
-                                                                                      comment: comment)
-            if options.format == .json {
-                Output.json(acknowledgement)
-            } else {
-                Output.line("\(acknowledgement.principal) acknowledged drift \(acknowledgement.driftID) of \(env)/\(stack) (\(acknowledgement.id))")
-            }
+    static let needs = CompositionNeeds.ledger
+
+    func run(_ context: Context) async throws {
+        let acknowledgement = try await DriftDetector(context: context).acknowledge(env: env, stack: stack, keyPath: PathResolution.absolute(key),
+                                                                                  comment: comment)
+        if options.format == .json {
+            Output.json(acknowledgement)
+        } else {
+            Output.line("\(acknowledgement.principal) acknowledged drift \(acknowledgement.driftID) of \(env)/\(stack) (\(acknowledgement.id))")
         }
     }
 }

@@ -37,7 +37,7 @@ struct EphemeralCommand: AsyncParsableCommand {
     }
 }
 
-struct EphemeralUpCommand: AsyncParsableCommand {
+struct EphemeralUpCommand: ContextCommand {
     static let configuration = CommandConfiguration(
         commandName: "up",
         abstract: "Apply a release as a copy of an environment, with its state where 'ephemeral.backend' puts {ephemeral}."
@@ -54,14 +54,12 @@ struct EphemeralUpCommand: AsyncParsableCommand {
     @Option(help: "The release to apply.")
     var release: String
 
-    func run() async throws {
-        try await Composition.run(options) { context in
-            EphemeralCommand.show(try await EphemeralManager(context: context).up(name: name, like: like, release: release), options.format)
-        }
+    func run(_ context: Context) async throws {
+        EphemeralCommand.show(try await EphemeralManager(context: context).up(name: name, like: like, release: release), options.format)
     }
 }
 
-struct EphemeralTestCommand: AsyncParsableCommand {
+struct EphemeralTestCommand: ContextCommand {
     static let configuration = CommandConfiguration(
         commandName: "test",
         abstract: "Run the 'ephemeral.tests' commands against a copy, with its outputs as TOLLGATE_OUTPUT_<STACK>_<NAME>."
@@ -72,16 +70,14 @@ struct EphemeralTestCommand: AsyncParsableCommand {
     @Argument(help: "The copy's name.")
     var name: String
 
-    func run() async throws {
-        try await Composition.run(options) { context in
-            let record = try await EphemeralManager(context: context).test(name: name)
-            EphemeralCommand.show(record, options.format)
-            if !record.tests.allSatisfy(\.passed) { throw ExitCode(Output.Code.error) }
-        }
+    func run(_ context: Context) async throws {
+        let record = try await EphemeralManager(context: context).test(name: name)
+        EphemeralCommand.show(record, options.format)
+        if !record.tests.allSatisfy(\.passed) { throw ExitCode(Output.Code.error) }
     }
 }
 
-struct EphemeralDownCommand: AsyncParsableCommand {
+struct EphemeralDownCommand: ContextCommand {
     static let configuration = CommandConfiguration(
         commandName: "down",
         abstract: "Destroy a copy, dependents first; it stays on the record as down."
@@ -92,14 +88,12 @@ struct EphemeralDownCommand: AsyncParsableCommand {
     @Argument(help: "The copy's name.")
     var name: String
 
-    func run() async throws {
-        try await Composition.run(options) { context in
-            EphemeralCommand.show(try await EphemeralManager(context: context).down(name: name), options.format)
-        }
+    func run(_ context: Context) async throws {
+        EphemeralCommand.show(try await EphemeralManager(context: context).down(name: name), options.format)
     }
 }
 
-struct EphemeralGCCommand: AsyncParsableCommand {
+struct EphemeralGCCommand: ContextCommand {
     static let configuration = CommandConfiguration(
         commandName: "gc",
         abstract: "Destroy every copy past its TTL (exit 1 if one could not be destroyed)."
@@ -107,16 +101,14 @@ struct EphemeralGCCommand: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    func run() async throws {
-        try await Composition.run(options) { context in
-            let records = try await EphemeralManager(context: context).gc()
-            EphemeralCommand.show(records, options.format, none: "no ephemeral environment is past its TTL")
-            if records.contains(where: { $0.status != .down }) { throw ExitCode(Output.Code.error) }
-        }
+    func run(_ context: Context) async throws {
+        let records = try await EphemeralManager(context: context).gc()
+        EphemeralCommand.show(records, options.format, none: "no ephemeral environment is past its TTL")
+        if records.contains(where: { $0.status != .down }) { throw ExitCode(Output.Code.error) }
     }
 }
 
-struct EphemeralListCommand: AsyncParsableCommand {
+struct EphemeralListCommand: ContextCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract: "List every copy on the record, with its status and expiry."
@@ -124,9 +116,9 @@ struct EphemeralListCommand: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    func run() async throws {
-        try await Composition.run(options, needsEngine: false) { context in
-            EphemeralCommand.show(try await EphemeralManager(context: context).list(), options.format, none: "no ephemeral environments")
-        }
+    static let needs = CompositionNeeds.ledger
+
+    func run(_ context: Context) async throws {
+        EphemeralCommand.show(try await EphemeralManager(context: context).list(), options.format, none: "no ephemeral environments")
     }
 }

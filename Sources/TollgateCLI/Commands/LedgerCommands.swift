@@ -36,7 +36,7 @@ struct LedgerCommand: AsyncParsableCommand {
         }
     }
 
-    struct RotateKey: AsyncParsableCommand {
+    struct RotateKey: ContextCommand {
         static let configuration = CommandConfiguration(
             commandName: "rotate-key",
             abstract: "Re-seal every artifact with the key in TOLLGATE_ARTIFACT_NEW_KEY.",
@@ -45,25 +45,25 @@ struct LedgerCommand: AsyncParsableCommand {
 
         @OptionGroup var options: GlobalOptions
 
-        func run() async throws {
-            try await Composition.run(options, needsEngine: false) { context in
-                guard let store = context.artifacts as? EncryptedArtifactStore else {
-                    throw KitError.step("no artifact key is configured, so nothing is sealed and there is nothing to rotate; set TOLLGATE_ARTIFACT_KEY (see 'tollgate ledger new-key') to seal new artifacts")
-                }
-                guard let text = ProcessInfo.processInfo.environment["TOLLGATE_ARTIFACT_NEW_KEY"], !text.isEmpty else {
-                    throw ArtifactError.keyMissing(source: "TOLLGATE_ARTIFACT_NEW_KEY")
-                }
-                let key = try ArtifactKey(base64: text, source: "TOLLGATE_ARTIFACT_NEW_KEY")
-                let counts = try await store.rotate(to: key)
-                try await context.ledger.appendEvent(AuditEntry(actor: context.actor, kind: "artifacts.rotated", subjects: ["key": key.id],
-                                                                payload: ["rewritten": .number(Double(counts.rewritten)),
-                                                                          "already_current": .number(Double(counts.alreadyCurrent))]))
-                if options.format == .json {
-                    struct Rotated: Encodable { var key: String; var rewritten: Int; var alreadyCurrent: Int }
-                    Output.json(Rotated(key: key.id, rewritten: counts.rewritten, alreadyCurrent: counts.alreadyCurrent))
-                } else {
-                    Output.line("re-sealed \(counts.rewritten) artifacts with key \(key.id) (\(counts.alreadyCurrent) already were); now set TOLLGATE_ARTIFACT_KEY to the new key")
-                }
+        static let needs = CompositionNeeds.ledger
+
+        func run(_ context: Context) async throws {
+            guard let store = context.artifacts as? EncryptedArtifactStore else {
+                throw KitError.step("no artifact key is configured, so nothing is sealed and there is nothing to rotate; set TOLLGATE_ARTIFACT_KEY (see 'tollgate ledger new-key') to seal new artifacts")
+            }
+            guard let text = ProcessInfo.processInfo.environment["TOLLGATE_ARTIFACT_NEW_KEY"], !text.isEmpty else {
+                throw ArtifactError.keyMissing(source: "TOLLGATE_ARTIFACT_NEW_KEY")
+            }
+            let key = try ArtifactKey(base64: text, source: "TOLLGATE_ARTIFACT_NEW_KEY")
+            let counts = try await store.rotate(to: key)
+            try await context.ledger.appendEvent(AuditEntry(actor: context.actor, kind: "artifacts.rotated", subjects: ["key": key.id],
+                                                            payload: ["rewritten": .number(Double(counts.rewritten)),
+                                                                      "already_current": .number(Double(counts.alreadyCurrent))]))
+            if options.format == .json {
+                struct Rotated: Encodable { var key: String; var rewritten: Int; var alreadyCurrent: Int }
+                Output.json(Rotated(key: key.id, rewritten: counts.rewritten, alreadyCurrent: counts.alreadyCurrent))
+            } else {
+                Output.line("re-sealed \(counts.rewritten) artifacts with key \(key.id) (\(counts.alreadyCurrent) already were); now set TOLLGATE_ARTIFACT_KEY to the new key")
             }
         }
     }

@@ -12,27 +12,23 @@ struct LintCommand: AsyncParsableCommand {
         abstract: "Find environment-specific logic in code, unpinned modules, config gaps and isolation problems."
     )
 
-    enum Format: String, ExpressibleByArgument {
+    enum Format: String, CommandFormat {
         case text, json, sarif
+        static let help = "Output format: text, json or sarif."
     }
+
+    @OptionGroup var options: CommandOptions<Format>
 
     @Argument(help: "The repository or Terraform directory (default: the pipeline file's directory, else this one).")
     var path: String?
 
-    @Option(help: "Output format: text, json or sarif.")
-    var format: Format = .text
-
-    @Option(help: "Path of the pipeline file.")
-    var config: String?
-
     func run() async throws {
-        let options = try GlobalOptions.with(config: config, json: format == .json)
         // `--config` names the pipeline file even when a repository is given; the files are read
         // from the repository, else from the pipeline file's directory.
         let root = path.map(PathResolution.absolute)
-        let pipelinePath = config == nil ? root.map { $0 + "/tollgate.yaml" } ?? options.pipelinePath() : options.pipelinePath()
+        let pipelinePath = options.config == nil ? root.map { $0 + "/tollgate.yaml" } ?? options.pipelinePath() : options.pipelinePath()
         // No pipeline file (and none named): lint the directory as it is, under stated assumptions.
-        if config == nil, !FileManager.default.fileExists(atPath: pipelinePath) {
+        if options.config == nil, !FileManager.default.fileExists(atPath: pipelinePath) {
             return try lintWithoutPipeline(root: root ?? FileManager.default.currentDirectoryPath)
         }
         let loaded = PipelineLoader.load(path: pipelinePath)
@@ -76,7 +72,7 @@ struct LintCommand: AsyncParsableCommand {
             var assumptions: LintDiscovery
             var findings: [Finding]
         }
-        switch format {
+        switch options.format {
         case .json:
             if let discovery { Output.json(Assumed(assumptions: discovery, findings: findings)) } else { Output.json(findings, key: "findings") }
         case .sarif:

@@ -9,9 +9,12 @@ struct PlanCommand: AsyncParsableCommand {
         abstract: "Plan a release for an environment: every stack in dependency order, each in a fresh work dir."
     )
 
-    enum Format: String, ExpressibleByArgument {
+    enum Format: String, CommandFormat {
         case text, json, markdown
+        static let help = "Output format: text, json, or markdown (a pull-request comment, with --preview)."
     }
+
+    @OptionGroup var options: CommandOptions<Format>
 
     @Argument(help: "The release id (sha256:…, or an unambiguous prefix); none with --preview.")
     var release: String?
@@ -32,18 +35,6 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(help: "With --preview: the commit to seal (default HEAD).")
     var commit: String?
 
-    @Option(help: "Output format: text, json, or markdown (a pull-request comment, with --preview).")
-    var format: Format = .text
-
-    @Option(help: "Path of the pipeline file (default: tollgate.yaml here or in a parent directory).")
-    var config: String?
-
-    @Flag(name: .long, help: "Never colour output. Only 'show' colours its text view, and only on a terminal without NO_COLOR or CI set.")
-    var noColor = false
-
-    @Flag(name: [.short, .long], help: "Print no progress lines on stderr (also off when TOLLGATE_QUIET is set).")
-    var quiet = false
-
     func validate() throws {
         if preview {
             if let release {
@@ -55,25 +46,25 @@ struct PlanCommand: AsyncParsableCommand {
         } else {
             guard release != nil else { throw ValidationError("Missing expected argument '<release>' (or pass --preview to plan a commit without cutting a release)") }
             if commit != nil { throw ValidationError("--commit is for --preview; to plan a commit for real, cut its release with 'tollgate release --commit REV' and plan that") }
-            if format == .markdown { throw ValidationError("--format markdown is for --preview; review a stored plan with 'tollgate show PLAN --format markdown'") }
+            if options.format == .markdown { throw ValidationError("--format markdown is for --preview; review a stored plan with 'tollgate show PLAN --format markdown'") }
         }
     }
 
     func run() async throws {
-        let options = try GlobalOptions.with(config: config, json: format == .json, quiet: quiet)
-        if preview { return try await runPreview(options) }
+        let global = try options.global()
+        if preview { return try await runPreview(global) }
         guard let release else { return }
         // The lines around the plans are progress too: --quiet leaves stderr to warnings and errors.
-        let chatty = format == .text && options.showsProgress(ProcessInfo.processInfo.environment)
-        try await Composition.run(options) { context in
+        let chatty = options.format == .text && options.showsProgress(ProcessInfo.processInfo.environment)
+        try await Composition.run(global) { context in
             if chatty {
                 Output.diagnostic("planning \(Digest.short(release)) for '\(env)' with \(context.engine.info.kind) \(context.engine.info.version)")
             }
             let plans = try await Planner(context: context).plan(release: release, env: env, stacks: stack, breakGlass: breakGlass)
-            if format == .text, let id = plans.first?.breakGlass {
+            if options.format == .text, let id = plans.first?.breakGlass {
                 Output.diagnostic("break-glass \(id) is on the record; once applied, a second approver reviews it: tollgate review \(id) --key KEY")
             }
-            if format == .json {
+            if options.format == .json {
                 Output.json(plans, key: "plans")
             } else {
                 for plan in plans {
@@ -86,14 +77,14 @@ struct PlanCommand: AsyncParsableCommand {
     }
 
     /// The preview: read-only composition, nothing recorded, output marked as never applied.
-    func runPreview(_ options: GlobalOptions) async throws {
-        try await Composition.run(options, readOnly: true) { context in
+    func runPreview(_ global: GlobalOptions) async throws {
+        try await Composition.run(global, readOnly: true) { context in
             let revision = commit ?? "HEAD"
-            if format == .text {
+            if options.format == .text {
                 Output.diagnostic("previewing \(revision) for '\(env)' with \(context.engine.info.kind) \(context.engine.info.version): nothing is recorded")
             }
             let result = try await Previewer(context: context).preview(commit: revision, env: env, stacks: stack)
-            switch format {
+            switch options.format {
             case .json: Output.json(result)
             case .markdown:
                 let entries = result.stacks.map { ReviewMarkdown.Entry(plan: $0.plan, release: result.release, gates: $0.gates) }

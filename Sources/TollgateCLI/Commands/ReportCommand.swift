@@ -44,8 +44,9 @@ struct ReportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let options = try GlobalOptions.parse(config.map { ["--config", $0] } ?? [])
         let format = resolvedFormat
+        // Errors are JSON on stderr when the report is JSON, like every other command's.
+        let options = try GlobalOptions.parse((config.map { ["--config", $0] } ?? []) + (format == .json ? ["--format", "json"] : []))
         try await Composition.run(options, needsEngine: false) { context in
             let (document, divergence) = try await PipelineReport(context: context).build(workingTree: RepositoryFiles.read(pipeline: context.pipeline))
             let text: String

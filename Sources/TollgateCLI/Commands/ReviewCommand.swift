@@ -3,7 +3,7 @@ import Foundation
 import TollgateCore
 import TollgateKit
 
-struct ReviewCommand: AsyncParsableCommand {
+struct ReviewCommand: ContextCommand {
     static let configuration = CommandConfiguration(
         commandName: "review",
         abstract: "Sign the post-hoc review of a break-glass release as a second approver."
@@ -20,14 +20,14 @@ struct ReviewCommand: AsyncParsableCommand {
     @Option(help: "A note for the record.")
     var comment: String?
 
-    func run() async throws {
-        try await Composition.run(options, needsEngine: false) { context in
-            let review = try await BreakGlassReviewer(context: context).review(breakGlass, keyPath: PathResolution.absolute(key), comment: comment)
-            if options.format == .json {
-                Output.json(review)
-            } else {
-                Output.line("\(review.principal) reviewed break-glass \(review.breakGlassID) (\(review.id))")
-            }
+    static let needs = CompositionNeeds.ledger
+
+    func run(_ context: Context) async throws {
+        let review = try await BreakGlassReviewer(context: context).review(breakGlass, keyPath: PathResolution.absolute(key), comment: comment)
+        if options.format == .json {
+            Output.json(review)
+        } else {
+            Output.line("\(review.principal) reviewed break-glass \(review.breakGlassID) (\(review.id))")
         }
     }
 }

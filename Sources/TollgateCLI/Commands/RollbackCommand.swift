@@ -3,7 +3,7 @@ import Foundation
 import TollgateCore
 import TollgateKit
 
-struct RollbackCommand: AsyncParsableCommand {
+struct RollbackCommand: ContextCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollback",
         abstract: "Plan a rollback to the release an environment ran before, judge its risks and write a playbook.",
@@ -16,9 +16,12 @@ struct RollbackCommand: AsyncParsableCommand {
             """
     )
 
-    enum Format: String, ExpressibleByArgument {
+    enum Format: String, CommandFormat {
         case text, json, markdown
+        static let help = "Output format: text, json or markdown (the playbook)."
     }
+
+    @OptionGroup var options: CommandOptions<Format>
 
     @Option(help: "The environment to roll back.")
     var env: String
@@ -29,30 +32,18 @@ struct RollbackCommand: AsyncParsableCommand {
     @Option(help: "The release to go back to (default: the one the environment ran before its current one).")
     var to: String?
 
-    @Option(help: "Output format: text, json or markdown (the playbook).")
-    var format: Format = .text
-
     @Option(help: "Also write the Markdown playbook to this file.")
     var playbook: String?
 
-    @Option(help: "Path of the pipeline file.")
-    var config: String?
-
-    @Flag(name: [.short, .long], help: "Print no progress lines on stderr (also off when TOLLGATE_QUIET is set).")
-    var quiet = false
-
-    func run() async throws {
-        let options = try GlobalOptions.with(config: config, json: format == .json, quiet: quiet)
-        try await Composition.run(options) { context in
-            let result = try await RollbackPlanner(context: context).plan(env: env, stacks: stack, to: to)
-            if let playbook {
-                try PathResolution.write(result.playbook, to: playbook, option: "--playbook")
-            }
-            switch format {
-            case .json: Output.json(result)
-            case .markdown: Output.line(result.playbook)
-            case .text: Output.line(Self.render(result))
-            }
+    func run(_ context: Context) async throws {
+        let result = try await RollbackPlanner(context: context).plan(env: env, stacks: stack, to: to)
+        if let playbook {
+            try PathResolution.write(result.playbook, to: playbook, option: "--playbook")
+        }
+        switch options.format {
+        case .json: Output.json(result)
+        case .markdown: Output.line(result.playbook)
+        case .text: Output.line(Self.render(result))
         }
     }
 

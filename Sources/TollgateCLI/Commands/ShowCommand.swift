@@ -3,27 +3,21 @@ import Foundation
 import TollgateCore
 import TollgateKit
 
-struct ShowCommand: AsyncParsableCommand {
+struct ShowCommand: ContextCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "Show a plan for review: destructive changes first, then its gates and approvals."
     )
 
-    enum Format: String, ExpressibleByArgument {
+    enum Format: String, CommandFormat {
         case text, json, markdown
+        static let help = "Output format: text, json or markdown (a pull-request comment)."
     }
+
+    @OptionGroup var options: CommandOptions<Format>
 
     @Argument(help: "The plan ids (several make one review, such as every stack of a release in one environment).")
     var plans: [String]
-
-    @Option(help: "Output format: text, json or markdown (a pull-request comment).")
-    var format: Format = .text
-
-    @Option(help: "Path of the pipeline file.")
-    var config: String?
-
-    @Flag(name: .long, help: "Never colour the text view (also off when NO_COLOR or CI is set, or stdout is not a terminal).")
-    var noColor = false
 
     struct Review: Encodable {
         var plan: PlanRecord
@@ -34,24 +28,23 @@ struct ShowCommand: AsyncParsableCommand {
         var approvals: [ApprovalRecord]
     }
 
-    func run() async throws {
-        let options = try GlobalOptions.with(config: config, json: format == .json)
-        try await Composition.run(options, needsEngine: false, reads: true) { context in
-            var reviews: [Review] = []
-            for reference in plans {
-                let record = try await context.plan(reference)
-                let release = try await context.release(record.releaseID)
-                reviews.append(Review(plan: record, release: release, gates: try await Applier(context: context).gates(record, release: release),
-                                      approvals: try await context.ledger.approvals(planID: record.id)))
-            }
-            switch format {
-            // One plan is its review object; several are a list of them under "reviews".
-            case .json: if reviews.count == 1 { Output.json(reviews[0]) } else { Output.json(reviews, key: "reviews") }
-            case .text:
-                let colour = Output.colours(noColor: noColor)
-                Output.line(reviews.map { render($0.plan, $0.release, $0.gates, colour: colour) }.joined(separator: "\n\n"))
-            case .markdown: Output.line(ReviewMarkdown(statefulTypes: Set(context.pipeline.statefulTypes)).render(reviews.map { ReviewMarkdown.Entry(plan: $0.plan, release: $0.release, gates: $0.gates) }))
-            }
+    static let needs = CompositionNeeds.reading
+
+    func run(_ context: Context) async throws {
+        var reviews: [Review] = []
+        for reference in plans {
+            let record = try await context.plan(reference)
+            let release = try await context.release(record.releaseID)
+            reviews.append(Review(plan: record, release: release, gates: try await Applier(context: context).gates(record, release: release),
+                                  approvals: try await context.ledger.approvals(planID: record.id)))
+        }
+        switch options.format {
+        // One plan is its review object; several are a list of them under "reviews".
+        case .json: if reviews.count == 1 { Output.json(reviews[0]) } else { Output.json(reviews, key: "reviews") }
+        case .text:
+            let colour = Output.colours(noColor: options.noColor)
+            Output.line(reviews.map { render($0.plan, $0.release, $0.gates, colour: colour) }.joined(separator: "\n\n"))
+        case .markdown: Output.line(ReviewMarkdown(statefulTypes: Set(context.pipeline.statefulTypes)).render(reviews.map { ReviewMarkdown.Entry(plan: $0.plan, release: $0.release, gates: $0.gates) }))
         }
     }
 
